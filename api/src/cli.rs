@@ -1,0 +1,76 @@
+//! The `hearth` command line. `serve` is the default so `cargo run` starts the service.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "hearth",
+    version,
+    about = "Who may see which client household — decided, recorded, audited."
+)]
+pub struct Cli {
+    /// Optional file of HEARTH_*=value lines; flags and environment variables take precedence.
+    #[arg(long, env = "HEARTH_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the HTTP API, the projections and the workers (the default).
+    Serve(ServeArgs),
+    /// Mint a bearer token for local use (signed with the configured secret).
+    Token(TokenArgs),
+    /// Walk the whole log and report the first altered, missing or reordered event.
+    Verify(StoreArgs),
+    /// Print who had access to which household at a past instant, from the log alone.
+    Replay(ReplayArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct StoreArgs {
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    pub settings: Settings,
+    /// The instant to answer for, RFC 3339 (e.g. 2026-03-01T09:00:00Z).
+    #[arg(long)]
+    pub until: chrono::DateTime<chrono::Utc>,
+    /// Only this practice.
+    #[arg(long)]
+    pub practice: Option<uuid::Uuid>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub settings: Settings,
+    /// Mint a platform-operator token (may create practices) instead of a staff token.
+    #[arg(long, conflicts_with_all = ["practice", "staff"])]
+    pub operator: bool,
+    /// The staff member's practice.
+    #[arg(long, required_unless_present = "operator")]
+    pub practice: Option<uuid::Uuid>,
+    /// The staff member the token names.
+    #[arg(long, required_unless_present = "operator")]
+    pub staff: Option<uuid::Uuid>,
+    /// Lifetime in minutes.
+    #[arg(long, default_value_t = 60)]
+    pub ttl_minutes: i64,
+}

@@ -1,0 +1,145 @@
+//! Typed configuration: command-line flags, `HEARTH_*` environment variables and an optional
+//! dotenv-style file (`--config` / `HEARTH_CONFIG`), in that order of precedence.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::Args;
+
+/// The embedded default: a SQLite file beside the working directory, so `cargo run` needs nothing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://hearth-data/hearth.db?mode=rwc";
+
+#[derive(Args, Clone)]
+pub struct Settings {
+    /// Where the event log lives: `postgres://…` in production, `sqlite://…` (default) embedded.
+    #[arg(long, env = "HEARTH_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+
+    /// Address the HTTP API listens on. Loopback by default; set 0.0.0.0:8080 behind a proxy.
+    #[arg(long, env = "HEARTH_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Directory for local state of the embedded default (SQLite file, generated dev keys).
+    #[arg(long, env = "HEARTH_DATA_DIR", default_value = "hearth-data")]
+    pub data_dir: PathBuf,
+
+    /// HMAC secret (HS256) or PEM public key path (RS256/ES256) that verifies bearer tokens.
+    /// When unset, a random secret is generated once into `<data dir>/jwt-secret` (development only).
+    #[arg(long, env = "HEARTH_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// JWT algorithm: HS256 (default), HS384, HS512.
+    #[arg(long, env = "HEARTH_JWT_ALGORITHM", default_value = "HS256")]
+    pub jwt_algorithm: String,
+
+    /// 32-byte key (base64) that encrypts OAuth tokens at rest. Generated into the data dir when unset.
+    #[arg(long, env = "HEARTH_ENCRYPTION_KEY", hide_env_values = true)]
+    pub encryption_key: Option<String>,
+
+    /// RabbitMQ URL for the file-note relay and consumer. Unset: an in-process queue is used.
+    #[arg(long, env = "HEARTH_AMQP_URL", hide_env_values = true)]
+    pub amqp_url: Option<String>,
+
+    /// How long a read with `at_least=<position>` waits for the projection before answering 503.
+    #[arg(long, env = "HEARTH_READ_WAIT_MS", default_value_t = 5000)]
+    pub read_wait_ms: u64,
+
+    /// Largest accepted request body, in bytes (CSV uploads included).
+    #[arg(long, env = "HEARTH_BODY_LIMIT", default_value_t = 2 * 1024 * 1024)]
+    pub body_limit: usize,
+
+    /// Seconds between XPLAN syncs of each enabled integration.
+    #[arg(long, env = "HEARTH_XPLAN_SYNC_INTERVAL_SECS", default_value_t = 3600)]
+    pub xplan_sync_interval_secs: u64,
+
+    /// Seconds a graceful shutdown waits for in-flight requests.
+    #[arg(long, env = "HEARTH_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
+}
+
+impl Settings {
+    pub fn read_wait(&self) -> Duration {
+        Duration::from_millis(self.read_wait_ms)
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+// Secrets must never reach logs, so Debug is written by hand.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "jwt_secret",
+                &self.jwt_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("jwt_algorithm", &self.jwt_algorithm)
+            .field(
+                "encryption_key",
+                &self.encryption_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("amqp_url", &self.amqp_url.as_deref().map(redact_url))
+            .field("read_wait_ms", &self.read_wait_ms)
+            .field("body_limit", &self.body_limit)
+            .field("xplan_sync_interval_secs", &self.xplan_sync_interval_secs)
+            .finish()
+    }
+}
+
+/// Drops the password part of `scheme://user:password@host/…`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{}:<redacted>@{}", &url[..s], user, &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Loads `KEY=VALUE` lines from the config file into the environment, without overriding
+/// variables already set, so flags > environment > file.
+pub fn load_config_file(path: &std::path::Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(format!("{}:{}: expected KEY=VALUE", path.display(), n + 1));
+        };
+        let key = key.trim();
+        if !key.starts_with("HEARTH_") {
+            return Err(format!(
+                "{}:{}: unknown setting {key} (settings start with HEARTH_)",
+                path.display(),
+                n + 1
+            ));
+        }
+        if std::env::var_os(key).is_none() {
+            std::env::set_var(key, value.trim().trim_matches('"'));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_in_urls() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/hearth"),
+            "postgres://app:<redacted>@db:5432/hearth"
+        );
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}
