@@ -1,1 +1,35 @@
 #![forbid(unsafe_code)]
+//! Hearth's event log: an append-only, hash-chained log on PostgreSQL (production) or SQLite
+//! (embedded default).
+//!
+//! - [`EventStore::append`] / [`EventStore::append_many`]: optimistic concurrency per stream
+//!   ([`ExpectedVersion`]), atomic across streams, idempotent on event ids.
+//! - [`EventStore::read_stream`], [`EventStore::read_all`]: older schema versions are upcast on
+//!   read by the configured [`Upcaster`].
+//! - [`EventStore::subscribe`]: catch-up subscription that never skips an event, with
+//!   checkpoints ([`EventStore::save_checkpoint`]).
+//! - [`EventStore::verify`] / [`EventStore::seal`]: tamper evidence.
+
+mod error;
+mod hashing;
+mod integrity;
+mod model;
+mod plan;
+mod postgres;
+mod raw;
+mod sqlite;
+mod store;
+mod subscription;
+mod upcast;
+
+pub use error::StoreError;
+pub use hashing::canonical_json;
+pub use integrity::{IntegrityProblem, VerifyReport};
+pub use model::{
+    AppendResult, Cursor, ExpectedVersion, Metadata, NewEvent, RecordedEvent, StreamAppend,
+};
+pub use raw::Seal;
+pub use store::{Backend, EventStore};
+pub use subscription::Subscription;
+pub use upcast::{NoUpcast, Upcaster};
+pub mod testing;

@@ -1,0 +1,41 @@
+use uuid::Uuid;
+
+use crate::model::ExpectedVersion;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Someone else wrote to the stream first: reload, decide again, retry.
+    #[error("stream {stream} is at version {actual:?}, not the expected {expected:?}")]
+    Conflict {
+        stream: String,
+        expected: ExpectedVersion,
+        actual: Option<i64>,
+    },
+    /// An event id was re-sent with other content, or only part of a batch was re-sent.
+    #[error("event {0} was already appended with different content")]
+    DuplicateEventId(Uuid),
+    #[error("an append must contain at least one stream, and a stream at most once")]
+    InvalidAppend,
+    #[error("unsupported database URL {0:?}: use postgres://… or sqlite:…")]
+    UnsupportedUrl(String),
+    #[error("cannot upcast {event_type} v{schema_version}: {reason}")]
+    Upcast {
+        event_type: String,
+        schema_version: i32,
+        reason: String,
+    },
+    #[error("corrupt row at position {position}: {reason}")]
+    Corrupt { position: i64, reason: String },
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl StoreError {
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, StoreError::Conflict { .. })
+    }
+}

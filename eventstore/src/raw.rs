@@ -1,0 +1,103 @@
+//! A stored row as the databases give it back, before upcasting.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{
+    error::StoreError,
+    hashing::HashInput,
+    model::{Cursor, Metadata, RecordedEvent},
+    upcast::Upcaster,
+};
+
+#[derive(Debug, Clone)]
+pub(crate) struct RawEvent {
+    pub position: i64,
+    pub tx: i64,
+    pub stream: String,
+    pub version: i64,
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub schema_version: i32,
+    pub data: Value,
+    pub metadata: Value,
+    pub recorded_at: DateTime<Utc>,
+    pub hash: Vec<u8>,
+}
+
+impl RawEvent {
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            tx: self.tx,
+            position: self.position,
+        }
+    }
+
+    pub fn metadata(&self) -> Result<Metadata, StoreError> {
+        serde_json::from_value(self.metadata.clone()).map_err(|e| StoreError::Corrupt {
+            position: self.position,
+            reason: format!("metadata: {e}"),
+        })
+    }
+
+    pub fn stored_hash(&self) -> Result<[u8; 32], StoreError> {
+        self.hash
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::Corrupt {
+                position: self.position,
+                reason: "hash is not 32 bytes".into(),
+            })
+    }
+
+    pub fn hash_input<'a>(&'a self, metadata: &'a Metadata) -> HashInput<'a> {
+        HashInput {
+            stream: &self.stream,
+            version: self.version,
+            event_id: self.event_id,
+            event_type: &self.event_type,
+            schema_version: self.schema_version,
+            data: &self.data,
+            metadata,
+            recorded_at: self.recorded_at,
+        }
+    }
+
+    pub fn into_recorded(self, upcaster: &dyn Upcaster) -> Result<RecordedEvent, StoreError> {
+        let metadata = self.metadata()?;
+        let hash = self.stored_hash()?;
+        let (schema_version, data) = upcaster
+            .upcast(&self.event_type, self.schema_version, self.data)
+            .map_err(|reason| StoreError::Upcast {
+                event_type: self.event_type.clone(),
+                schema_version: self.schema_version,
+                reason,
+            })?;
+        Ok(RecordedEvent {
+            position: self.position,
+            cursor: Cursor {
+                tx: self.tx,
+                position: self.position,
+            },
+            stream: self.stream,
+            version: self.version,
+            event_id: self.event_id,
+            event_type: self.event_type,
+            schema_version,
+            data,
+            metadata,
+            recorded_at: self.recorded_at,
+            hash,
+        })
+    }
+}
+
+/// A seal as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seal {
+    pub seq: i64,
+    pub up_to: Cursor,
+    pub event_count: i64,
+    pub running_hash: [u8; 32],
+}

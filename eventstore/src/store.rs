@@ -1,0 +1,289 @@
+//! The event store: one type over both backends.
+
+use std::sync::Arc;
+
+use sqlx::{PgPool, SqlitePool};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::{
+    error::StoreError,
+    model::{AppendResult, Cursor, ExpectedVersion, NewEvent, RecordedEvent, StreamAppend},
+    plan::validate,
+    postgres,
+    raw::{RawEvent, Seal},
+    sqlite,
+    upcast::{NoUpcast, Upcaster},
+};
+
+#[derive(Clone, Debug)]
+pub enum Backend {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// Calls the same-named function of whichever backend the store runs on.
+macro_rules! on_backend {
+    ($self:expr, $f:ident ( $($arg:expr),* )) => {
+        match &$self.backend {
+            Backend::Postgres(pool) => postgres::$f(pool $(, $arg)*).await,
+            Backend::Sqlite(pool) => sqlite::$f(pool $(, $arg)*).await,
+        }
+    };
+}
+
+#[derive(Clone)]
+pub struct EventStore {
+    pub(crate) backend: Backend,
+    upcaster: Arc<dyn Upcaster>,
+    /// Last position appended through this process: wakes local subscribers at once.
+    pub(crate) appended: Arc<watch::Sender<i64>>,
+}
+
+impl EventStore {
+    /// Connects and migrates. `postgres://…` for production; `sqlite://path?mode=rwc` or
+    /// `sqlite::memory:` for the embedded default and tests.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres(postgres::connect(url).await?)
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite(sqlite::connect(url).await?)
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        Ok(Self {
+            backend,
+            upcaster: Arc::new(NoUpcast),
+            appended: Arc::new(watch::channel(0).0),
+        })
+    }
+
+    pub fn with_upcaster(mut self, upcaster: Arc<dyn Upcaster>) -> Self {
+        self.upcaster = upcaster;
+        self
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    pub async fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendResult, StoreError> {
+        self.append_many(vec![StreamAppend {
+            stream: stream.to_string(),
+            expected,
+            events,
+        }])
+        .await
+    }
+
+    /// Appends to several streams atomically: all or nothing. Re-sending an append whose event
+    /// ids are already stored (with the same content) returns the original result and writes nothing.
+    pub async fn append_many(
+        &self,
+        appends: Vec<StreamAppend>,
+    ) -> Result<AppendResult, StoreError> {
+        validate(&appends)?;
+        let outcome = on_backend!(self, append(&appends));
+        match outcome {
+            Ok(result) => {
+                if result.last_position > 0 {
+                    self.appended.send_replace(result.last_position);
+                }
+                Ok(result)
+            }
+            Err(e @ (StoreError::Conflict { .. } | StoreError::DuplicateEventId(_))) => {
+                self.resolve_rejected(&appends, e).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A rejected append is either a re-send of one already stored (answer as before) or a real
+    /// conflict, which is reported with the stream's actual version.
+    async fn resolve_rejected(
+        &self,
+        appends: &[StreamAppend],
+        error: StoreError,
+    ) -> Result<AppendResult, StoreError> {
+        let ids: Vec<Uuid> = appends
+            .iter()
+            .flat_map(|a| a.events.iter().map(|e| e.event_id))
+            .collect();
+        let stored = if ids.is_empty() {
+            vec![]
+        } else {
+            on_backend!(self, events_by_id(&ids))?
+        };
+        if !stored.is_empty() {
+            return already_appended(appends, &stored);
+        }
+        for a in appends {
+            let actual = self.stream_version(&a.stream).await?;
+            if !a.expected.admits(actual) {
+                return Err(StoreError::Conflict {
+                    stream: a.stream.clone(),
+                    expected: a.expected,
+                    actual,
+                });
+            }
+        }
+        match error {
+            StoreError::Conflict {
+                stream,
+                expected,
+                actual,
+            } if stream.is_empty() => {
+                let first = appends
+                    .iter()
+                    .find(|a| !a.events.is_empty())
+                    .map(|a| a.stream.clone())
+                    .unwrap_or_default();
+                Err(StoreError::Conflict {
+                    stream: first,
+                    expected,
+                    actual,
+                })
+            }
+            other => Err(other),
+        }
+    }
+
+    /// PostgreSQL only: appends inside a transaction the caller holds, so other writes (e.g. a
+    /// projection's own rows) commit with the events or not at all. Expected versions are checked
+    /// and stream heads locked as in [`EventStore::append_many`]; re-sends are not resolved here.
+    pub async fn append_in_transaction(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        appends: Vec<StreamAppend>,
+    ) -> Result<AppendResult, StoreError> {
+        validate(&appends)?;
+        postgres::append_in(tx, &appends).await
+    }
+
+    pub async fn read_stream(
+        &self,
+        stream: &str,
+        from_version: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let raw = on_backend!(self, read_stream(stream, from_version))?;
+        self.upcast_all(raw)
+    }
+
+    pub async fn stream_version(&self, stream: &str) -> Result<Option<i64>, StoreError> {
+        on_backend!(self, stream_version(stream))
+    }
+
+    /// Events after `after`, in subscription order, at most `limit`. On PostgreSQL only events of
+    /// transactions older than every running one are returned, so a reader never moves past an
+    /// event that could still commit.
+    pub async fn read_all(
+        &self,
+        after: Cursor,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let raw = self.read_all_raw(after, limit).await?;
+        self.upcast_all(raw)
+    }
+
+    pub(crate) async fn read_all_raw(
+        &self,
+        after: Cursor,
+        limit: usize,
+    ) -> Result<Vec<RawEvent>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        on_backend!(self, read_all(after, limit))
+    }
+
+    /// The newest deliverable cursor.
+    pub async fn head(&self) -> Result<Cursor, StoreError> {
+        on_backend!(self, head())
+    }
+
+    /// Turns a position (the token commands return) into the cursor a reader must reach.
+    pub async fn cursor_of(&self, position: i64) -> Result<Option<Cursor>, StoreError> {
+        on_backend!(self, cursor_of(position))
+    }
+
+    pub async fn load_checkpoint(&self, name: &str) -> Result<Cursor, StoreError> {
+        on_backend!(self, load_checkpoint(name))
+    }
+
+    pub async fn save_checkpoint(&self, name: &str, at: Cursor) -> Result<(), StoreError> {
+        on_backend!(self, save_checkpoint(name, at))
+    }
+
+    pub(crate) async fn seals(&self) -> Result<Vec<Seal>, StoreError> {
+        on_backend!(self, seals())
+    }
+
+    pub(crate) async fn insert_seal(
+        &self,
+        prev_seq: i64,
+        up_to: Cursor,
+        count: i64,
+        hash: &[u8; 32],
+    ) -> Result<bool, StoreError> {
+        on_backend!(self, insert_seal(prev_seq, up_to, count, hash))
+    }
+
+    pub(crate) async fn heads(&self) -> Result<Vec<(String, i64, Vec<u8>)>, StoreError> {
+        on_backend!(self, heads())
+    }
+
+    fn upcast_all(&self, raw: Vec<RawEvent>) -> Result<Vec<RecordedEvent>, StoreError> {
+        raw.into_iter()
+            .map(|r| r.into_recorded(self.upcaster.as_ref()))
+            .collect()
+    }
+}
+
+fn already_appended(
+    appends: &[StreamAppend],
+    stored: &[RawEvent],
+) -> Result<AppendResult, StoreError> {
+    let sent: Vec<(&str, &NewEvent)> = appends
+        .iter()
+        .flat_map(|a| a.events.iter().map(move |e| (a.stream.as_str(), e)))
+        .collect();
+    for (stream, event) in &sent {
+        let same = stored
+            .iter()
+            .find(|s| s.event_id == event.event_id)
+            .is_some_and(|s| {
+                s.stream == *stream
+                    && s.event_type == event.event_type
+                    && s.schema_version == event.schema_version
+                    && s.data == event.data
+            });
+        if !same {
+            return Err(StoreError::DuplicateEventId(event.event_id));
+        }
+    }
+    let last = stored
+        .iter()
+        .max_by_key(|s| s.position)
+        .map(|s| s.cursor())
+        .unwrap_or_default();
+    let mut versions: Vec<(String, i64)> = Vec::new();
+    for s in stored {
+        match versions.iter_mut().find(|(name, _)| *name == s.stream) {
+            Some(v) => v.1 = v.1.max(s.version),
+            None => versions.push((s.stream.clone(), s.version)),
+        }
+    }
+    Ok(AppendResult {
+        first_position: stored.iter().map(|s| s.position).min().unwrap_or(0),
+        last_position: last.position,
+        cursor: last,
+        versions,
+    })
+}

@@ -1,0 +1,77 @@
+#![allow(dead_code)]
+use chrono::{TimeZone, Utc};
+use hearth_eventstore::{EventStore, Metadata, NewEvent};
+use serde_json::json;
+use uuid::Uuid;
+
+pub fn event(kind: &str, n: i64) -> NewEvent {
+    NewEvent {
+        event_id: Uuid::new_v4(),
+        event_type: kind.to_string(),
+        schema_version: 1,
+        data: json!({"n": n, "nested": {"b": [1, 2.5, "x"], "a": null}}),
+        metadata: Metadata {
+            actor: "staff-1".into(),
+            practice_id: Some(Uuid::nil()),
+            correlation_id: Some(Uuid::new_v4()),
+            causation_id: None,
+            occurred_at: Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
+        },
+    }
+}
+
+pub fn events(kind: &str, count: i64) -> Vec<NewEvent> {
+    (1..=count).map(|n| event(kind, n)).collect()
+}
+
+/// Runs one async test body against a fresh PostgreSQL database and a fresh SQLite file.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = hearth_eventstore::testing::TestDatabase::create().await;
+                    super::$name(db.store().await).await;
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let file = hearth_eventstore::testing::TestSqlite::new();
+                    super::$name(file.store().await.expect("open SQLite")).await;
+                }
+            )*
+        }
+    };
+}
+
+/// Runs raw SQL against whichever database the store uses (for tampering and trigger tests).
+pub async fn raw_sql(store: &EventStore, sql: &str) -> Result<u64, sqlx::Error> {
+    match store.backend() {
+        hearth_eventstore::Backend::Postgres(pool) => sqlx::query(sql)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()),
+        hearth_eventstore::Backend::Sqlite(pool) => sqlx::query(sql)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()),
+    }
+}
+
+/// On PostgreSQL an event becomes readable by `read_all` once every older transaction in the
+/// cluster has ended (other tests run in parallel); wait for that instead of assuming it.
+pub async fn deliverable(store: &EventStore, cursor: hearth_eventstore::Cursor) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while store.head().await.expect("head") < cursor {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "event at {cursor:?} never became deliverable"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
