@@ -1,0 +1,51 @@
+//! Stable names and versions for events. The stored name never follows a Rust rename.
+
+/// Declares an event enum whose variants wrap payload structs, with `event_type()`,
+/// `schema_version()`, `to_data()` and `from_stored()`.
+macro_rules! events {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident($payload:ty) = $type_name:literal, $version:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        pub enum $name { $($variant($payload)),* }
+
+        impl $name {
+            /// Every stored type name of this enum.
+            pub const TYPES: &'static [&'static str] = &[$($type_name),*];
+
+            pub fn event_type(&self) -> &'static str {
+                match self { $(Self::$variant(_) => $type_name),* }
+            }
+
+            pub fn schema_version(&self) -> i32 {
+                match self { $(Self::$variant(_) => $version),* }
+            }
+
+            pub fn meta(&self) -> &$crate::context::EventMeta {
+                match self { $(Self::$variant(p) => &p.meta),* }
+            }
+
+            pub fn to_data(&self) -> serde_json::Value {
+                // Payloads are plain structs with string keys: serialisation cannot fail.
+                match self { $(Self::$variant(p) => serde_json::to_value(p).unwrap_or(serde_json::Value::Null)),* }
+            }
+
+            /// Reads a stored event, upcasting older schema versions first.
+            pub fn from_stored(event_type: &str, schema_version: i32, data: serde_json::Value) -> Result<Self, $crate::error::EventDecodeError> {
+                let (version, data) = $crate::upcast::upcast(event_type, schema_version, data)?;
+                match event_type {
+                    $($type_name => {
+                        if version != $version {
+                            return Err($crate::error::EventDecodeError::UnknownVersion { event_type: event_type.to_string(), version });
+                        }
+                        serde_json::from_value(data)
+                            .map(Self::$variant)
+                            .map_err(|e| $crate::error::EventDecodeError::Malformed { event_type: event_type.to_string(), reason: e.to_string() })
+                    })*
+                    other => Err($crate::error::EventDecodeError::UnknownType(other.to_string())),
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use events;

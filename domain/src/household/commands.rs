@@ -1,0 +1,130 @@
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    events::HouseholdStatus,
+    fields::ClientField,
+    surveys::{BlobRef, Dimension, QuestionAnswer},
+    xplan::XplanClientData,
+};
+use crate::{
+    ids::{BranchId, IntegrationId, MemberId, StaffId},
+    roles::HouseholdRole,
+};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewMember {
+    pub member_id: MemberId,
+    pub first_name: String,
+    pub last_name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemberValuesInput {
+    pub member_id: MemberId,
+    pub top_values: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum HouseholdCommand {
+    CreateHousehold {
+        client: NewMember,
+        partner: Option<NewMember>,
+        branch: Option<BranchId>,
+        status: Option<HouseholdStatus>,
+    },
+    /// Replaces the primary atomically; the previous primary keeps `previous_keeps` (or loses access).
+    AssignPrimaryProfessional {
+        staff_id: StaffId,
+        previous_keeps: Option<HouseholdRole>,
+    },
+    SetSecondaryProfessional {
+        staff_id: StaffId,
+    },
+    ClearSecondaryProfessional,
+    GrantStaffAccess {
+        staff_id: StaffId,
+        role: HouseholdRole,
+    },
+    /// In place: no remove-and-re-add gap in the history.
+    ChangeStaffRole {
+        staff_id: StaffId,
+        role: HouseholdRole,
+    },
+    RevokeStaffAccess {
+        staff_id: StaffId,
+    },
+    ArchiveHousehold,
+    RestoreHousehold,
+    ChangeHouseholdStatus {
+        status: HouseholdStatus,
+    },
+    AssignHouseholdBranch {
+        branch: Option<BranchId>,
+    },
+    /// A local edit (also of XPLAN-mastered fields: kept until the next sync overwrites it).
+    EditClientDetails {
+        member_id: MemberId,
+        fields: BTreeMap<ClientField, Option<String>>,
+    },
+    /// Pre-load: links an existing member to an XPLAN client so the sync never duplicates it.
+    LinkXplanId {
+        integration_id: IntegrationId,
+        member_id: MemberId,
+        xplan_id: String,
+    },
+    CreateHouseholdFromXplan {
+        integration_id: IntegrationId,
+        member_id: MemberId,
+        data: XplanClientData,
+        synced_on: NaiveDate,
+    },
+    SyncXplanClient {
+        integration_id: IntegrationId,
+        data: XplanClientData,
+        synced_on: NaiveDate,
+    },
+    CompleteYourLifeSurvey {
+        survey_id: Uuid,
+        member_id: MemberId,
+        your_life_score_pct: u8,
+        goals: Vec<String>,
+        dimensions: Vec<Dimension>,
+    },
+    CompleteValuesSession {
+        session_id: Uuid,
+        values: Vec<MemberValuesInput>,
+        progress_score: u8,
+    },
+    ExportBestLifePlan {
+        export_id: Uuid,
+        document: BlobRef,
+    },
+    CompleteInvestmentPreferences {
+        questionnaire_id: Uuid,
+        member_id: MemberId,
+        answers: Vec<QuestionAnswer>,
+    },
+    ExportInvestmentPreferences {
+        export_id: Uuid,
+        document: BlobRef,
+    },
+    RecordXplanFileNote {
+        source_event_id: Uuid,
+        integration_id: IntegrationId,
+        docid: String,
+        subject: String,
+    },
+    RecordXplanFileNoteSkipped {
+        source_event_id: Uuid,
+        reason: String,
+    },
+}

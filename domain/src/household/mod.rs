@@ -1,0 +1,23 @@
+//! The household: members, primary/secondary professionals, staff grants, status, branch, the
+//! XPLAN-mastered fields, and the survey/plan facts that become XPLAN file notes.
+
+mod commands;
+mod decide;
+mod events;
+mod fields;
+mod reassign;
+mod state;
+mod surveys;
+mod sync;
+mod xplan;
+
+pub use commands::{HouseholdCommand, MemberValuesInput, NewMember};
+pub use decide::{decide, DEFAULT_PREVIOUS_ROLE};
+pub use events::*;
+pub use fields::{ClientField, FieldChange, Fields, SkippedField};
+pub use reassign::reassign_households;
+pub use state::HouseholdState;
+pub use surveys::{BlobRef, Dimension, MemberValues, QuestionAnswer};
+pub use xplan::{
+    end_year, normalise, InsurancePolicy, XplanClientData, XplanPolicy, ALLOWED_TITLES,
+};

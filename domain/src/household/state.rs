@@ -1,0 +1,151 @@
+//! The household as its events left it. `apply` holds no rules.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{
+    events::{HouseholdEvent, HouseholdStatus, Member, XplanLink},
+    fields::{apply_changes, SkippedField},
+    xplan::InsurancePolicy,
+};
+use crate::{
+    ids::{BranchId, HouseholdId, MemberId, PracticeId, StaffId},
+    roles::{Holding, HouseholdRole},
+};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct HouseholdState {
+    pub id: Option<HouseholdId>,
+    pub practice: Option<PracticeId>,
+    pub name: String,
+    pub members: Vec<Member>,
+    pub primary: Option<StaffId>,
+    pub secondary: Option<StaffId>,
+    pub grants: BTreeMap<StaffId, HouseholdRole>,
+    pub archived: bool,
+    pub status: HouseholdStatus,
+    pub branch: Option<BranchId>,
+    pub policies: Vec<InsurancePolicy>,
+    pub xplan_skipped: Vec<SkippedField>,
+    /// Source events whose XPLAN file note was created or skipped.
+    pub file_notes: BTreeSet<Uuid>,
+}
+
+impl HouseholdState {
+    pub fn exists(&self) -> bool {
+        self.id.is_some()
+    }
+
+    pub fn holding(&self, staff: StaffId) -> Option<Holding> {
+        if self.primary == Some(staff) {
+            Some(Holding::Primary)
+        } else if self.secondary == Some(staff) {
+            Some(Holding::Secondary)
+        } else {
+            self.grants.get(&staff).map(|r| Holding::Role(*r))
+        }
+    }
+
+    /// Everyone holding the household directly.
+    pub fn holders(&self) -> Vec<(StaffId, Holding)> {
+        let mut out: Vec<(StaffId, Holding)> = self
+            .primary
+            .map(|p| (p, Holding::Primary))
+            .into_iter()
+            .collect();
+        out.extend(self.secondary.map(|s| (s, Holding::Secondary)));
+        out.extend(self.grants.iter().map(|(s, r)| (*s, Holding::Role(*r))));
+        out
+    }
+
+    pub fn member(&self, id: MemberId) -> Option<&Member> {
+        self.members.iter().find(|m| m.member_id == id)
+    }
+
+    /// The member linked to this XPLAN client, or the household's client.
+    pub fn xplan_member(&self) -> Option<&Member> {
+        self.members
+            .iter()
+            .find(|m| m.xplan.is_some())
+            .or_else(|| self.members.first())
+    }
+
+    pub fn xplan_link(&self) -> Option<&XplanLink> {
+        self.members.iter().find_map(|m| m.xplan.as_ref())
+    }
+
+    pub fn apply(&mut self, event: &HouseholdEvent) {
+        use HouseholdEvent::*;
+        match event {
+            Created(e) => {
+                self.id = Some(e.household_id);
+                self.practice = Some(e.practice_id);
+                self.name = e.name.clone();
+                self.members = e.members.clone();
+                self.primary = Some(e.primary);
+                self.branch = e.branch;
+                self.status = e.status;
+            }
+            // The primary holding supersedes any grant or secondary the new primary had.
+            PrimaryAssigned(e) => {
+                self.grants.remove(&e.staff_id);
+                if self.secondary == Some(e.staff_id) {
+                    self.secondary = None;
+                }
+                if let Some(role) = e.previous_keeps {
+                    self.grants.insert(e.previous, role);
+                }
+                self.primary = Some(e.staff_id);
+            }
+            SecondarySet(e) => {
+                self.grants.remove(&e.staff_id);
+                self.secondary = Some(e.staff_id);
+            }
+            SecondaryCleared(_) => self.secondary = None,
+            AccessGranted(e) => {
+                self.grants.insert(e.staff_id, e.role);
+            }
+            RoleChanged(e) => {
+                self.grants.insert(e.staff_id, e.to);
+            }
+            AccessRevoked(e) => {
+                self.grants.remove(&e.staff_id);
+            }
+            Archived(_) => self.archived = true,
+            Restored(_) => self.archived = false,
+            StatusChanged(e) => self.status = e.to,
+            BranchAssigned(e) => self.branch = e.branch,
+            DetailsEdited(e) => {
+                if let Some(m) = self.members.iter_mut().find(|m| m.member_id == e.member_id) {
+                    apply_changes(&mut m.fields, &e.changes);
+                }
+            }
+            XplanIdLinked(e) => {
+                if let Some(m) = self.members.iter_mut().find(|m| m.member_id == e.member_id) {
+                    m.xplan = Some(e.link.clone());
+                }
+            }
+            XplanClientSynced(e) => {
+                if let Some(m) = self.members.iter_mut().find(|m| m.member_id == e.member_id) {
+                    m.xplan = Some(e.link.clone());
+                    apply_changes(&mut m.fields, &e.changes);
+                }
+                self.xplan_skipped = e.skipped.clone();
+            }
+            PoliciesSynced(e) => self.policies = e.policies.clone(),
+            FileNoteCreated(e) => {
+                self.file_notes.insert(e.source_event_id);
+            }
+            FileNoteSkipped(e) => {
+                self.file_notes.insert(e.source_event_id);
+            }
+            YourLifeSurveyCompleted(_)
+            | ValuesSessionCompleted(_)
+            | BestLifePlanExported(_)
+            | InvestmentPreferencesCompleted(_)
+            | InvestmentPreferencesExported(_) => {}
+        }
+    }
+}

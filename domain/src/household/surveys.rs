@@ -1,0 +1,163 @@
+//! What surveys and exports carry: the content of the XPLAN file notes (PRODUCT.md §4).
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::MemberId;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dimension {
+    pub name: String,
+    pub pct: u8,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberValues {
+    pub member_id: MemberId,
+    pub member_name: String,
+    /// Top five values, most important first.
+    pub top_values: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionAnswer {
+    pub question: String,
+    pub answer: String,
+}
+
+/// A stored document (PDF): content-addressed by its SHA-256.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobRef {
+    pub sha256: String,
+    pub size: u64,
+    pub filename: String,
+    pub mimetype: String,
+}
+
+use super::{commands::HouseholdCommand, decide::Events, events::*, state::HouseholdState};
+use crate::{context::CommandContext, error::DomainError, practice::PracticeState};
+
+fn member_name(h: &HouseholdState, id: MemberId) -> Result<String, DomainError> {
+    let m = h.member(id).ok_or(DomainError::MemberNotFound(id))?;
+    Ok(super::decide::household_name(&m.fields))
+}
+
+fn pct(what: &str, v: u8) -> Result<u8, DomainError> {
+    if v > 100 {
+        return Err(DomainError::InvalidInput(format!(
+            "{what} must be a percentage (0–100)"
+        )));
+    }
+    Ok(v)
+}
+
+/// Surveys completed and documents exported: the facts the XPLAN file notes are made from.
+pub(crate) fn decide(
+    h: &HouseholdState,
+    p: &PracticeState,
+    command: &HouseholdCommand,
+    ctx: &CommandContext,
+) -> Events {
+    use HouseholdCommand::*;
+    let meta = ctx.meta();
+    let event = match command {
+        CompleteYourLifeSurvey {
+            survey_id,
+            member_id,
+            your_life_score_pct,
+            goals,
+            dimensions,
+        } => {
+            for d in dimensions {
+                pct(&d.name, d.pct)?;
+            }
+            HouseholdEvent::YourLifeSurveyCompleted(YourLifeSurveyCompleted {
+                meta,
+                survey_id: *survey_id,
+                member_id: *member_id,
+                member_name: member_name(h, *member_id)?,
+                your_life_score_pct: pct("Your Life Score", *your_life_score_pct)?,
+                goals: goals.clone(),
+                dimensions: dimensions.clone(),
+            })
+        }
+        CompleteValuesSession {
+            session_id,
+            values,
+            progress_score,
+        } => {
+            if values.is_empty() {
+                return Err(DomainError::InvalidInput(
+                    "a values session records the values of at least one client".into(),
+                ));
+            }
+            let mut out = Vec::new();
+            for v in values {
+                if v.top_values.is_empty() || v.top_values.len() > 5 {
+                    return Err(DomainError::InvalidInput(
+                        "each client has one to five top values".into(),
+                    ));
+                }
+                out.push(MemberValues {
+                    member_id: v.member_id,
+                    member_name: member_name(h, v.member_id)?,
+                    top_values: v.top_values.clone(),
+                });
+            }
+            HouseholdEvent::ValuesSessionCompleted(ValuesSessionCompleted {
+                meta,
+                session_id: *session_id,
+                values: out,
+                progress_score: pct("progress score", *progress_score)?,
+            })
+        }
+        ExportBestLifePlan {
+            export_id,
+            document,
+        } => {
+            let adviser = h.primary.ok_or(DomainError::HouseholdNotFound)?;
+            let adviser_name = p
+                .member(adviser)
+                .map(|m| m.name.clone())
+                .unwrap_or_default();
+            HouseholdEvent::BestLifePlanExported(BestLifePlanExported {
+                meta,
+                export_id: *export_id,
+                document: document.clone(),
+                adviser,
+                adviser_name,
+            })
+        }
+        CompleteInvestmentPreferences {
+            questionnaire_id,
+            member_id,
+            answers,
+        } => {
+            if answers.is_empty() {
+                return Err(DomainError::InvalidInput(
+                    "the questionnaire has no answers".into(),
+                ));
+            }
+            HouseholdEvent::InvestmentPreferencesCompleted(InvestmentPreferencesCompleted {
+                meta,
+                questionnaire_id: *questionnaire_id,
+                member_id: *member_id,
+                member_name: member_name(h, *member_id)?,
+                answers: answers.clone(),
+            })
+        }
+        ExportInvestmentPreferences {
+            export_id,
+            document,
+        } => HouseholdEvent::InvestmentPreferencesExported(InvestmentPreferencesExported {
+            meta,
+            export_id: *export_id,
+            document: document.clone(),
+        }),
+        _ => {
+            return Err(DomainError::InvalidInput(
+                "not a survey or export command".into(),
+            ))
+        }
+    };
+    Ok(vec![event])
+}

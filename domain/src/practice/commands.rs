@@ -1,0 +1,72 @@
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    ids::{BranchId, PracticeId, StaffId},
+    permissions::Permission,
+    roles::PracticeRole,
+};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewStaff {
+    pub staff_id: StaffId,
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum PracticeCommand {
+    CreatePractice {
+        practice_id: PracticeId,
+        name: String,
+        owner: NewStaff,
+        licences: u32,
+    },
+    InviteStaff {
+        staff: NewStaff,
+        role: PracticeRole,
+        branch: Option<BranchId>,
+    },
+    /// The invited member accepts (or an administrator activates them).
+    ActivateStaff {
+        staff_id: StaffId,
+    },
+    DeactivateStaff {
+        staff_id: StaffId,
+    },
+    ChangePracticeRole {
+        staff_id: StaffId,
+        role: PracticeRole,
+    },
+    SetPermission {
+        staff_id: StaffId,
+        permission: Permission,
+        granted: bool,
+    },
+    PurchaseLicences {
+        count: u32,
+    },
+    CreateBranch {
+        branch_id: BranchId,
+        name: String,
+    },
+    AssignSupportToProfessional {
+        support: StaffId,
+        professional: StaffId,
+    },
+    UnassignSupportFromProfessional {
+        support: StaffId,
+        professional: StaffId,
+    },
+    AssignManagerToProfessional {
+        manager: StaffId,
+        professional: StaffId,
+    },
+    UnassignManagerFromProfessional {
+        manager: StaffId,
+        professional: StaffId,
+    },
+    TransferOwnership {
+        to: StaffId,
+    },
+}
