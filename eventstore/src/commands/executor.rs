@@ -1,0 +1,301 @@
+use std::sync::Arc;
+
+use hearth_domain::{
+    household::{self, HouseholdCommand, HouseholdEvent, HouseholdState},
+    practice::{self, PracticeCommand, PracticeEvent, PracticeState},
+    streams, CommandContext, Decision, DomainError, EventDecodeError, HouseholdId, PracticeId,
+    StaffId,
+};
+use uuid::Uuid;
+
+use super::loading::{load_household, PracticeCache};
+use crate::{
+    error::StoreError,
+    model::{Cursor, ExpectedVersion, Metadata, NewEvent, StreamAppend},
+    store::EventStore,
+};
+
+/// Conflicts are retried this many times (reload, decide again) before giving up.
+const ATTEMPTS: usize = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// The command broke a rule: the caller's problem, reported as is.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("the log: {0}")]
+    Store(#[from] StoreError),
+    #[error("a stored event cannot be read: {0}")]
+    Decode(#[from] EventDecodeError),
+    #[error("too many concurrent changes to the same records; try again")]
+    Contended,
+    #[error("internal lock poisoned")]
+    Poisoned,
+}
+
+/// What a command wrote. `position` is the token a reader passes as `at_least` to see it;
+/// `None` when the command decided that nothing needed to change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Executed {
+    pub position: Option<i64>,
+    pub cursor: Option<Cursor>,
+    pub events: usize,
+}
+
+#[derive(Clone)]
+pub struct CommandExecutor {
+    store: EventStore,
+    practices: Arc<PracticeCache>,
+}
+
+impl CommandExecutor {
+    pub fn new(store: EventStore) -> Self {
+        Self {
+            store,
+            practices: Arc::new(PracticeCache::default()),
+        }
+    }
+
+    pub fn store(&self) -> &EventStore {
+        &self.store
+    }
+
+    pub async fn practice_state(
+        &self,
+        id: PracticeId,
+    ) -> Result<(PracticeState, Option<i64>), ExecError> {
+        self.practices.load(&self.store, id).await
+    }
+
+    pub async fn household_state(
+        &self,
+        id: HouseholdId,
+    ) -> Result<(HouseholdState, Option<i64>), ExecError> {
+        load_household(&self.store, id).await
+    }
+
+    pub async fn practice(
+        &self,
+        id: PracticeId,
+        command: PracticeCommand,
+        ctx: &CommandContext,
+    ) -> Result<Executed, ExecError> {
+        self.retrying(|| async {
+            let (state, version) = self.practice_state(id).await?;
+            let events = practice::decide(&state, &command, ctx)?;
+            let appends = vec![stream_append(
+                streams::practice(id),
+                version,
+                practice_events(&events, id, ctx),
+            )];
+            Ok(appends)
+        })
+        .await
+    }
+
+    pub async fn household(
+        &self,
+        practice_id: PracticeId,
+        id: HouseholdId,
+        command: HouseholdCommand,
+        ctx: &CommandContext,
+    ) -> Result<Executed, ExecError> {
+        self.household_guarded(practice_id, id, command, ctx, None)
+            .await
+    }
+
+    /// As [`Self::household`], plus a guard stream that must not exist yet and is created with
+    /// the decision: the XPLAN client stream, so two syncs can never create the same client twice.
+    pub async fn household_guarded(
+        &self,
+        practice_id: PracticeId,
+        id: HouseholdId,
+        command: HouseholdCommand,
+        ctx: &CommandContext,
+        guard: Option<(String, String)>,
+    ) -> Result<Executed, ExecError> {
+        self.retrying(|| async {
+            let (practice, practice_version) = self.practice_state(practice_id).await?;
+            let (household, household_version) = load_household(&self.store, id).await?;
+            let decision = household::decide(&household, &practice, id, &command, ctx)?;
+            if decision.is_empty() {
+                return Ok(vec![]);
+            }
+            let mut appends = decision_appends(
+                &decision,
+                practice_id,
+                practice_version,
+                &[(id, household_version)],
+                ctx,
+            );
+            if let Some((stream, event_type)) = &guard {
+                let data = serde_json::json!({ "household_id": id });
+                appends.push(StreamAppend {
+                    stream: stream.clone(),
+                    expected: ExpectedVersion::NoStream,
+                    events: vec![new_event(event_type, 1, data, practice_id, ctx)],
+                });
+            }
+            Ok(appends)
+        })
+        .await
+    }
+
+    /// Hands every household `from` leads to `to`, atomically across all of them.
+    pub async fn reassign_households(
+        &self,
+        practice_id: PracticeId,
+        from: StaffId,
+        to: StaffId,
+        ctx: &CommandContext,
+    ) -> Result<Executed, ExecError> {
+        self.retrying(|| async {
+            let (practice, practice_version) = self.practice_state(practice_id).await?;
+            let mut states = Vec::new();
+            let mut versions = Vec::new();
+            for h in practice.households_led_by(from) {
+                let (state, version) = load_household(&self.store, h).await?;
+                states.push((h, state));
+                versions.push((h, version));
+            }
+            let decision = household::reassign_households(&practice, &states, from, to, ctx)?;
+            Ok(decision_appends(
+                &decision,
+                practice_id,
+                practice_version,
+                &versions,
+                ctx,
+            ))
+        })
+        .await
+    }
+
+    async fn retrying<F, Fut>(&self, decide: F) -> Result<Executed, ExecError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<StreamAppend>, ExecError>>,
+    {
+        for _ in 0..ATTEMPTS {
+            let appends = decide().await?;
+            let events: usize = appends.iter().map(|a| a.events.len()).sum();
+            if events == 0 {
+                return Ok(Executed {
+                    position: None,
+                    cursor: None,
+                    events: 0,
+                });
+            }
+            match self.store.append_many(appends).await {
+                Ok(r) => {
+                    return Ok(Executed {
+                        position: Some(r.last_position),
+                        cursor: Some(r.cursor),
+                        events,
+                    })
+                }
+                Err(e) if e.is_conflict() => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ExecError::Contended)
+    }
+}
+
+fn expected(version: Option<i64>) -> ExpectedVersion {
+    version
+        .map(ExpectedVersion::Exact)
+        .unwrap_or(ExpectedVersion::NoStream)
+}
+
+fn stream_append(stream: String, version: Option<i64>, events: Vec<NewEvent>) -> StreamAppend {
+    StreamAppend {
+        stream,
+        expected: expected(version),
+        events,
+    }
+}
+
+/// Every stream the decision was made from is version-checked, written to or not.
+fn decision_appends(
+    decision: &Decision,
+    practice_id: PracticeId,
+    practice_version: Option<i64>,
+    households: &[(HouseholdId, Option<i64>)],
+    ctx: &CommandContext,
+) -> Vec<StreamAppend> {
+    let mut appends = vec![stream_append(
+        streams::practice(practice_id),
+        practice_version,
+        practice_events(&decision.practice, practice_id, ctx),
+    )];
+    for (id, version) in households {
+        let events = decision.household_events(*id);
+        appends.push(stream_append(
+            streams::household(*id),
+            *version,
+            household_events(events, practice_id, ctx),
+        ));
+    }
+    appends
+}
+
+fn practice_events(
+    events: &[PracticeEvent],
+    practice_id: PracticeId,
+    ctx: &CommandContext,
+) -> Vec<NewEvent> {
+    events
+        .iter()
+        .map(|e| {
+            new_event(
+                e.event_type(),
+                e.schema_version(),
+                e.to_data(),
+                practice_id,
+                ctx,
+            )
+        })
+        .collect()
+}
+
+fn household_events(
+    events: &[HouseholdEvent],
+    practice_id: PracticeId,
+    ctx: &CommandContext,
+) -> Vec<NewEvent> {
+    events
+        .iter()
+        .map(|e| {
+            new_event(
+                e.event_type(),
+                e.schema_version(),
+                e.to_data(),
+                practice_id,
+                ctx,
+            )
+        })
+        .collect()
+}
+
+fn new_event(
+    event_type: &str,
+    schema_version: i32,
+    data: serde_json::Value,
+    practice_id: PracticeId,
+    ctx: &CommandContext,
+) -> NewEvent {
+    NewEvent {
+        // Time-ordered ids keep the unique index append-friendly.
+        event_id: Uuid::now_v7(),
+        event_type: event_type.to_string(),
+        schema_version,
+        data,
+        metadata: Metadata {
+            actor: ctx.actor.to_string(),
+            practice_id: Some(practice_id.0),
+            correlation_id: None,
+            causation_id: None,
+            occurred_at: ctx.now,
+        },
+    }
+}

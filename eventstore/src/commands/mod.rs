@@ -1,0 +1,7 @@
+//! Running domain commands against the log: load the streams a decision needs, decide (pure),
+//! append the events with the expected version of every stream read, retry on conflict.
+
+mod executor;
+mod loading;
+
+pub use executor::{CommandExecutor, ExecError, Executed};

@@ -1,0 +1,189 @@
+//! Commands through the log: decisions land atomically with expected versions, and concurrent
+//! commands cannot break a cross-stream rule (the last primary is never removed).
+
+mod support;
+
+use chrono::Utc;
+use hearth_domain::{
+    household::{HouseholdCommand, NewMember},
+    practice::{NewStaff, PracticeCommand},
+    roles::{HouseholdRole, PracticeRole},
+    Actor, CommandContext, DomainError, HouseholdId, MemberId, PracticeId, StaffId,
+};
+use hearth_eventstore::{
+    commands::{CommandExecutor, ExecError},
+    EventStore,
+};
+
+on_both_backends!(
+    a_practice_flow_round_trips_through_the_log,
+    deactivation_and_promotion_racing_never_leave_an_inactive_primary
+);
+
+fn ctx(actor: Actor) -> CommandContext {
+    CommandContext::new(actor, Utc::now())
+}
+
+async fn practice_with_adviser(exec: &CommandExecutor) -> (PracticeId, StaffId, StaffId) {
+    let (p, owner, adviser) = (PracticeId::new(), StaffId::new(), StaffId::new());
+    let create = PracticeCommand::CreatePractice {
+        practice_id: p,
+        name: "P".into(),
+        owner: NewStaff {
+            staff_id: owner,
+            name: "O".into(),
+            email: "o@example.com".into(),
+        },
+        licences: 50,
+    };
+    exec.practice(p, create, &ctx(Actor::Operator))
+        .await
+        .unwrap();
+    invite(exec, p, owner, adviser, "a@example.com").await;
+    (p, owner, adviser)
+}
+
+async fn invite(exec: &CommandExecutor, p: PracticeId, owner: StaffId, id: StaffId, email: &str) {
+    let cmd = PracticeCommand::InviteStaff {
+        staff: NewStaff {
+            staff_id: id,
+            name: email.into(),
+            email: email.into(),
+        },
+        role: PracticeRole::Professional,
+        branch: None,
+    };
+    exec.practice(p, cmd, &ctx(Actor::Staff(owner)))
+        .await
+        .unwrap();
+    exec.practice(
+        p,
+        PracticeCommand::ActivateStaff { staff_id: id },
+        &ctx(Actor::Staff(id)),
+    )
+    .await
+    .unwrap();
+}
+
+async fn household(exec: &CommandExecutor, p: PracticeId, creator: StaffId) -> HouseholdId {
+    let h = HouseholdId::new();
+    let client = NewMember {
+        member_id: MemberId::new(),
+        first_name: "C".into(),
+        last_name: "L".into(),
+        email: None,
+        title: None,
+    };
+    exec.household(
+        p,
+        h,
+        HouseholdCommand::CreateHousehold {
+            client,
+            partner: None,
+            branch: None,
+            status: None,
+        },
+        &ctx(Actor::Staff(creator)),
+    )
+    .await
+    .unwrap();
+    h
+}
+
+async fn a_practice_flow_round_trips_through_the_log(store: EventStore) {
+    let exec = CommandExecutor::new(store.clone());
+    let (p, owner, adviser) = practice_with_adviser(&exec).await;
+    let h = household(&exec, p, adviser).await;
+    let para = StaffId::new();
+    invite(&exec, p, owner, para, "para@example.com").await;
+    let grant = exec
+        .household(
+            p,
+            h,
+            HouseholdCommand::GrantStaffAccess {
+                staff_id: para,
+                role: HouseholdRole::Paraplanner,
+            },
+            &ctx(Actor::Staff(owner)),
+        )
+        .await
+        .unwrap();
+    assert!(grant.position.is_some());
+    let err = exec
+        .household(
+            p,
+            h,
+            HouseholdCommand::RevokeStaffAccess { staff_id: adviser },
+            &ctx(Actor::Staff(owner)),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        ExecError::Domain(DomainError::CannotRemovePrimary)
+    ));
+
+    // A fresh executor (no cache) reads the same state back from the log.
+    let fresh = CommandExecutor::new(store);
+    let (state, _) = fresh.household_state(h).await.unwrap();
+    assert_eq!(state.primary, Some(adviser));
+    assert_eq!(state.grants.get(&para), Some(&HouseholdRole::Paraplanner));
+    let (practice, _) = fresh.practice_state(p).await.unwrap();
+    assert_eq!(practice.leads.get(&h), Some(&(adviser, None)));
+    let (cached, _) = exec.practice_state(p).await.unwrap();
+    assert_eq!(cached, practice, "the cache and the log agree");
+}
+
+async fn deactivation_and_promotion_racing_never_leave_an_inactive_primary(store: EventStore) {
+    let exec = CommandExecutor::new(store.clone());
+    let (p, owner, adviser) = practice_with_adviser(&exec).await;
+    let mut races = Vec::new();
+    for i in 0..8 {
+        let candidate = StaffId::new();
+        invite(&exec, p, owner, candidate, &format!("c{i}@example.com")).await;
+        let h = household(&exec, p, adviser).await;
+        let (e1, e2) = (
+            CommandExecutor::new(store.clone()),
+            CommandExecutor::new(store.clone()),
+        );
+        let promote = tokio::spawn(async move {
+            e1.household(
+                p,
+                h,
+                HouseholdCommand::AssignPrimaryProfessional {
+                    staff_id: candidate,
+                    previous_keeps: None,
+                },
+                &ctx(Actor::Staff(owner)),
+            )
+            .await
+        });
+        let deactivate = tokio::spawn(async move {
+            e2.practice(
+                p,
+                PracticeCommand::DeactivateStaff {
+                    staff_id: candidate,
+                },
+                &ctx(Actor::Staff(owner)),
+            )
+            .await
+        });
+        races.push((h, candidate, promote, deactivate));
+    }
+    for (h, candidate, promote, deactivate) in races {
+        let (promoted, deactivated) = (promote.await.unwrap(), deactivate.await.unwrap());
+        assert!(
+            !(promoted.is_ok() && deactivated.is_ok()),
+            "both a promotion and a deactivation of the same person succeeded"
+        );
+        let fresh = CommandExecutor::new(store.clone());
+        let (practice, _) = fresh.practice_state(p).await.unwrap();
+        let (household, _) = fresh.household_state(h).await.unwrap();
+        let primary = household.primary.unwrap();
+        assert!(
+            practice.is_active(primary),
+            "household {h} is led by an inactive member"
+        );
+        assert_eq!(promoted.is_ok(), primary == candidate);
+    }
+}
