@@ -1,1 +1,16 @@
 #![forbid(unsafe_code)]
+//! Read models built from the event log: the access model answers checks (with the path that
+//! decided), lists, as-of questions, histories and rosters (PRODUCT.md §3).
+
+mod facts;
+pub mod model;
+mod queries;
+mod runner;
+mod timeline;
+
+pub use model::{AccessInterval, AccessModel, AuditEntry, HouseholdView, PracticeView, StaffView};
+pub use queries::{
+    History, HouseholdAccess, QueryError, Roster, RosterHousehold, RosterStaff, StaffAccess,
+};
+pub use runner::{build_from_log, Lagging, Projection};
+pub use timeline::Timeline;

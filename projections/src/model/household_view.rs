@@ -1,0 +1,181 @@
+//! A household's access facts over time, its access intervals, and its current details.
+
+use chrono::{DateTime, Utc};
+use hearth_domain::{
+    household::{HouseholdEvent, HouseholdState, HouseholdStatus},
+    roles::Holding,
+    BranchId, HouseholdId, PracticeId, StaffId,
+};
+use serde::Serialize;
+
+use crate::timeline::Timeline;
+
+/// One continuous stretch of a direct holding: who held the household how, from when to when.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AccessInterval {
+    pub staff_id: StaffId,
+    pub holding: Holding,
+    pub from: DateTime<Utc>,
+    pub to: Option<DateTime<Utc>>,
+    pub granted_by: String,
+    pub revoked_by: Option<String>,
+    pub reason: Option<String>,
+    pub end_reason: Option<String>,
+    /// The event that opened the interval (its type, for auditors).
+    pub opened_by_event: String,
+    pub closed_by_event: Option<String>,
+}
+
+/// An access-relevant event as it happened, for the audit trail.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub position: i64,
+    pub event_type: String,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct HouseholdView {
+    pub id: HouseholdId,
+    pub practice: PracticeId,
+    pub created_at: DateTime<Utc>,
+    pub holdings: Vec<(StaffId, Timeline<Holding>)>,
+    pub archived: Timeline<bool>,
+    pub status: Timeline<HouseholdStatus>,
+    pub branch: Timeline<BranchId>,
+    pub intervals: Vec<AccessInterval>,
+    pub trail: Vec<AuditEntry>,
+    /// The domain's own fold of the stream: current details (members, fields, policies).
+    pub state: HouseholdState,
+}
+
+impl HouseholdView {
+    pub fn new(id: HouseholdId, practice: PracticeId, created_at: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            practice,
+            created_at,
+            holdings: Vec::new(),
+            archived: Timeline::starting(created_at, false),
+            status: Timeline::default(),
+            branch: Timeline::default(),
+            intervals: Vec::new(),
+            trail: Vec::new(),
+            state: HouseholdState::default(),
+        }
+    }
+
+    pub fn holding_at(&self, staff: StaffId, t: DateTime<Utc>) -> Option<Holding> {
+        self.holdings
+            .iter()
+            .find(|(s, _)| *s == staff)
+            .and_then(|(_, tl)| tl.at(t))
+            .copied()
+    }
+
+    pub fn holders_at(&self, t: DateTime<Utc>) -> impl Iterator<Item = (StaffId, Holding)> + '_ {
+        self.holdings
+            .iter()
+            .filter_map(move |(s, tl)| tl.at(t).map(|h| (*s, *h)))
+    }
+
+    pub fn exists_at(&self, t: DateTime<Utc>) -> bool {
+        t >= self.created_at
+    }
+
+    /// Applies one event: the domain fold, then the timelines and intervals of what changed.
+    pub fn apply(&mut self, event: &HouseholdEvent, position: i64) {
+        let before = self.state.clone();
+        self.state.apply(event);
+        let meta = event.meta();
+        let at = meta.at;
+        let actor = meta.actor.to_string();
+        let old: Vec<(StaffId, Holding)> = before.holders();
+        let new: Vec<(StaffId, Holding)> = self.state.holders();
+        let mut changed = false;
+        for (staff, holding) in &old {
+            if !new.contains(&(*staff, *holding)) {
+                self.close(*staff, at, &actor, meta.reason.clone(), event.event_type());
+                if !new.iter().any(|(s, _)| s == staff) {
+                    self.timeline(*staff).set(at, None);
+                }
+                changed = true;
+            }
+        }
+        for (staff, holding) in &new {
+            if !old.contains(&(*staff, *holding)) {
+                self.timeline(*staff).set(at, Some(*holding));
+                self.intervals.push(AccessInterval {
+                    staff_id: *staff,
+                    holding: *holding,
+                    from: at,
+                    to: None,
+                    granted_by: actor.clone(),
+                    revoked_by: None,
+                    reason: meta.reason.clone(),
+                    end_reason: None,
+                    opened_by_event: event.event_type().to_string(),
+                    closed_by_event: None,
+                });
+                changed = true;
+            }
+        }
+        if before.archived != self.state.archived {
+            self.archived.set(at, Some(self.state.archived));
+            changed = true;
+        }
+        if before.status != self.state.status || !self.status.ever() {
+            self.status.set(at, Some(self.state.status));
+        }
+        if before.branch != self.state.branch {
+            self.branch.set(at, self.state.branch);
+        }
+        if changed
+            || matches!(
+                event,
+                HouseholdEvent::Created(_)
+                    | HouseholdEvent::StatusChanged(_)
+                    | HouseholdEvent::BranchAssigned(_)
+            )
+        {
+            self.trail.push(AuditEntry {
+                position,
+                event_type: event.event_type().to_string(),
+                at,
+                actor,
+                reason: meta.reason.clone(),
+            });
+        }
+    }
+
+    fn timeline(&mut self, staff: StaffId) -> &mut Timeline<Holding> {
+        if let Some(i) = self.holdings.iter().position(|(s, _)| *s == staff) {
+            return &mut self.holdings[i].1;
+        }
+        self.holdings.push((staff, Timeline::default()));
+        &mut self.holdings.last_mut().expect("just pushed").1
+    }
+
+    fn close(
+        &mut self,
+        staff: StaffId,
+        at: DateTime<Utc>,
+        actor: &str,
+        reason: Option<String>,
+        event_type: &str,
+    ) {
+        if let Some(open) = self
+            .intervals
+            .iter_mut()
+            .rev()
+            .find(|i| i.staff_id == staff && i.to.is_none())
+        {
+            open.to = Some(at);
+            open.revoked_by = Some(actor.to_string());
+            open.end_reason = reason;
+            open.closed_by_event = Some(event_type.to_string());
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Keeps the access model up to date: replays the log from the start (the model lives in
+//! memory), then follows it live. Readers wait for a cursor to get read-your-writes.
+
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, RwLock, RwLockReadGuard,
+    },
+    time::Duration,
+};
+
+use hearth_eventstore::{Cursor, EventStore, StoreError};
+use tokio::{sync::watch, task::JoinHandle};
+
+use crate::model::AccessModel;
+
+/// The projection did not reach the wanted cursor in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the read model is at {reached:?}, behind the requested {wanted:?}")]
+pub struct Lagging {
+    pub wanted: Cursor,
+    pub reached: Cursor,
+}
+
+#[derive(Clone)]
+pub struct Projection {
+    model: Arc<RwLock<AccessModel>>,
+    cursor: watch::Receiver<Cursor>,
+    ready: Arc<AtomicBool>,
+    task: Arc<JoinHandle<()>>,
+}
+
+impl Projection {
+    /// Starts following the log. `ready()` turns true once the model has caught up with the log
+    /// as it stood at start.
+    pub async fn start(store: EventStore) -> Result<Self, StoreError> {
+        let head = store.head().await?;
+        let model = Arc::new(RwLock::new(AccessModel::default()));
+        let (tx, rx) = watch::channel(Cursor::START);
+        let ready = Arc::new(AtomicBool::new(head == Cursor::START));
+        let task = tokio::spawn(follow(store, model.clone(), tx, ready.clone(), head));
+        Ok(Self {
+            model,
+            cursor: rx,
+            ready,
+            task: Arc::new(task),
+        })
+    }
+
+    pub fn ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    pub fn cursor(&self) -> Cursor {
+        *self.cursor.borrow()
+    }
+
+    /// A read lock on the model. Hold it briefly and never across an await.
+    pub fn read(&self) -> RwLockReadGuard<'_, AccessModel> {
+        self.model
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Waits until the model has applied the event at `wanted` (and everything before it).
+    pub async fn wait_for(&self, wanted: Cursor, timeout: Duration) -> Result<(), Lagging> {
+        let mut rx = self.cursor.clone();
+        let reached = tokio::time::timeout(timeout, rx.wait_for(|c| *c >= wanted)).await;
+        match reached {
+            Ok(Ok(_)) => Ok(()),
+            _ => Err(Lagging {
+                wanted,
+                reached: self.cursor(),
+            }),
+        }
+    }
+
+    pub async fn wait_ready(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while !self.ready() {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
+    }
+}
+
+impl Drop for Projection {
+    fn drop(&mut self) {
+        // The last handle stops the follower.
+        if Arc::strong_count(&self.task) == 1 {
+            self.task.abort();
+        }
+    }
+}
+
+async fn follow(
+    store: EventStore,
+    model: Arc<RwLock<AccessModel>>,
+    cursor: watch::Sender<Cursor>,
+    ready: Arc<AtomicBool>,
+    head: Cursor,
+) {
+    loop {
+        let from = model.read().map(|m| m.cursor()).unwrap_or_default();
+        let mut sub = store.subscribe("access-model", from);
+        loop {
+            match sub.next_batch().await {
+                Ok(batch) => {
+                    let last = {
+                        let mut m = model.write().unwrap_or_else(|p| p.into_inner());
+                        for e in &batch {
+                            m.apply(e);
+                        }
+                        m.cursor()
+                    };
+                    metrics::counter!("hearth_projection_events_applied_total")
+                        .increment(batch.len() as u64);
+                    cursor.send_replace(last);
+                    if last >= head {
+                        ready.store(true, Ordering::Release);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "access model: reading the log failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Builds a model from the log alone, up to its current head (for `hearth replay` and rebuild
+/// checks): no subscription, no live state.
+pub async fn build_from_log(store: &EventStore) -> Result<AccessModel, StoreError> {
+    let mut model = AccessModel::default();
+    let mut after = Cursor::START;
+    loop {
+        let batch = store.read_all(after, 10_000).await?;
+        let Some(last) = batch.last() else { break };
+        after = last.cursor;
+        for e in &batch {
+            model.apply(e);
+        }
+    }
+    Ok(model)
+}
