@@ -33,7 +33,7 @@ pub enum Command {
     Replay(ReplayArgs),
 }
 
-#[derive(clap::Args, Debug)]
+#[derive(clap::Parser, Debug)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub settings: Settings,

@@ -2,10 +2,18 @@
 //! Hearth's HTTP API and command line.
 
 pub mod auth;
+pub mod authz;
 pub mod cli;
+pub mod commands;
 pub mod config;
+pub mod consistency;
+mod errors;
 pub mod extract;
+pub mod keys;
 pub mod metrics;
 pub mod problem;
+pub mod routes;
 pub mod shutdown;
+pub mod startup;
+pub mod state;
 pub mod telemetry;

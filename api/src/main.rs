@@ -1,1 +1,43 @@
-fn main() {}
+use clap::Parser;
+use hearth_api::{
+    cli::{Cli, Command, ServeArgs},
+    commands, config,
+    startup::Application,
+    telemetry,
+};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    telemetry::init();
+    if let Some(path) = std::env::var_os("HEARTH_CONFIG") {
+        if let Err(e) = config::load_config_file(std::path::Path::new(&path)) {
+            eprintln!("hearth: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    }
+    let cli = Cli::parse();
+    let outcome = match cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::parse_from(["hearth"])))
+    {
+        Command::Serve(args) => serve(args).await,
+        Command::Token(args) => commands::token(args),
+        Command::Verify(args) => commands::verify(args).await,
+        Command::Replay(args) => commands::replay(args).await,
+    };
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("hearth: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let app = Application::build(args.settings)
+        .await
+        .map_err(|e| format!("cannot start: {e:#}"))?;
+    tracing::info!(address = %app.address(), "Hearth is listening");
+    app.run_until_stopped().await.map_err(|e| e.to_string())
+}

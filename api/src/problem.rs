@@ -16,6 +16,8 @@ pub struct Problem {
     #[schema(value_type = u16)]
     #[serde(serialize_with = "status_as_u16")]
     pub status: StatusCode,
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
     /// Human-readable explanation, safe to show to a practice manager.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
@@ -35,7 +37,13 @@ impl Problem {
             status,
             detail: Some(detail.into()),
             code: code.to_string(),
+            retry_after: None,
         }
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {

@@ -1,0 +1,45 @@
+//! Read-your-writes. Commands return the position they were written at; a read given
+//! `at_least=<position>` answers only once the read model has applied that position — also when
+//! the write went through another instance on the same database.
+
+use hearth_eventstore::Cursor;
+
+use crate::{problem::Problem, state::AppState};
+
+pub async fn wait_for_position(state: &AppState, at_least: Option<&str>) -> Result<(), Problem> {
+    let Some(raw) = at_least else { return Ok(()) };
+    let position: i64 = raw.trim().parse().ok().filter(|p| *p > 0).ok_or_else(|| {
+        Problem::bad_request(
+            "invalid_position",
+            "at_least must be a position returned by a command",
+        )
+    })?;
+    let cursor = state.store.cursor_of(position).await?.ok_or_else(|| {
+        Problem::bad_request(
+            "unknown_position",
+            format!("no event was written at position {position}"),
+        )
+    })?;
+    wait_for_cursor(state, cursor).await
+}
+
+pub async fn wait_for_cursor(state: &AppState, cursor: Cursor) -> Result<(), Problem> {
+    state
+        .projection
+        .wait_for(cursor, state.read_wait)
+        .await
+        .map_err(|lag| {
+            Problem::unavailable(
+                "projection_lagging",
+                format!("the read model has not caught up yet ({lag}); retry shortly"),
+            )
+            .with_retry_after(1)
+        })
+}
+
+/// Before answering "not found" for something that may have just been written through another
+/// path, let the read model catch up with the log's head (bounded).
+pub async fn catch_up(state: &AppState) -> Result<(), Problem> {
+    let head = state.store.head().await?;
+    wait_for_cursor(state, head).await
+}

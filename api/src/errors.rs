@@ -1,0 +1,49 @@
+//! Every lower-layer error becomes a problem here, once: rules broken → 409/422, missing
+//! rights → 403, unknown ids → 404, our own failures → 500 with the detail kept in the log.
+
+use hearth_domain::DomainError;
+use hearth_eventstore::{commands::ExecError, StoreError};
+use hearth_projections::QueryError;
+
+use crate::problem::Problem;
+
+impl From<DomainError> for Problem {
+    fn from(e: DomainError) -> Self {
+        let detail = e.to_string();
+        if e.is_not_found() {
+            Problem::new(axum::http::StatusCode::NOT_FOUND, e.code(), detail)
+        } else if e.is_forbidden() {
+            Problem::forbidden(e.code(), detail)
+        } else if matches!(e, DomainError::InvalidInput(_)) {
+            Problem::unprocessable(e.code(), detail)
+        } else {
+            Problem::conflict(e.code(), detail)
+        }
+    }
+}
+
+impl From<ExecError> for Problem {
+    fn from(e: ExecError) -> Self {
+        match e {
+            ExecError::Domain(d) => d.into(),
+            ExecError::Contended => Problem::conflict("contended", e.to_string()),
+            other => Problem::internal(&other),
+        }
+    }
+}
+
+impl From<StoreError> for Problem {
+    fn from(e: StoreError) -> Self {
+        Problem::internal(&e)
+    }
+}
+
+impl From<QueryError> for Problem {
+    fn from(e: QueryError) -> Self {
+        match e {
+            QueryError::PracticeNotFound => Problem::not_found("the practice"),
+            QueryError::HouseholdNotFound => Problem::not_found("the household"),
+            QueryError::StaffNotFound => Problem::not_found("the staff member"),
+        }
+    }
+}

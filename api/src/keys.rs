@@ -1,0 +1,55 @@
+//! The signing secret: from configuration, or (development only) generated once into the data
+//! directory so `cargo run` and `hearth token` agree without any set-up.
+
+use std::{fs, io::Write, path::Path};
+
+use base64::Engine;
+
+use crate::{auth::JwtKeys, config::Settings};
+
+pub fn jwt_keys(settings: &Settings) -> Result<JwtKeys, String> {
+    let secret = match &settings.jwt_secret {
+        Some(s) => s.clone().into_bytes(),
+        None => dev_secret(&settings.data_dir)?,
+    };
+    JwtKeys::from_secret(&settings.jwt_algorithm, &secret)
+}
+
+fn dev_secret(dir: &Path) -> Result<Vec<u8>, String> {
+    let path = dir.join("jwt-secret");
+    if let Ok(existing) = fs::read_to_string(&path) {
+        return Ok(existing.trim().as_bytes().to_vec());
+    }
+    fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut bytes = [0u8; 32];
+    rand::Rng::fill(&mut rand::thread_rng(), &mut bytes);
+    let secret = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    file.write_all(secret.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    tracing::warn!(path = %path.display(), "no HEARTH_JWT_SECRET set: generated a development signing secret; mint tokens with `hearth token`");
+    Ok(secret.into_bytes())
+}
+
+/// Creates the directory of a `sqlite://dir/file.db` URL, so the embedded default just works.
+pub fn ensure_sqlite_dir(url: &str) -> Result<(), String> {
+    let Some(rest) = url.strip_prefix("sqlite://") else {
+        return Ok(());
+    };
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path.contains(":memory:") {
+        return Ok(());
+    }
+    match Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
+        }
+        _ => Ok(()),
+    }
+}

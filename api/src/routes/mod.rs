@@ -1,0 +1,66 @@
+//! HTTP routes, one module per family.
+
+mod audit;
+mod households;
+mod ops;
+mod practices;
+mod queries;
+
+use axum::{http::StatusCode, Router};
+use chrono::Utc;
+use hearth_domain::{Actor, CommandContext, StaffId};
+use hearth_eventstore::commands::Executed;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{problem::Problem, state::AppState};
+
+pub use ops::ApiDoc;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(ops::router())
+        .merge(practices::router())
+        .merge(households::router())
+        .merge(queries::router())
+        .merge(audit::router())
+}
+
+/// What a command answers: the position to pass as `at_least` to see its effect, and the id
+/// of what it created.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    /// Absent when the command changed nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<Uuid>,
+}
+
+pub(crate) fn accepted(done: Executed, id: Option<Uuid>) -> axum::Json<Accepted> {
+    axum::Json(Accepted {
+        position: done.position.map(|p| p.to_string()),
+        id,
+    })
+}
+
+pub(crate) fn created(done: Executed, id: Uuid) -> (StatusCode, axum::Json<Accepted>) {
+    (StatusCode::CREATED, accepted(done, Some(id)))
+}
+
+pub(crate) fn ctx(staff: StaffId, reason: Option<String>) -> CommandContext {
+    CommandContext {
+        actor: Actor::Staff(staff),
+        now: Utc::now(),
+        reason: reason.filter(|r| !r.trim().is_empty()),
+    }
+}
+
+pub fn fallback_problem() -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "no_such_route",
+        "no route matches this method and path; see /docs",
+    )
+}

@@ -1,0 +1,270 @@
+//! The questions of PRODUCT.md §3: checks with the deciding path, lists, as-of answers (`at`),
+//! and read-your-writes (`at_least`).
+
+use axum::{extract::State, routing::get, Router};
+use chrono::{DateTime, Utc};
+use hearth_domain::{roles::Action, HouseholdId, PracticeId, StaffId};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    auth::Caller,
+    authz::{self, staff_of},
+    consistency::wait_for_position,
+    extract::{Path, Query},
+    problem::{ApiResult, Problem},
+    state::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/practices/{practice_id}/households/{household_id}/access/{staff_id}",
+            get(check),
+        )
+        .route(
+            "/v1/practices/{practice_id}/households/{household_id}/explain/{staff_id}",
+            get(explain),
+        )
+        .route(
+            "/v1/practices/{practice_id}/households/{household_id}/staff",
+            get(staff_with_access),
+        )
+        .route(
+            "/v1/practices/{practice_id}/staff/{staff_id}/households",
+            get(households_of_staff),
+        )
+        .route(
+            "/v1/practices/{practice_id}/households/{household_id}/history",
+            get(history),
+        )
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReadParams {
+    /// Answer as of this instant (RFC 3339). Default: now.
+    pub at: Option<DateTime<Utc>>,
+    /// A position returned by a command: answer only once its effect is visible.
+    pub at_least: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CheckParams {
+    /// view (default), edit, export or manage_access.
+    #[param(value_type = Option<String>)]
+    pub action: Option<Action>,
+    pub at: Option<DateTime<Utc>>,
+    pub at_least: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CheckAnswer {
+    pub allowed: bool,
+    #[schema(value_type = String)]
+    pub action: Action,
+    /// The path that decided: direct (primary/secondary/role), practice_wide, manager_of, assistant_of, permission.
+    #[schema(value_type = Option<Object>)]
+    pub path: Option<hearth_domain::access::AccessPath>,
+    #[schema(value_type = Option<String>)]
+    pub deny_reason: Option<hearth_domain::access::DenyReason>,
+    pub at: DateTime<Utc>,
+}
+
+/// The caller may ask about a household they can view, or about themselves.
+async fn may_ask(
+    state: &AppState,
+    caller: Caller,
+    practice: PracticeId,
+    household: HouseholdId,
+    about: Option<StaffId>,
+) -> ApiResult<StaffId> {
+    let me = staff_of(state, caller, practice).await?;
+    if about != Some(me) {
+        authz::household(state, practice, me, household, Action::View).await?;
+    } else if state
+        .projection
+        .read()
+        .household_in(practice, household)
+        .is_err()
+    {
+        crate::consistency::catch_up(state).await?;
+        state.projection.read().household_in(practice, household)?;
+    }
+    Ok(me)
+}
+
+/// May staff S do this to household H — now, or as of `at`? With the path that decided.
+#[utoipa::path(get, path = "/v1/practices/{practice_id}/households/{household_id}/access/{staff_id}", params(CheckParams), responses((status = 200, body = CheckAnswer), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn check(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((p, h, s)): Path<(Uuid, Uuid, Uuid)>,
+    Query(q): Query<CheckParams>,
+) -> ApiResult<axum::Json<CheckAnswer>> {
+    wait_for_position(&state, q.at_least.as_deref()).await?;
+    let (practice, household, staff) = (PracticeId(p), HouseholdId(h), StaffId(s));
+    may_ask(&state, caller, practice, household, Some(staff)).await?;
+    let (action, at) = (
+        q.action.unwrap_or(Action::View),
+        q.at.unwrap_or_else(Utc::now),
+    );
+    let decision = state
+        .projection
+        .read()
+        .check(practice, staff, household, action, at)?;
+    Ok(axum::Json(CheckAnswer {
+        allowed: decision.allowed,
+        action,
+        path: decision.path,
+        deny_reason: decision.deny_reason,
+        at,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Explanation {
+    pub staff_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub answers: Vec<CheckAnswer>,
+}
+
+/// Every action for one staff member on one household, each with its deciding path.
+#[utoipa::path(get, path = "/v1/practices/{practice_id}/households/{household_id}/explain/{staff_id}", params(ReadParams), responses((status = 200, body = Explanation)), security(("bearer" = [])))]
+async fn explain(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((p, h, s)): Path<(Uuid, Uuid, Uuid)>,
+    Query(q): Query<ReadParams>,
+) -> ApiResult<axum::Json<Explanation>> {
+    wait_for_position(&state, q.at_least.as_deref()).await?;
+    let (practice, household, staff) = (PracticeId(p), HouseholdId(h), StaffId(s));
+    may_ask(&state, caller, practice, household, Some(staff)).await?;
+    let at = q.at.unwrap_or_else(Utc::now);
+    let model = state.projection.read();
+    let mut answers = Vec::new();
+    for action in [
+        Action::View,
+        Action::Edit,
+        Action::Export,
+        Action::ManageAccess,
+    ] {
+        let d = model.check(practice, staff, household, action, at)?;
+        answers.push(CheckAnswer {
+            allowed: d.allowed,
+            action,
+            path: d.path,
+            deny_reason: d.deny_reason,
+            at,
+        });
+    }
+    Ok(axum::Json(Explanation {
+        staff_id: s,
+        at,
+        answers,
+    }))
+}
+
+/// Who can access household H (now or as of `at`), with path and allowed actions.
+#[utoipa::path(get, path = "/v1/practices/{practice_id}/households/{household_id}/staff", params(ReadParams), responses((status = 200, body = Object)), security(("bearer" = [])))]
+async fn staff_with_access(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((p, h)): Path<(Uuid, Uuid)>,
+    Query(q): Query<ReadParams>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    wait_for_position(&state, q.at_least.as_deref()).await?;
+    let (practice, household) = (PracticeId(p), HouseholdId(h));
+    may_ask(&state, caller, practice, household, None).await?;
+    let at = q.at.unwrap_or_else(Utc::now);
+    let list = state
+        .projection
+        .read()
+        .staff_with_access(practice, household, at)?;
+    Ok(axum::Json(
+        serde_json::json!({ "household_id": h, "at": at, "staff": list }),
+    ))
+}
+
+/// Which households staff S can access (now or as of `at`). Ask about yourself, or hold
+/// "manage household access".
+#[utoipa::path(get, path = "/v1/practices/{practice_id}/staff/{staff_id}/households", params(ReadParams), responses((status = 200, body = Object)), security(("bearer" = [])))]
+async fn households_of_staff(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((p, s)): Path<(Uuid, Uuid)>,
+    Query(q): Query<ReadParams>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    wait_for_position(&state, q.at_least.as_deref()).await?;
+    let (practice, staff) = (PracticeId(p), StaffId(s));
+    let me = staff_of(&state, caller, practice).await?;
+    if me != staff {
+        authz::require_permission(
+            &state,
+            practice,
+            me,
+            hearth_domain::permissions::Permission::ManageHouseholdAccess,
+        )?;
+    }
+    let at = q.at.unwrap_or_else(Utc::now);
+    let list = state
+        .projection
+        .read()
+        .households_for_staff(practice, staff, at)?;
+    Ok(axum::Json(
+        serde_json::json!({ "staff_id": s, "at": at, "households": list }),
+    ))
+}
+
+/// The access intervals of household H: staff, holding, from, to, granted by, revoked by, reason.
+#[utoipa::path(get, path = "/v1/practices/{practice_id}/households/{household_id}/history", params(ReadParams), responses((status = 200, body = Object)), security(("bearer" = [])))]
+async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((p, h)): Path<(Uuid, Uuid)>,
+    Query(q): Query<ReadParams>,
+) -> ApiResult<axum::Json<hearth_projections::History>> {
+    wait_for_position(&state, q.at_least.as_deref()).await?;
+    let (practice, household) = (PracticeId(p), HouseholdId(h));
+    may_ask(&state, caller, practice, household, None).await?;
+    Ok(axum::Json(
+        state.projection.read().history(practice, household)?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DetailsParams {
+    pub at_least: Option<String>,
+}
+
+/// The household: members and their fields, primary, secondary, grants, status, branch, policies.
+#[utoipa::path(get, path = "/v1/practices/{practice_id}/households/{household_id}", params(DetailsParams), responses((status = 200, body = Object)), security(("bearer" = [])))]
+pub(crate) async fn household_details(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((p, h)): Path<(Uuid, Uuid)>,
+    Query(q): Query<DetailsParams>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    wait_for_position(&state, q.at_least.as_deref()).await?;
+    let (practice, household) = (PracticeId(p), HouseholdId(h));
+    may_ask(&state, caller, practice, household, None).await?;
+    let model = state.projection.read();
+    let view = model.household_in(practice, household)?;
+    let s = &view.state;
+    Ok(axum::Json(serde_json::json!({
+        "id": h,
+        "name": s.name,
+        "members": s.members,
+        "primary": s.primary,
+        "secondary": s.secondary,
+        "grants": s.grants,
+        "status": s.status,
+        "archived": s.archived,
+        "branch": s.branch,
+        "policies": s.policies,
+        "xplan_skipped": s.xplan_skipped,
+    })))
+}

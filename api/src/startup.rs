@@ -1,0 +1,127 @@
+//! Building and running the service, in one place so tests start it exactly as `main` does.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::{extract::DefaultBodyLimit, http::HeaderName, middleware, Router};
+use hearth_eventstore::{commands::CommandExecutor, domain_upcaster, EventStore};
+use hearth_projections::Projection;
+use tokio::net::TcpListener;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{config::Settings, keys, problem::Problem, routes, state::AppState};
+
+const REQUEST_ID: &str = "x-request-id";
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    grace: Duration,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        keys::ensure_sqlite_dir(&settings.database_url).map_err(anyhow::Error::msg)?;
+        let store = EventStore::connect(&settings.database_url)
+            .await?
+            .with_upcaster(domain_upcaster());
+        let projection = Projection::start(store.clone()).await?;
+        let keys = Arc::new(keys::jwt_keys(&settings).map_err(anyhow::Error::msg)?);
+        let state = AppState {
+            exec: CommandExecutor::new(store.clone()),
+            store,
+            projection,
+            keys,
+            read_wait: settings.read_wait(),
+        };
+        let router = router(state.clone(), settings.body_limit);
+        let listener = TcpListener::bind(settings.bind).await?;
+        Ok(Application {
+            listener,
+            router,
+            state,
+            grace: Duration::from_secs(settings.shutdown_grace_secs),
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address().port()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests (bounded by the grace
+    /// period) and returns.
+    pub async fn run_until<F>(self, shutdown: F) -> anyhow::Result<()>
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let sealer = tokio::spawn(seal_periodically(self.state.store.clone()));
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_tx.send(());
+        });
+        let grace = self.grace;
+        let result = tokio::select! {
+            r = serve => r.map_err(anyhow::Error::from),
+            _ = async { let _ = stop_rx.await; tokio::time::sleep(grace).await } => {
+                tracing::warn!("in-flight requests did not finish within the grace period");
+                Ok(())
+            }
+        };
+        sealer.abort();
+        result
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(crate::shutdown::signal()).await
+    }
+}
+
+pub fn router(state: AppState, body_limit: usize) -> Router {
+    let request_id = HeaderName::from_static(REQUEST_ID);
+    routes::router()
+        .fallback(routes_fallback)
+        .layer(middleware::from_fn(crate::metrics::track))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(CatchPanicLayer::custom(|_| axum::response::IntoResponse::into_response(Problem::internal(&"a handler panicked"))))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn routes_fallback() -> Problem {
+    routes::fallback_problem()
+}
+
+/// Seals the log every minute, so removing whole streams later is detectable.
+async fn seal_periodically(store: EventStore) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        if let Err(e) = store.seal().await {
+            tracing::warn!(error = %e, "sealing the log failed; will retry");
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! What every handler shares.
+
+use std::{sync::Arc, time::Duration};
+
+use hearth_eventstore::{commands::CommandExecutor, EventStore};
+use hearth_projections::Projection;
+
+use crate::auth::{HasJwtKeys, JwtKeys};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: EventStore,
+    pub exec: CommandExecutor,
+    pub projection: Projection,
+    pub keys: Arc<JwtKeys>,
+    /// How long a read with `at_least` (or a command on a just-created record) waits for the
+    /// read model before answering 503.
+    pub read_wait: Duration,
+}
+
+impl HasJwtKeys for AppState {
+    fn jwt_keys(&self) -> &Arc<JwtKeys> {
+        &self.keys
+    }
+}
