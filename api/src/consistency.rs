@@ -40,6 +40,6 @@ pub async fn wait_for_cursor(state: &AppState, cursor: Cursor) -> Result<(), Pro
 /// Before answering "not found" for something that may have just been written through another
 /// path, let the read model catch up with the log's head (bounded).
 pub async fn catch_up(state: &AppState) -> Result<(), Problem> {
-    let head = state.store.head().await?;
+    let head = state.store.committed_head().await?;
     wait_for_cursor(state, head).await
 }

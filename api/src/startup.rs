@@ -28,6 +28,8 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         keys::ensure_sqlite_dir(&settings.database_url).map_err(anyhow::Error::msg)?;
+        // Install the metrics recorder before anything is counted.
+        crate::metrics::handle();
         let store = EventStore::connect(&settings.database_url)
             .await?
             .with_upcaster(domain_upcaster());

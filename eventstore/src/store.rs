@@ -208,6 +208,12 @@ impl EventStore {
         on_backend!(self, head())
     }
 
+    /// The newest committed event. A reader that reaches it has seen everything committed
+    /// before this call (on PostgreSQL it may have to wait for older transactions to end).
+    pub async fn committed_head(&self) -> Result<Cursor, StoreError> {
+        on_backend!(self, committed_head())
+    }
+
     /// Turns a position (the token commands return) into the cursor a reader must reach.
     pub async fn cursor_of(&self, position: i64) -> Result<Option<Cursor>, StoreError> {
         on_backend!(self, cursor_of(position))

@@ -82,6 +82,18 @@ pub(crate) async fn head(pool: &PgPool) -> Result<Cursor, StoreError> {
     })
 }
 
+/// The newest committed event, deliverable or not yet (an older transaction may still be open).
+pub(crate) async fn committed_head(pool: &PgPool) -> Result<Cursor, StoreError> {
+    let row = sqlx::query("SELECT tx::text::bigint AS tx, position FROM events ORDER BY tx DESC, position DESC LIMIT 1").fetch_optional(pool).await?;
+    Ok(match row {
+        Some(r) => Cursor {
+            tx: r.try_get("tx")?,
+            position: r.try_get("position")?,
+        },
+        None => Cursor::START,
+    })
+}
+
 pub(crate) async fn cursor_of(pool: &PgPool, position: i64) -> Result<Option<Cursor>, StoreError> {
     let row = sqlx::query("SELECT tx::text::bigint AS tx FROM events WHERE position = $1")
         .bind(position)

@@ -95,6 +95,10 @@ pub(crate) async fn head(pool: &SqlitePool) -> Result<Cursor, StoreError> {
         .unwrap_or(Cursor::START))
 }
 
+pub(crate) async fn committed_head(pool: &SqlitePool) -> Result<Cursor, StoreError> {
+    head(pool).await
+}
+
 pub(crate) async fn cursor_of(
     pool: &SqlitePool,
     position: i64,

@@ -1,0 +1,9 @@
+//! End-to-end: the real service over HTTP, on PostgreSQL and on SQLite.
+
+mod helpers;
+
+mod authorization;
+mod consistency;
+mod lumiant_flow;
+mod ops;
+mod problems;
