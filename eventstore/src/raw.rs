@@ -65,8 +65,13 @@ impl RawEvent {
     }
 
     pub fn into_recorded(self, upcaster: &dyn Upcaster) -> Result<RecordedEvent, StoreError> {
-        let metadata = self.metadata()?;
+        let position = self.position;
         let hash = self.stored_hash()?;
+        let metadata: Metadata =
+            serde_json::from_value(self.metadata).map_err(|e| StoreError::Corrupt {
+                position,
+                reason: format!("metadata: {e}"),
+            })?;
         let (schema_version, data) = upcaster
             .upcast(&self.event_type, self.schema_version, self.data)
             .map_err(|reason| StoreError::Upcast {

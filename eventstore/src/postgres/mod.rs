@@ -29,4 +29,5 @@ pub(crate) const COLUMNS: &str =
      schema_version, data, metadata, recorded_at, hash";
 
 /// Events below this are committed or rolled back for good: nothing can appear before them anymore.
-pub(crate) const DELIVERABLE: &str = "tx < pg_snapshot_xmin(pg_current_snapshot())";
+/// The sub-select makes it an init-plan, evaluated once per query rather than once per row.
+pub(crate) const DELIVERABLE: &str = "tx < (SELECT pg_snapshot_xmin(pg_current_snapshot()))";

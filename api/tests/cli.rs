@@ -1,0 +1,146 @@
+//! The `hearth` binary as an operator or auditor uses it.
+
+use std::process::Command;
+
+use chrono::Utc;
+use hearth_domain::{
+    household::{HouseholdCommand, NewMember},
+    practice::{NewStaff, PracticeCommand},
+    Actor, CommandContext, HouseholdId, MemberId, PracticeId, StaffId,
+};
+use hearth_eventstore::{commands::CommandExecutor, testing::TestSqlite};
+
+const SECRET: &str = "a-cli-test-secret-that-is-long-enough-for-hs256";
+
+fn hearth(args: &[&str], database_url: &str) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .args(args)
+        .env("HEARTH_DATABASE_URL", database_url)
+        .env("HEARTH_JWT_SECRET", SECRET)
+        .env(
+            "HEARTH_DATA_DIR",
+            std::env::temp_dir().join("hearth-cli-test"),
+        )
+        .env("HEARTH_LOG", "error")
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+async fn log_with_one_household(file: &TestSqlite) -> (PracticeId, StaffId, HouseholdId) {
+    let exec = CommandExecutor::new(file.store().await.unwrap());
+    let (p, owner, h) = (PracticeId::new(), StaffId::new(), HouseholdId::new());
+    let create = PracticeCommand::CreatePractice {
+        practice_id: p,
+        name: "CLI Practice".into(),
+        owner: NewStaff {
+            staff_id: owner,
+            name: "Olive".into(),
+            email: "olive@example.com".into(),
+        },
+        licences: 2,
+    };
+    exec.practice(p, create, &CommandContext::new(Actor::Operator, Utc::now()))
+        .await
+        .unwrap();
+    let client = NewMember {
+        member_id: MemberId::new(),
+        first_name: "Jane".into(),
+        last_name: "Citizen".into(),
+        email: None,
+        title: None,
+    };
+    exec.household(
+        p,
+        h,
+        HouseholdCommand::CreateHousehold {
+            client,
+            partner: None,
+            branch: None,
+            status: None,
+        },
+        &CommandContext::new(Actor::Staff(owner), Utc::now()),
+    )
+    .await
+    .unwrap();
+    (p, owner, h)
+}
+
+#[test]
+fn token_mints_a_verifiable_token_and_refuses_incomplete_requests() {
+    let (ok, out, _) = hearth(&["token", "--operator"], "sqlite::memory:");
+    assert!(ok);
+    let keys = hearth_api::auth::JwtKeys::from_secret("HS256", SECRET.as_bytes()).unwrap();
+    assert_eq!(
+        keys.verify(out.trim()).unwrap(),
+        hearth_api::auth::Caller::Operator
+    );
+    let (ok, _, err) = hearth(
+        &["token", "--practice", &uuid::Uuid::new_v4().to_string()],
+        "sqlite::memory:",
+    );
+    assert!(!ok);
+    assert!(err.contains("--staff"), "{err}");
+}
+
+#[tokio::test]
+async fn verify_passes_an_intact_log_and_names_tampering() {
+    let file = TestSqlite::new();
+    log_with_one_household(&file).await;
+    let (ok, out, err) = hearth(&["verify"], &file.url);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("the log is intact"));
+
+    let store = file.store().await.unwrap();
+    let hearth_eventstore::Backend::Sqlite(pool) = store.backend() else {
+        unreachable!()
+    };
+    sqlx::query("DROP TRIGGER events_no_update")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE events SET data = json_set(data, '$.name', 'Forged') WHERE event_type = 'household.created'").execute(pool).await.unwrap();
+    let (ok, _, err) = hearth(&["verify"], &file.url);
+    assert!(!ok, "a tampered log must fail verification");
+    assert!(
+        err.contains("TAMPERING DETECTED") && err.contains("altered"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn replay_prints_who_had_access_at_an_instant_from_the_log_alone() {
+    let file = TestSqlite::new();
+    let before = Utc::now() - chrono::Duration::hours(1);
+    let (p, owner, h) = log_with_one_household(&file).await;
+    let now = (Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+    let (ok, out, err) = hearth(&["replay", "--until", &now], &file.url);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(&format!("household {h} (Jane Citizen)")),
+        "{out}"
+    );
+    assert!(out.contains(&format!("{owner} Olive via")), "{out}");
+    let (ok, out, _) = hearth(
+        &[
+            "replay",
+            "--until",
+            &before.to_rfc3339(),
+            "--practice",
+            &p.to_string(),
+        ],
+        &file.url,
+    );
+    assert!(ok);
+    assert!(
+        !out.contains("household"),
+        "nothing existed an hour ago: {out}"
+    );
+    let (ok, _, err) = hearth(&["replay", "--until", "yesterday"], &file.url);
+    assert!(!ok);
+    assert!(err.contains("--until"), "{err}");
+}

@@ -1,0 +1,260 @@
+//! Event-log figures on PostgreSQL, each beside the same-shaped plain INSERT measured in the same
+//! run (a copy of the events table without triggers, locks, hashing or version checks).
+//!
+//!   HEARTH_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+//!     cargo bench -p hearth-eventstore --bench log
+//!
+//! Set HEARTH_BENCH_REPLAY_EVENTS to change the size of the replay log (default 1,000,000).
+
+use std::{sync::Arc, time::Instant};
+
+use chrono::Utc;
+use hearth_eventstore::{
+    testing::TestDatabase, Backend, Cursor, EventStore, ExpectedVersion, Metadata, NewEvent,
+    StreamAppend,
+};
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+const WRITERS: usize = 16;
+const SINGLE_APPENDS: usize = 16_000;
+const BATCH: usize = 100;
+const BATCH_APPENDS: usize = 400;
+const BATCH_WRITERS: usize = 4;
+const LATENCY_SAMPLES: usize = 2_000;
+
+fn event(n: usize) -> NewEvent {
+    NewEvent {
+        event_id: Uuid::now_v7(),
+        event_type: "household.staff_access_granted".into(),
+        schema_version: 2,
+        data: json!({"meta": {"actor": {"kind": "staff", "id": Uuid::nil()}, "at": "2026-11-24T09:00:00Z"}, "staff_id": Uuid::nil(), "role": "paraplanner", "n": n}),
+        metadata: Metadata {
+            actor: "bench".into(),
+            practice_id: Some(Uuid::nil()),
+            correlation_id: None,
+            causation_id: None,
+            occurred_at: Utc::now(),
+        },
+    }
+}
+
+fn pool(store: &EventStore) -> PgPool {
+    match store.backend() {
+        Backend::Postgres(p) => p.clone(),
+        Backend::Sqlite(_) => unreachable!("the benchmark runs on PostgreSQL"),
+    }
+}
+
+/// The same row shape, inserted with one plain multi-row INSERT per transaction.
+async fn plain_insert(pool: &PgPool, rows: &[NewEvent], stream: &str) {
+    let n = rows.len();
+    let streams = vec![stream.to_string(); n];
+    let versions: Vec<i64> = (1..=n as i64).collect();
+    let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
+    let types: Vec<&str> = rows.iter().map(|r| r.event_type.as_str()).collect();
+    let schema: Vec<i32> = rows.iter().map(|r| r.schema_version).collect();
+    let data: Vec<&serde_json::Value> = rows.iter().map(|r| &r.data).collect();
+    let meta: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| serde_json::to_value(&r.metadata).unwrap())
+        .collect();
+    let at: Vec<chrono::DateTime<Utc>> = vec![Utc::now(); n];
+    let hashes: Vec<Vec<u8>> = vec![vec![7u8; 32]; n];
+    sqlx::query(
+        "INSERT INTO plain_events (stream, version, event_id, event_type, schema_version, data, metadata, recorded_at, hash) \
+         SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[], $8::timestamptz[], $9::bytea[])",
+    )
+    .bind(&streams)
+    .bind(&versions)
+    .bind(&ids)
+    .bind(&types)
+    .bind(&schema)
+    .bind(&data)
+    .bind(&meta)
+    .bind(&at)
+    .bind(&hashes)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+async fn timed<F, Fut>(
+    label: &str,
+    writers: usize,
+    per_writer: usize,
+    events_per_call: usize,
+    f: F,
+) -> f64
+where
+    F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let f = Arc::new(f);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let f = f.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..per_writer {
+                f(w, i).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let rate = (writers * per_writer * events_per_call) as f64 / started.elapsed().as_secs_f64();
+    eprintln!("{label}: {rate:.0} events/s");
+    rate
+}
+
+async fn latencies(store: &EventStore, label: &str) -> (f64, f64) {
+    let mut samples = Vec::with_capacity(LATENCY_SAMPLES);
+    for i in 0..LATENCY_SAMPLES {
+        let started = Instant::now();
+        store
+            .append(
+                &format!("latency-{label}-{}", i % 100),
+                ExpectedVersion::Any,
+                vec![event(i)],
+            )
+            .await
+            .unwrap();
+        samples.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    samples.sort_by(|a, b| a.total_cmp(b));
+    (
+        samples[samples.len() / 2],
+        samples[samples.len() * 99 / 100],
+    )
+}
+
+#[tokio::main]
+async fn main() {
+    let replay_events: usize = std::env::var("HEARTH_BENCH_REPLAY_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let db = TestDatabase::create().await;
+    let store = db.store().await;
+    let pg = pool(&store);
+    sqlx::query("CREATE TABLE plain_events (LIKE events INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS INCLUDING INDEXES)").execute(&pg).await.unwrap();
+
+    let (p50_empty, p99_empty) = latencies(&store, "empty").await;
+
+    let s = store.clone();
+    let single = timed(
+        "append, 1 event, 16 writers",
+        WRITERS,
+        SINGLE_APPENDS / WRITERS,
+        1,
+        move |w, i| {
+            let s = s.clone();
+            async move {
+                s.append(
+                    &format!("single-{w}-{}", i % 50),
+                    ExpectedVersion::Any,
+                    vec![event(i)],
+                )
+                .await
+                .unwrap();
+            }
+        },
+    )
+    .await;
+    let p = pg.clone();
+    let single_plain = timed(
+        "plain INSERT, 1 row, 16 writers",
+        WRITERS,
+        SINGLE_APPENDS / WRITERS,
+        1,
+        move |w, i| {
+            let p = p.clone();
+            async move { plain_insert(&p, &[event(i)], &format!("plain-single-{w}-{i}")).await }
+        },
+    )
+    .await;
+
+    let s = store.clone();
+    let batched = timed(
+        "append, 100-event batches",
+        BATCH_WRITERS,
+        BATCH_APPENDS / BATCH_WRITERS,
+        BATCH,
+        move |w, i| {
+            let s = s.clone();
+            async move {
+                let events: Vec<NewEvent> = (0..BATCH).map(event).collect();
+                s.append_many(vec![StreamAppend {
+                    stream: format!("batch-{w}-{i}"),
+                    expected: ExpectedVersion::NoStream,
+                    events,
+                }])
+                .await
+                .unwrap();
+            }
+        },
+    )
+    .await;
+    let p = pg.clone();
+    let batched_plain = timed(
+        "plain INSERT, 100-row batches",
+        BATCH_WRITERS,
+        BATCH_APPENDS / BATCH_WRITERS,
+        BATCH,
+        move |w, i| {
+            let p = p.clone();
+            async move {
+                let events: Vec<NewEvent> = (0..BATCH).map(event).collect();
+                plain_insert(&p, &events, &format!("plain-batch-{w}-{i}")).await
+            }
+        },
+    )
+    .await;
+
+    // Fill to the replay size with 1000-event appends, then replay everything.
+    let have: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&pg)
+        .await
+        .unwrap();
+    let mut remaining = replay_events.saturating_sub(have as usize);
+    let mut n = 0;
+    while remaining > 0 {
+        let size = remaining.min(1000);
+        let events: Vec<NewEvent> = (0..size).map(event).collect();
+        store
+            .append(&format!("fill-{n}"), ExpectedVersion::NoStream, events)
+            .await
+            .unwrap();
+        remaining -= size;
+        n += 1;
+    }
+    let head = store.head().await.unwrap();
+    let started = Instant::now();
+    let (mut after, mut replayed) = (Cursor::START, 0usize);
+    loop {
+        let batch = store.read_all(after, 10_000).await.unwrap();
+        let Some(last) = batch.last() else { break };
+        after = last.cursor;
+        replayed += batch.len();
+    }
+    let replay_rate = replayed as f64 / started.elapsed().as_secs_f64();
+    assert!(after >= head);
+    eprintln!("replay: {replayed} events at {replay_rate:.0} events/s");
+
+    let (p50_full, p99_full) = latencies(&store, "full").await;
+
+    println!("| measurement | Hearth log | plain INSERT | ratio |");
+    println!("|---|---|---|---|");
+    println!("| single-event appends, 16 writers, many streams | {single:.0} events/s | {single_plain:.0} rows/s | {:.0}% |", 100.0 * single / single_plain);
+    println!("| 100-event batch appends, 4 writers | {batched:.0} events/s | {batched_plain:.0} rows/s | {:.0}% |", 100.0 * batched / batched_plain);
+    println!(
+        "| replay (read_all, 10k batches) over {replayed} events | {replay_rate:.0} events/s | | |"
+    );
+    println!("| append latency, empty log | p50 {p50_empty:.2} ms, p99 {p99_empty:.2} ms | | |");
+    println!(
+        "| append latency, {replayed}-event log | p50 {p50_full:.2} ms, p99 {p99_full:.2} ms | | |"
+    );
+}
