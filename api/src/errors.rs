@@ -26,6 +26,10 @@ impl From<ExecError> for Problem {
     fn from(e: ExecError) -> Self {
         match e {
             ExecError::Domain(d) => d.into(),
+            ExecError::Rejected { index, error } => {
+                let p: Problem = error.into();
+                p.with_detail_prefix(&format!("item {index}: "))
+            }
             ExecError::Contended => Problem::conflict("contended", e.to_string()),
             other => Problem::internal(&other),
         }

@@ -46,6 +46,11 @@ impl Problem {
         self
     }
 
+    /// Says which item of a batch the problem is about.
+    pub fn with_detail_prefix(mut self, prefix: &str) -> Self {
+        self.detail = self.detail.map(|d| format!("{prefix}{d}"));
+        self
+    }
     pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, detail)
     }

@@ -27,6 +27,9 @@ pub enum ExecError {
     Store(#[from] StoreError),
     #[error("a stored event cannot be read: {0}")]
     Decode(#[from] EventDecodeError),
+    /// Item `index` of a batch broke a rule; nothing of the batch was written.
+    #[error("item {index}: {error}")]
+    Rejected { index: usize, error: DomainError },
     #[error("too many concurrent changes to the same records; try again")]
     Contended,
     #[error("internal lock poisoned")]
@@ -170,7 +173,7 @@ impl CommandExecutor {
         .await
     }
 
-    async fn retrying<F, Fut>(&self, decide: F) -> Result<Executed, ExecError>
+    pub(super) async fn retrying<F, Fut>(&self, decide: F) -> Result<Executed, ExecError>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<Vec<StreamAppend>, ExecError>>,
@@ -201,7 +204,7 @@ impl CommandExecutor {
     }
 }
 
-fn expected(version: Option<i64>) -> ExpectedVersion {
+pub(super) fn expected(version: Option<i64>) -> ExpectedVersion {
     version
         .map(ExpectedVersion::Exact)
         .unwrap_or(ExpectedVersion::NoStream)
@@ -239,7 +242,7 @@ fn decision_appends(
     appends
 }
 
-fn practice_events(
+pub(super) fn practice_events(
     events: &[PracticeEvent],
     practice_id: PracticeId,
     ctx: &CommandContext,
@@ -258,7 +261,7 @@ fn practice_events(
         .collect()
 }
 
-fn household_events(
+pub(super) fn household_events(
     events: &[HouseholdEvent],
     practice_id: PracticeId,
     ctx: &CommandContext,
@@ -277,7 +280,7 @@ fn household_events(
         .collect()
 }
 
-fn new_event(
+pub(super) fn new_event(
     event_type: &str,
     schema_version: i32,
     data: serde_json::Value,
