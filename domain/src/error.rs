@@ -96,6 +96,18 @@ pub enum DomainError {
     ConflictingXplanId { existing: String, requested: String },
     #[error("this household is not linked to XPLAN")]
     NotLinkedToXplan,
+    #[error("this integration does not exist")]
+    IntegrationNotFound,
+    #[error("an integration with this id already exists")]
+    IntegrationAlreadyExists,
+    #[error("confirm that existing clients' XPLAN IDs are loaded (or that there are none) before enabling the integration; otherwise the first sync would duplicate households")]
+    XplanIdsNotConfirmed,
+    #[error("the XPLAN authorisation is unknown, expired or was started by someone else; start the connection again")]
+    OAuthStateInvalid,
+    #[error("the integration is not connected to XPLAN; a practice manager must authorise it")]
+    XplanNotConnected,
+    #[error("only Hearth's own workers record this")]
+    SystemOnly,
     #[error("{0}")]
     InvalidInput(String),
 }
@@ -147,6 +159,12 @@ impl DomainError {
             MemberNotFound(_) => "member_not_found",
             ConflictingXplanId { .. } => "conflicting_xplan_id",
             NotLinkedToXplan => "not_linked_to_xplan",
+            IntegrationNotFound => "integration_not_found",
+            IntegrationAlreadyExists => "integration_already_exists",
+            XplanIdsNotConfirmed => "xplan_ids_not_confirmed",
+            OAuthStateInvalid => "oauth_state_invalid",
+            XplanNotConnected => "xplan_not_connected",
+            SystemOnly => "system_only",
             InvalidInput(_) => "invalid_input",
         }
     }
@@ -160,6 +178,7 @@ impl DomainError {
                 | DomainError::StaffNotFound(_)
                 | DomainError::BranchNotFound(_)
                 | DomainError::MemberNotFound(_)
+                | DomainError::IntegrationNotFound
         )
     }
 
@@ -167,7 +186,10 @@ impl DomainError {
     pub fn is_forbidden(&self) -> bool {
         matches!(
             self,
-            DomainError::NotPermitted(_) | DomainError::OperatorOnly | DomainError::OwnerOnly(_)
+            DomainError::NotPermitted(_)
+                | DomainError::OperatorOnly
+                | DomainError::OwnerOnly(_)
+                | DomainError::SystemOnly
         )
     }
 }

@@ -9,6 +9,7 @@ pub mod decision;
 pub mod error;
 pub mod household;
 pub mod ids;
+pub mod integration;
 pub mod permissions;
 pub mod practice;
 pub mod roles;
@@ -45,6 +46,7 @@ pub mod streams {
 pub enum DomainEvent {
     Practice(practice::PracticeEvent),
     Household(household::HouseholdEvent),
+    Integration(integration::IntegrationEvent),
 }
 
 impl DomainEvent {
@@ -61,6 +63,9 @@ impl DomainEvent {
         } else if event_type.starts_with("household.") {
             household::HouseholdEvent::from_stored(event_type, schema_version, data)
                 .map(|e| Some(Self::Household(e)))
+        } else if event_type.starts_with("integration.") {
+            integration::IntegrationEvent::from_stored(event_type, schema_version, data)
+                .map(|e| Some(Self::Integration(e)))
         } else {
             Ok(None)
         }

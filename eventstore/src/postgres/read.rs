@@ -1,3 +1,5 @@
+// The output column `tx` is a cast of the stored xid8: ORDER BY must name `events.tx`, or it
+// sorts by the cast and cannot use the (tx, position) index.
 use sqlx::{postgres::PgRow, PgPool, Row};
 use uuid::Uuid;
 
@@ -46,7 +48,7 @@ pub(crate) async fn read_all(
 ) -> Result<Vec<RawEvent>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM events WHERE (tx, position) > ($1::text::xid8, $2) AND {DELIVERABLE} \
-         ORDER BY tx, position LIMIT $3"
+         ORDER BY events.tx, events.position LIMIT $3"
     );
     all(sqlx::query(&sql)
         .bind(after.tx.to_string())
@@ -71,7 +73,7 @@ pub(crate) async fn stream_version(pool: &PgPool, stream: &str) -> Result<Option
 }
 
 pub(crate) async fn head(pool: &PgPool) -> Result<Cursor, StoreError> {
-    let sql = format!("SELECT tx::text::bigint AS tx, position FROM events WHERE {DELIVERABLE} ORDER BY tx DESC, position DESC LIMIT 1");
+    let sql = format!("SELECT tx::text::bigint AS tx, position FROM events WHERE {DELIVERABLE} ORDER BY events.tx DESC, events.position DESC LIMIT 1");
     let row = sqlx::query(&sql).fetch_optional(pool).await?;
     Ok(match row {
         Some(r) => Cursor {
@@ -84,7 +86,7 @@ pub(crate) async fn head(pool: &PgPool) -> Result<Cursor, StoreError> {
 
 /// The newest committed event, deliverable or not yet (an older transaction may still be open).
 pub(crate) async fn committed_head(pool: &PgPool) -> Result<Cursor, StoreError> {
-    let row = sqlx::query("SELECT tx::text::bigint AS tx, position FROM events ORDER BY tx DESC, position DESC LIMIT 1").fetch_optional(pool).await?;
+    let row = sqlx::query("SELECT tx::text::bigint AS tx, position FROM events ORDER BY events.tx DESC, events.position DESC LIMIT 1").fetch_optional(pool).await?;
     Ok(match row {
         Some(r) => Cursor {
             tx: r.try_get("tx")?,

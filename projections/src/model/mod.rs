@@ -8,7 +8,8 @@ mod practice_view;
 use std::collections::HashMap;
 
 use hearth_domain::{
-    household::HouseholdEvent, practice::PracticeEvent, DomainEvent, HouseholdId, PracticeId,
+    household::HouseholdEvent, integration::IntegrationState, practice::PracticeEvent, DomainEvent,
+    HouseholdId, IntegrationId, PracticeId,
 };
 use hearth_eventstore::{Cursor, RecordedEvent};
 use uuid::Uuid;
@@ -20,6 +21,8 @@ pub use practice_view::{PracticeView, StaffView};
 pub struct AccessModel {
     pub practices: HashMap<PracticeId, PracticeView>,
     pub households: HashMap<HouseholdId, HouseholdView>,
+    /// Each XPLAN connection's settings, consent and last sync (never its secrets).
+    pub integrations: HashMap<IntegrationId, IntegrationState>,
     cursor: Cursor,
     applied: u64,
     skipped: u64,
@@ -46,6 +49,11 @@ impl AccessModel {
             Ok(Some(DomainEvent::Practice(e))) => self.apply_practice(&event.stream, &e),
             Ok(Some(DomainEvent::Household(e))) => {
                 self.apply_household(&event.stream, &e, event.position)
+            }
+            Ok(Some(DomainEvent::Integration(e))) => {
+                if let Some(id) = stream_id(&event.stream, "integration-").map(IntegrationId) {
+                    self.integrations.entry(id).or_default().apply(&e);
+                }
             }
             Ok(None) => {}
             Err(error) => {
