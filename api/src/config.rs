@@ -51,6 +51,36 @@ pub struct Settings {
     #[arg(long, env = "HEARTH_XPLAN_SYNC_INTERVAL_SECS", default_value_t = 3600)]
     pub xplan_sync_interval_secs: u64,
 
+    /// Hearth's XPLAN app id (sent as X-Xplan-App-Id), issued by Iress.
+    #[arg(long, env = "HEARTH_XPLAN_APP_ID", default_value = "hearth-app")]
+    pub xplan_app_id: String,
+
+    /// OAuth client id Iress issued to Hearth.
+    #[arg(long, env = "HEARTH_XPLAN_CLIENT_ID", default_value = "hearth")]
+    pub xplan_client_id: String,
+
+    /// OAuth client secret Iress issued to Hearth.
+    #[arg(
+        long,
+        env = "HEARTH_XPLAN_CLIENT_SECRET",
+        hide_env_values = true,
+        default_value = "hearth-secret"
+    )]
+    pub xplan_client_secret: String,
+
+    /// Where XPLAN sends the browser back after consent. Default: this service's
+    /// `/v1/xplan/oauth/callback` on the bind address.
+    #[arg(long, env = "HEARTH_XPLAN_REDIRECT_URI")]
+    pub xplan_redirect_uri: Option<String>,
+
+    /// "https" for real XPLAN sites; "http" only to talk to `hearth fake-xplan`.
+    #[arg(long, env = "HEARTH_XPLAN_SCHEME", default_value = "https", value_parser = ["https", "http"])]
+    pub xplan_scheme: String,
+
+    /// Seconds before a single XPLAN call is abandoned (and retried).
+    #[arg(long, env = "HEARTH_XPLAN_TIMEOUT_SECS", default_value_t = 30)]
+    pub xplan_timeout_secs: u64,
+
     /// Seconds a graceful shutdown waits for in-flight requests.
     #[arg(long, env = "HEARTH_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
     pub shutdown_grace_secs: u64,
@@ -86,6 +116,11 @@ impl std::fmt::Debug for Settings {
             .field("read_wait_ms", &self.read_wait_ms)
             .field("body_limit", &self.body_limit)
             .field("xplan_sync_interval_secs", &self.xplan_sync_interval_secs)
+            .field("xplan_app_id", &self.xplan_app_id)
+            .field("xplan_client_id", &self.xplan_client_id)
+            .field("xplan_client_secret", &"<redacted>")
+            .field("xplan_redirect_uri", &self.xplan_redirect_uri)
+            .field("xplan_scheme", &self.xplan_scheme)
             .finish()
     }
 }

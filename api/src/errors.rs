@@ -51,3 +51,29 @@ impl From<QueryError> for Problem {
         }
     }
 }
+
+impl From<hearth_integrations::service::IntegrationError> for Problem {
+    fn from(e: hearth_integrations::service::IntegrationError) -> Self {
+        use hearth_integrations::{service::IntegrationError as E, xplan::XplanError as X};
+        match e {
+            E::Exec(e) => e.into(),
+            E::SyncRunning => Problem::conflict("sync_running", e.to_string()),
+            E::Disabled => Problem::conflict("integration_disabled", e.to_string()),
+            E::BadRequest(detail) => Problem::bad_request("invalid_input", detail),
+            E::Xplan(x @ (X::ConsentExpired | X::NotConnected)) => {
+                Problem::conflict("xplan_consent_expired", x.to_string())
+            }
+            E::Xplan(x @ X::Unavailable { .. }) => Problem::new(
+                axum::http::StatusCode::BAD_GATEWAY,
+                "xplan_unavailable",
+                x.to_string(),
+            ),
+            E::Xplan(x @ (X::Rejected { .. } | X::Unreadable(_))) => Problem::new(
+                axum::http::StatusCode::BAD_GATEWAY,
+                "xplan_refused",
+                x.to_string(),
+            ),
+            E::Xplan(x @ X::Vault(_)) => Problem::internal(&x),
+        }
+    }
+}

@@ -10,13 +10,24 @@ use crate::{auth::JwtKeys, config::Settings};
 pub fn jwt_keys(settings: &Settings) -> Result<JwtKeys, String> {
     let secret = match &settings.jwt_secret {
         Some(s) => s.clone().into_bytes(),
-        None => dev_secret(&settings.data_dir)?,
+        None => dev_secret(&settings.data_dir, "jwt-secret")?,
     };
     JwtKeys::from_secret(&settings.jwt_algorithm, &secret)
 }
 
-fn dev_secret(dir: &Path) -> Result<Vec<u8>, String> {
-    let path = dir.join("jwt-secret");
+/// The key that encrypts OAuth tokens at rest: configured, or generated for development.
+pub fn token_cipher(settings: &Settings) -> Result<hearth_integrations::crypto::Cipher, String> {
+    let key = match &settings.encryption_key {
+        Some(k) => k.clone(),
+        None => String::from_utf8(dev_secret(&settings.data_dir, "encryption-key")?)
+            .map_err(|e| e.to_string())?,
+    };
+    hearth_integrations::crypto::Cipher::from_base64(&key)
+        .map_err(|e| format!("HEARTH_ENCRYPTION_KEY: {e}"))
+}
+
+fn dev_secret(dir: &Path, name: &str) -> Result<Vec<u8>, String> {
+    let path = dir.join(name);
     if let Ok(existing) = fs::read_to_string(&path) {
         return Ok(existing.trim().as_bytes().to_vec());
     }
@@ -33,7 +44,7 @@ fn dev_secret(dir: &Path) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     file.write_all(secret.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    tracing::warn!(path = %path.display(), "no HEARTH_JWT_SECRET set: generated a development signing secret; mint tokens with `hearth token`");
+    tracing::warn!(path = %path.display(), "no secret configured: generated a development one (set HEARTH_JWT_SECRET / HEARTH_ENCRYPTION_KEY in production)");
     Ok(secret.into_bytes())
 }
 

@@ -23,6 +23,7 @@ pub struct Application {
     router: Router,
     state: AppState,
     grace: Duration,
+    sync_interval: Duration,
 }
 
 impl Application {
@@ -35,20 +36,25 @@ impl Application {
             .with_upcaster(domain_upcaster());
         let projection = Projection::start(store.clone()).await?;
         let keys = Arc::new(keys::jwt_keys(&settings).map_err(anyhow::Error::msg)?);
+        let cipher = keys::token_cipher(&settings).map_err(anyhow::Error::msg)?;
+        let listener = TcpListener::bind(settings.bind).await?;
+        let exec = CommandExecutor::new(store.clone());
+        let xplan = crate::xplan::service(&settings, listener.local_addr()?, exec.clone(), cipher)?;
         let state = AppState {
-            exec: CommandExecutor::new(store.clone()),
+            exec,
             store,
             projection,
             keys,
+            xplan,
             read_wait: settings.read_wait(),
         };
         let router = router(state.clone(), settings.body_limit);
-        let listener = TcpListener::bind(settings.bind).await?;
         Ok(Application {
             listener,
             router,
             state,
             grace: Duration::from_secs(settings.shutdown_grace_secs),
+            sync_interval: Duration::from_secs(settings.xplan_sync_interval_secs.max(1)),
         })
     }
 
@@ -73,6 +79,13 @@ impl Application {
         F: std::future::Future<Output = ()> + Send + 'static,
     {
         let sealer = tokio::spawn(seal_periodically(self.state.store.clone()));
+        let (workers_stop, workers_stopping) = tokio::sync::watch::channel(false);
+        let scheduler = tokio::spawn(hearth_integrations::scheduler::run(
+            self.state.xplan.clone(),
+            crate::xplan::due_integrations(self.state.projection.clone()),
+            self.sync_interval,
+            workers_stopping,
+        ));
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
             shutdown.await;
@@ -87,6 +100,8 @@ impl Application {
             }
         };
         sealer.abort();
+        let _ = workers_stop.send(true);
+        scheduler.abort();
         result
     }
 

@@ -3,6 +3,7 @@
 use std::{sync::Arc, time::Duration};
 
 use hearth_eventstore::{commands::CommandExecutor, EventStore};
+use hearth_integrations::service::XplanService;
 use hearth_projections::Projection;
 
 use crate::auth::{HasJwtKeys, JwtKeys};
@@ -13,6 +14,7 @@ pub struct AppState {
     pub exec: CommandExecutor,
     pub projection: Projection,
     pub keys: Arc<JwtKeys>,
+    pub xplan: XplanService,
     /// How long a read with `at_least` (or a command on a just-created record) waits for the
     /// read model before answering 503.
     pub read_wait: Duration,

@@ -1,1 +1,13 @@
+//! Hearth's integrations: the Iress XPLAN client and a fake XPLAN server to test it against,
+//! the encrypted token vault, the XPLAN ID pre-load and the hourly sync.
 #![forbid(unsafe_code)]
+
+pub mod crypto;
+pub mod fake;
+pub mod preload;
+mod recorder;
+pub mod scheduler;
+pub mod service;
+pub mod sync;
+pub mod token_vault;
+pub mod xplan;

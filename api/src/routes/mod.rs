@@ -2,6 +2,7 @@
 
 mod audit;
 mod households;
+mod integrations;
 mod ops;
 mod practices;
 mod queries;
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .merge(households::router())
         .merge(queries::router())
         .merge(audit::router())
+        .merge(integrations::router())
 }
 
 /// What a command answers: the position to pass as `at_least` to see its effect, and the id

@@ -3,6 +3,7 @@
 
 mod batch;
 mod executor;
+mod integration;
 mod loading;
 
 pub use batch::BatchItem;

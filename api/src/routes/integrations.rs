@@ -1,0 +1,490 @@
+//! XPLAN integrations (PRODUCT.md §4): set-up, OAuth consent, XPLAN ID pre-load, on-demand
+//! sync and sync summaries. Everything but the OAuth callback needs "manage integrations";
+//! the callback is authenticated by its single-use `state`.
+
+use std::collections::HashMap;
+
+use axum::{
+    body::Bytes,
+    extract::State,
+    routing::{get, post},
+    Router,
+};
+use chrono::Utc;
+use hearth_domain::{
+    integration::{IntegrationCommand, IntegrationEvent, IntegrationState, SyncRun},
+    permissions::Permission,
+    streams, IntegrationId, PracticeId,
+};
+use hearth_integrations::preload::{Candidate, PreloadReport};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{accepted, created, ctx, Accepted};
+use crate::{
+    auth::Caller,
+    authz::{require_permission, staff_of},
+    consistency::{catch_up, wait_for_position},
+    extract::{Json, Path, Query},
+    problem::{ApiResult, Problem},
+    state::AppState,
+    xplan::CALLBACK_PATH,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/practices/{practice_id}/integrations",
+            post(create_integration).get(list_integrations),
+        )
+        .route(
+            "/v1/practices/{practice_id}/integrations/{integration_id}",
+            get(integration).patch(update_integration),
+        )
+        .route(
+            "/v1/practices/{practice_id}/integrations/{integration_id}/enable",
+            post(enable),
+        )
+        .route(
+            "/v1/practices/{practice_id}/integrations/{integration_id}/disable",
+            post(disable),
+        )
+        .route(
+            "/v1/practices/{practice_id}/integrations/{integration_id}/oauth/start",
+            post(start_oauth),
+        )
+        .route(
+            "/v1/practices/{practice_id}/integrations/{integration_id}/xplan-ids",
+            post(preload_ids),
+        )
+        .route(
+            "/v1/practices/{practice_id}/integrations/{integration_id}/sync",
+            post(sync_now),
+        )
+        .route(
+            "/v1/practices/{practice_id}/integrations/{integration_id}/sync-runs",
+            get(sync_runs),
+        )
+        .route(CALLBACK_PATH, get(oauth_callback))
+}
+
+/// The caller, who must hold "manage integrations" in this practice.
+async fn manager(
+    state: &AppState,
+    caller: Caller,
+    practice: PracticeId,
+) -> ApiResult<hearth_domain::StaffId> {
+    let me = staff_of(state, caller, practice).await?;
+    require_permission(state, practice, me, Permission::ManageIntegrations)?;
+    Ok(me)
+}
+
+/// The integration, only if it belongs to this practice (another practice's is "not found").
+async fn owned(
+    state: &AppState,
+    practice: PracticeId,
+    id: IntegrationId,
+) -> ApiResult<IntegrationState> {
+    let integration = state.xplan.state(id).await?;
+    if integration.practice_id != Some(practice) {
+        return Err(Problem::not_found("the integration"));
+    }
+    Ok(integration)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewIntegration {
+    pub name: String,
+    /// The XPLAN site's address without scheme, e.g. `harbour.xplan.iress.com.au`.
+    pub forward_host: String,
+    #[serde(default)]
+    pub enabled: bool,
+    /// Existing clients' XPLAN IDs are loaded (or there are none). Needed to enable.
+    #[serde(default)]
+    pub ids_loaded_confirmed: bool,
+    /// Must be "xplan" when given.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Must be "oauth" when given.
+    #[serde(default)]
+    pub auth_mode: Option<String>,
+}
+
+/// Connect a practice to an XPLAN site. Several per practice are allowed.
+#[utoipa::path(post, path = "/v1/practices/{practice_id}/integrations", request_body = NewIntegration, responses((status = 201, body = Accepted), (status = 403, body = Problem), (status = 409, body = Problem)), security(("bearer" = [])))]
+pub(crate) async fn create_integration(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(practice): Path<Uuid>,
+    Json(body): Json<NewIntegration>,
+) -> ApiResult<(axum::http::StatusCode, axum::Json<Accepted>)> {
+    let practice = PracticeId(practice);
+    let me = manager(&state, caller, practice).await?;
+    if body
+        .kind
+        .as_deref()
+        .is_some_and(|k| !k.eq_ignore_ascii_case("xplan"))
+    {
+        return Err(Problem::unprocessable(
+            "invalid_input",
+            "only \"xplan\" integrations are supported",
+        ));
+    }
+    if body
+        .auth_mode
+        .as_deref()
+        .is_some_and(|m| !m.eq_ignore_ascii_case("oauth"))
+    {
+        return Err(Problem::unprocessable(
+            "invalid_input",
+            "XPLAN integrations authenticate with OAuth (\"oauth\")",
+        ));
+    }
+    let id = IntegrationId::new();
+    let command = IntegrationCommand::CreateIntegration {
+        integration_id: id,
+        name: body.name,
+        forward_host: body.forward_host,
+        enabled: body.enabled,
+        ids_loaded_confirmed: body.ids_loaded_confirmed,
+    };
+    let done = state
+        .xplan
+        .command(practice, id, command, &ctx(me, None))
+        .await?;
+    Ok(created(done, id.0))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IntegrationView {
+    pub id: Uuid,
+    pub kind: &'static str,
+    pub auth_mode: &'static str,
+    #[schema(value_type = Object)]
+    #[serde(flatten)]
+    pub state: IntegrationState,
+}
+
+fn view(id: IntegrationId, state: IntegrationState) -> IntegrationView {
+    IntegrationView {
+        id: id.0,
+        kind: "xplan",
+        auth_mode: "oauth",
+        state,
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AtLeast {
+    pub at_least: Option<String>,
+}
+
+/// The practice's integrations: settings, consent state and last sync (never tokens).
+#[utoipa::path(get, path = "/v1/practices/{practice_id}/integrations", params(AtLeast), responses((status = 200, body = [IntegrationView])), security(("bearer" = [])))]
+pub(crate) async fn list_integrations(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(practice): Path<Uuid>,
+    Query(q): Query<AtLeast>,
+) -> ApiResult<axum::Json<Vec<IntegrationView>>> {
+    let practice = PracticeId(practice);
+    manager(&state, caller, practice).await?;
+    wait_for_position(&state, q.at_least.as_deref()).await?;
+    let model = state.projection.read();
+    let mut list: Vec<IntegrationView> = model
+        .integrations
+        .iter()
+        .filter(|(_, s)| s.practice_id == Some(practice))
+        .map(|(id, s)| view(*id, s.clone()))
+        .collect();
+    list.sort_by_key(|v| v.id);
+    Ok(axum::Json(list))
+}
+
+#[utoipa::path(get, path = "/v1/practices/{practice_id}/integrations/{integration_id}", responses((status = 200, body = IntegrationView), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub(crate) async fn integration(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((practice, id)): Path<(Uuid, Uuid)>,
+) -> ApiResult<axum::Json<IntegrationView>> {
+    let practice = PracticeId(practice);
+    manager(&state, caller, practice).await?;
+    let id = IntegrationId(id);
+    Ok(axum::Json(view(id, owned(&state, practice, id).await?)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationChange {
+    pub name: Option<String>,
+    pub forward_host: Option<String>,
+    pub ids_loaded_confirmed: Option<bool>,
+    pub enabled: Option<bool>,
+}
+
+/// Change name, forward host, the IDs-loaded confirmation or the enabled flag.
+#[utoipa::path(patch, path = "/v1/practices/{practice_id}/integrations/{integration_id}", request_body = IntegrationChange, responses((status = 200, body = Accepted), (status = 409, body = Problem)), security(("bearer" = [])))]
+pub(crate) async fn update_integration(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((practice, id)): Path<(Uuid, Uuid)>,
+    Json(body): Json<IntegrationChange>,
+) -> ApiResult<axum::Json<Accepted>> {
+    let practice = PracticeId(practice);
+    let me = manager(&state, caller, practice).await?;
+    let id = IntegrationId(id);
+    owned(&state, practice, id).await?;
+    let c = ctx(me, None);
+    let mut last = state
+        .xplan
+        .command(
+            practice,
+            id,
+            IntegrationCommand::UpdateIntegration {
+                name: body.name,
+                forward_host: body.forward_host,
+                ids_loaded_confirmed: body.ids_loaded_confirmed,
+            },
+            &c,
+        )
+        .await?;
+    if let Some(enabled) = body.enabled {
+        let toggle = if enabled {
+            IntegrationCommand::EnableIntegration
+        } else {
+            IntegrationCommand::DisableIntegration
+        };
+        let done = state.xplan.command(practice, id, toggle, &c).await?;
+        if done.position.is_some() {
+            last = done;
+        }
+    }
+    Ok(accepted(last, Some(id.0)))
+}
+
+async fn toggle(
+    state: AppState,
+    caller: Caller,
+    practice: Uuid,
+    id: Uuid,
+    command: IntegrationCommand,
+) -> ApiResult<axum::Json<Accepted>> {
+    let practice = PracticeId(practice);
+    let me = manager(&state, caller, practice).await?;
+    let id = IntegrationId(id);
+    owned(&state, practice, id).await?;
+    let done = state
+        .xplan
+        .command(practice, id, command, &ctx(me, None))
+        .await?;
+    Ok(accepted(done, Some(id.0)))
+}
+
+/// Enable scheduled syncs (needs the IDs-loaded confirmation).
+#[utoipa::path(post, path = "/v1/practices/{practice_id}/integrations/{integration_id}/enable", responses((status = 200, body = Accepted), (status = 409, body = Problem)), security(("bearer" = [])))]
+pub(crate) async fn enable(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((p, i)): Path<(Uuid, Uuid)>,
+) -> ApiResult<axum::Json<Accepted>> {
+    toggle(state, caller, p, i, IntegrationCommand::EnableIntegration).await
+}
+
+#[utoipa::path(post, path = "/v1/practices/{practice_id}/integrations/{integration_id}/disable", responses((status = 200, body = Accepted)), security(("bearer" = [])))]
+pub(crate) async fn disable(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((p, i)): Path<(Uuid, Uuid)>,
+) -> ApiResult<axum::Json<Accepted>> {
+    toggle(state, caller, p, i, IntegrationCommand::DisableIntegration).await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuthorisationStart {
+    /// Send the practice manager's browser here; XPLAN returns it to the callback.
+    pub authorisation_url: String,
+    pub position: Option<String>,
+}
+
+/// Step 1 of the OAuth authorisation-code flow.
+#[utoipa::path(post, path = "/v1/practices/{practice_id}/integrations/{integration_id}/oauth/start", responses((status = 200, body = AuthorisationStart)), security(("bearer" = [])))]
+pub(crate) async fn start_oauth(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((practice, id)): Path<(Uuid, Uuid)>,
+) -> ApiResult<axum::Json<AuthorisationStart>> {
+    let practice = PracticeId(practice);
+    let me = manager(&state, caller, practice).await?;
+    let id = IntegrationId(id);
+    owned(&state, practice, id).await?;
+    let (url, done) = state
+        .xplan
+        .start_authorisation(practice, id, &ctx(me, None))
+        .await?;
+    Ok(axum::Json(AuthorisationStart {
+        authorisation_url: url,
+        position: done.position.map(|p| p.to_string()),
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct CallbackParams {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Connected {
+    pub connected: bool,
+    pub integration_id: Uuid,
+    pub position: Option<String>,
+}
+
+/// Step 2: XPLAN returns the browser here with a one-time code.
+#[utoipa::path(get, path = "/v1/xplan/oauth/callback", params(CallbackParams), responses((status = 200, body = Connected), (status = 409, body = Problem)))]
+pub(crate) async fn oauth_callback(
+    State(state): State<AppState>,
+    Query(q): Query<CallbackParams>,
+) -> ApiResult<axum::Json<Connected>> {
+    if let Some(error) = q.error {
+        return Err(Problem::bad_request(
+            "xplan_consent_refused",
+            format!("XPLAN did not grant access: {error}"),
+        ));
+    }
+    let (Some(code), Some(oauth_state)) = (q.code, q.state) else {
+        return Err(Problem::bad_request(
+            "invalid_input",
+            "the callback needs both code and state",
+        ));
+    };
+    let (_, id, done) = state
+        .xplan
+        .complete_authorisation(&oauth_state, &code, Utc::now())
+        .await?;
+    Ok(axum::Json(Connected {
+        connected: true,
+        integration_id: id.0,
+        position: done.position.map(|p| p.to_string()),
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PreloadParams {
+    /// Report what would happen without linking anything.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// Upload the XPLAN ID list (CSV: first name, last name, email, XPLAN ID). Every row is
+/// reported; all linkable rows are applied together, or none.
+#[utoipa::path(post, path = "/v1/practices/{practice_id}/integrations/{integration_id}/xplan-ids", params(PreloadParams), request_body(content = String, content_type = "text/csv"), responses((status = 200, body = Object)), security(("bearer" = [])))]
+pub(crate) async fn preload_ids(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((practice, id)): Path<(Uuid, Uuid)>,
+    Query(q): Query<PreloadParams>,
+    body: Bytes,
+) -> ApiResult<axum::Json<PreloadReport>> {
+    let practice = PracticeId(practice);
+    let me = manager(&state, caller, practice).await?;
+    let id = IntegrationId(id);
+    owned(&state, practice, id).await?;
+    if body.is_empty() {
+        return Err(Problem::bad_request(
+            "invalid_input",
+            "the request body must be the CSV file",
+        ));
+    }
+    catch_up(&state).await?;
+    let index = email_index(&state, practice);
+    let report = state
+        .xplan
+        .preload(practice, id, &body, &index, q.dry_run, &ctx(me, None))
+        .await?;
+    Ok(axum::Json(report))
+}
+
+/// Household members of the practice by lower-case email.
+fn email_index(state: &AppState, practice: PracticeId) -> HashMap<String, Vec<Candidate>> {
+    let model = state.projection.read();
+    let mut index: HashMap<String, Vec<Candidate>> = HashMap::new();
+    let Some(p) = model.practices.get(&practice) else {
+        return index;
+    };
+    for h in p
+        .households
+        .iter()
+        .filter_map(|id| model.households.get(id))
+    {
+        for m in &h.state.members {
+            if let Some(email) = m.fields.get(&hearth_domain::household::ClientField::Email) {
+                index
+                    .entry(email.trim().to_lowercase())
+                    .or_default()
+                    .push(Candidate {
+                        household: h.id,
+                        member: m.member_id,
+                        xplan: m.xplan.clone(),
+                    });
+            }
+        }
+    }
+    index
+}
+
+/// Run a sync now and answer with its summary (clients seen, created, updated, unchanged,
+/// skipped with reasons, errors).
+#[utoipa::path(post, path = "/v1/practices/{practice_id}/integrations/{integration_id}/sync", responses((status = 200, body = Object), (status = 409, body = Problem)), security(("bearer" = [])))]
+pub(crate) async fn sync_now(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((practice, id)): Path<(Uuid, Uuid)>,
+) -> ApiResult<axum::Json<SyncRun>> {
+    let practice = PracticeId(practice);
+    manager(&state, caller, practice).await?;
+    let id = IntegrationId(id);
+    owned(&state, practice, id).await?;
+    Ok(axum::Json(state.xplan.sync(id, "api", Utc::now()).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RunsParams {
+    /// Newest first; at most this many (default 50).
+    pub limit: Option<usize>,
+}
+
+/// Past sync runs with their summaries, newest first.
+#[utoipa::path(get, path = "/v1/practices/{practice_id}/integrations/{integration_id}/sync-runs", params(RunsParams), responses((status = 200, body = [Object])), security(("bearer" = [])))]
+pub(crate) async fn sync_runs(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((practice, id)): Path<(Uuid, Uuid)>,
+    Query(q): Query<RunsParams>,
+) -> ApiResult<axum::Json<Vec<SyncRun>>> {
+    let practice = PracticeId(practice);
+    manager(&state, caller, practice).await?;
+    let id = IntegrationId(id);
+    owned(&state, practice, id).await?;
+    let mut runs = Vec::new();
+    for e in state
+        .store
+        .read_stream(&streams::integration(id), 1)
+        .await?
+    {
+        if let Ok(IntegrationEvent::SyncRecorded(r)) =
+            IntegrationEvent::from_stored(&e.event_type, e.schema_version, e.data)
+        {
+            runs.push(r.run);
+        }
+    }
+    runs.reverse();
+    runs.truncate(q.limit.unwrap_or(50).clamp(1, 1000));
+    Ok(axum::Json(runs))
+}

@@ -1,0 +1,276 @@
+//! One sync run of an XPLAN integration: read every client the connected user can see, create
+//! the households Hearth lacks, apply XPLAN's fields to the ones it has, and record a summary.
+//!
+//! No duplicates: each XPLAN client claims a stream `xplan-client-{integration}-{id}` in the
+//! same atomic append that creates (or links) its household, so a client can be created once —
+//! whether two runs overlap, a run is interrupted and rerun, or IDs were pre-loaded.
+//! No noise: the domain decides nothing when nothing differs, so an unchanged run appends only
+//! its summary.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use futures::{stream, StreamExt};
+use hearth_domain::{
+    household::{normalise, HouseholdCommand, XplanClientData},
+    integration::{
+        IntegrationCommand, IntegrationState, SyncOutcome, SyncRun, SyncSkip, SyncSummary,
+    },
+    streams, CommandContext, HouseholdId, IntegrationId, MemberId, PracticeId,
+};
+use hearth_eventstore::commands::ExecError;
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use crate::{
+    service::{IntegrationError, XplanService},
+    xplan::{client_data, shape, XplanError, XplanSession},
+};
+
+/// The event type that claims an XPLAN client for a household.
+pub const CLAIM_EVENT: &str = "xplan.client_claimed";
+/// Client detail fetches in flight at once (sub-lists and advisers).
+const FETCH_CONCURRENCY: usize = 8;
+
+enum Applied {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+struct Run<'a> {
+    svc: &'a XplanService,
+    practice: PracticeId,
+    integration: IntegrationId,
+    ctx: CommandContext,
+    summary: SyncSummary,
+}
+
+impl XplanService {
+    /// Runs a sync now. Fails at once if the integration is disabled, not connected, or
+    /// already syncing; otherwise always records a run (completed or failed) and returns it.
+    pub async fn sync(
+        &self,
+        id: IntegrationId,
+        trigger: &str,
+        started_at: DateTime<Utc>,
+    ) -> Result<SyncRun, IntegrationError> {
+        let _lease = self.lease(id)?;
+        let state = self.state(id).await?;
+        let practice = state.practice_id.ok_or(ExecError::Domain(
+            hearth_domain::DomainError::IntegrationNotFound,
+        ))?;
+        if !state.enabled {
+            return Err(IntegrationError::Disabled);
+        }
+        if !state.is_connected() {
+            return Err(ExecError::Domain(hearth_domain::DomainError::XplanNotConnected).into());
+        }
+        let mut run = Run {
+            svc: self,
+            practice,
+            integration: id,
+            ctx: Self::system_context(started_at),
+            summary: SyncSummary::default(),
+        };
+        let outcome = match run.all_clients(&state).await {
+            Ok(()) => SyncOutcome::Completed,
+            Err(e) => {
+                tracing::warn!(integration = %id, error = %e, "XPLAN sync stopped early");
+                run.summary.errors.push(format!("stopped: {e}"));
+                SyncOutcome::Failed
+            }
+        };
+        let record = SyncRun {
+            run_id: uuid::Uuid::now_v7(),
+            trigger: trigger.to_string(),
+            started_at,
+            finished_at: Utc::now(),
+            outcome,
+            summary: run.summary,
+        };
+        let ctx = Self::system_context(record.finished_at);
+        self.command(
+            practice,
+            id,
+            IntegrationCommand::RecordSync {
+                run: record.clone(),
+            },
+            &ctx,
+        )
+        .await?;
+        tracing::info!(integration = %id, seen = record.summary.clients_seen, created = record.summary.created, updated = record.summary.updated, "XPLAN sync finished");
+        Ok(record)
+    }
+}
+
+impl Run<'_> {
+    async fn all_clients(&mut self, state: &IntegrationState) -> Result<(), IntegrationError> {
+        let session = self.svc.session(state)?;
+        let advisers: Mutex<HashMap<String, Option<Value>>> = Mutex::default();
+        let mut bookmark: Option<String> = None;
+        loop {
+            let page = session
+                .clients_page(self.svc.page_size, bookmark.as_deref())
+                .await?;
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            bookmark = Some(
+                last.get(shape::ITEM_BOOKMARK)
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| {
+                        XplanError::Unreadable("a client list item has no bookmark".into())
+                    })?
+                    .to_string(),
+            );
+            let (session, advisers) = (&session, &advisers);
+            let fetched: Vec<_> = stream::iter(page.iter().cloned())
+                .map(|item| async move { fetch(session, &item, advisers).await })
+                .buffered(FETCH_CONCURRENCY)
+                .collect()
+                .await;
+            for (item, result) in page.iter().zip(fetched) {
+                self.summary.clients_seen += 1;
+                let data = match result {
+                    Ok(data) => data,
+                    Err(
+                        e @ (XplanError::ConsentExpired
+                        | XplanError::Unavailable { .. }
+                        | XplanError::NotConnected
+                        | XplanError::Vault(_)),
+                    ) => return Err(e.into()),
+                    Err(e) => {
+                        let id = item
+                            .get(shape::ITEM_ID)
+                            .and_then(shape::plain)
+                            .unwrap_or_default();
+                        self.summary.errors.push(format!("client {id}: {e}"));
+                        continue;
+                    }
+                };
+                for skip in normalise(&data).1 {
+                    self.summary.skipped.push(SyncSkip {
+                        xplan_id: data.xplan_id.clone(),
+                        what: serde_json::to_value(skip.field)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default(),
+                        reason: skip.reason,
+                    });
+                }
+                match self.apply(&data).await {
+                    Ok(Applied::Created) => self.summary.created += 1,
+                    Ok(Applied::Updated) => self.summary.updated += 1,
+                    Ok(Applied::Unchanged) => self.summary.unchanged += 1,
+                    Err(ExecError::Domain(e)) => self
+                        .summary
+                        .errors
+                        .push(format!("client {}: {e}", data.xplan_id)),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+
+    async fn claimed_household(&self, xplan_id: &str) -> Result<Option<HouseholdId>, ExecError> {
+        let claim = self
+            .svc
+            .exec
+            .store()
+            .read_stream(&streams::xplan_client(self.integration, xplan_id), 1)
+            .await?;
+        Ok(claim
+            .first()
+            .and_then(|e| e.data.get("household_id"))
+            .and_then(|v| serde_json::from_value(v.clone()).ok()))
+    }
+
+    async fn apply(&self, data: &XplanClientData) -> Result<Applied, ExecError> {
+        let synced_on = self.ctx.now.date_naive();
+        // Twice at most: a client claimed by an overlapping run between our look and our write
+        // is then updated instead.
+        for _ in 0..2 {
+            if let Some(h) = self.claimed_household(&data.xplan_id).await? {
+                let command = HouseholdCommand::SyncXplanClient {
+                    integration_id: self.integration,
+                    data: data.clone(),
+                    synced_on,
+                };
+                let done = self
+                    .svc
+                    .exec
+                    .household(self.practice, h, command, &self.ctx)
+                    .await?;
+                return Ok(if done.events > 0 {
+                    Applied::Updated
+                } else {
+                    Applied::Unchanged
+                });
+            }
+            let h = HouseholdId::new();
+            let command = HouseholdCommand::CreateHouseholdFromXplan {
+                integration_id: self.integration,
+                member_id: MemberId::new(),
+                data: data.clone(),
+                synced_on,
+            };
+            let claim = (
+                streams::xplan_client(self.integration, &data.xplan_id),
+                CLAIM_EVENT.to_string(),
+            );
+            match self
+                .svc
+                .exec
+                .household_guarded(self.practice, h, command, &self.ctx, Some(claim))
+                .await
+            {
+                Ok(_) => return Ok(Applied::Created),
+                Err(ExecError::Contended) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(ExecError::Contended)
+    }
+}
+
+/// A client's sub-lists and adviser, read into the domain's record.
+async fn fetch(
+    session: &XplanSession,
+    item: &Value,
+    advisers: &Mutex<HashMap<String, Option<Value>>>,
+) -> Result<XplanClientData, XplanError> {
+    let id = item
+        .get(shape::ITEM_ID)
+        .and_then(shape::plain)
+        .ok_or_else(|| XplanError::Unreadable("a client without id".into()))?;
+    let contacts = session.client_list(&id, shape::LIST_CONTACT).await?;
+    let addresses = session.client_list(&id, shape::LIST_ADDRESS).await?;
+    let policies = session.client_list(&id, shape::LIST_INSURANCE).await?;
+    let adviser = match item.get("client_adviser").and_then(shape::plain) {
+        Some(user) => {
+            let cached = advisers.lock().await.get(&user).cloned();
+            match cached {
+                Some(a) => a,
+                None => {
+                    let a = match session.user(&user).await {
+                        Ok(u) => Some(u),
+                        Err(XplanError::Rejected { status: 404, .. }) => None,
+                        Err(e) => return Err(e),
+                    };
+                    advisers.lock().await.insert(user, a.clone());
+                    a
+                }
+            }
+        }
+        None => None,
+    };
+    Ok(client_data(
+        &id,
+        item,
+        &contacts,
+        &addresses,
+        &policies,
+        adviser.as_ref(),
+    ))
+}
