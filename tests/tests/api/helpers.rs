@@ -61,6 +61,13 @@ pub fn settings(database_url: &str, data_dir: &std::path::Path) -> Settings {
         read_wait_ms: 5_000,
         body_limit: 64 * 1024,
         xplan_sync_interval_secs: 3600,
+        // The fake XPLAN's registration (hearth_integrations::fake::FakeSettings::default()).
+        xplan_app_id: "hearth-app".into(),
+        xplan_client_id: "hearth".into(),
+        xplan_client_secret: "hearth-secret".into(),
+        xplan_redirect_uri: None,
+        xplan_scheme: "http".into(),
+        xplan_timeout_secs: 5,
         shutdown_grace_secs: 5,
     }
 }
@@ -191,6 +198,44 @@ impl TestApp {
             content_type,
             text,
         }
+    }
+
+    /// POSTs a raw body (e.g. a CSV file).
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Response {
+        let resp = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("the service answers");
+        let status = resp.status();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let text = resp.text().await.unwrap_or_default();
+        Response {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+            content_type,
+            text,
+        }
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Response {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Response {

@@ -7,3 +7,4 @@ mod consistency;
 mod lumiant_flow;
 mod ops;
 mod problems;
+mod xplan;
