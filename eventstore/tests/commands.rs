@@ -11,12 +11,13 @@ use hearth_domain::{
     Actor, CommandContext, DomainError, HouseholdId, MemberId, PracticeId, StaffId,
 };
 use hearth_eventstore::{
-    commands::{CommandExecutor, ExecError},
+    commands::{BatchItem, CommandExecutor, ExecError},
     EventStore,
 };
 
 on_both_backends!(
     a_practice_flow_round_trips_through_the_log,
+    a_batch_lands_whole_or_not_at_all_and_its_guards_refuse_a_second_claim,
     deactivation_and_promotion_racing_never_leave_an_inactive_primary
 );
 
@@ -186,4 +187,77 @@ async fn deactivation_and_promotion_racing_never_leave_an_inactive_primary(store
         );
         assert_eq!(promoted.is_ok(), primary == candidate);
     }
+}
+
+async fn a_batch_lands_whole_or_not_at_all_and_its_guards_refuse_a_second_claim(store: EventStore) {
+    let exec = CommandExecutor::new(store.clone());
+    let (p, owner, adviser) = practice_with_adviser(&exec).await;
+    let (h1, h2) = (
+        household(&exec, p, adviser).await,
+        household(&exec, p, adviser).await,
+    );
+    let para = StaffId::new();
+    invite(&exec, p, owner, para, "para@example.com").await;
+    let item = |h: HouseholdId, command: HouseholdCommand, guard: Option<&str>| BatchItem {
+        household: h,
+        command,
+        ctx: ctx(Actor::Staff(owner)),
+        guard: guard.map(|g| (g.to_string(), "test.claimed".to_string())),
+    };
+    let grant = |role| HouseholdCommand::GrantStaffAccess {
+        staff_id: para,
+        role,
+    };
+    let head = store.head().await.unwrap();
+
+    // Item 2 breaks a rule (granting twice): nothing of the batch is written.
+    let items = [
+        item(h1, grant(HouseholdRole::Paraplanner), Some("claim-1")),
+        item(h2, grant(HouseholdRole::ReadOnly), None),
+        item(h2, grant(HouseholdRole::Support), None),
+    ];
+    let err = exec.household_batch(p, &items).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ExecError::Rejected {
+                index: 2,
+                error: DomainError::AlreadyHasAccess(_)
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(store.head().await.unwrap(), head, "nothing was written");
+    assert!(store.read_stream("claim-1", 1).await.unwrap().is_empty());
+
+    // Later items see what earlier items decided: grant then change role in one batch.
+    let items = [
+        item(h1, grant(HouseholdRole::Paraplanner), Some("claim-1")),
+        item(
+            h1,
+            HouseholdCommand::ChangeStaffRole {
+                staff_id: para,
+                role: HouseholdRole::ReadOnly,
+            },
+            None,
+        ),
+        item(h2, grant(HouseholdRole::Support), None),
+    ];
+    let done = exec.household_batch(p, &items).await.unwrap();
+    assert_eq!(done.events, 4, "three household events and the claim");
+    let (s1, _) = exec.household_state(h1).await.unwrap();
+    assert_eq!(s1.grants.get(&para), Some(&HouseholdRole::ReadOnly));
+
+    // A guard stream can be created once: a second batch claiming it conflicts and writes nothing.
+    let head = store.head().await.unwrap();
+    let again = [item(
+        h2,
+        HouseholdCommand::RevokeStaffAccess { staff_id: para },
+        Some("claim-1"),
+    )];
+    assert!(matches!(
+        exec.household_batch(p, &again).await,
+        Err(ExecError::Contended)
+    ));
+    assert_eq!(store.head().await.unwrap(), head);
 }
