@@ -31,6 +31,33 @@ pub enum Command {
     Verify(StoreArgs),
     /// Print who had access to which household at a past instant, from the log alone.
     Replay(ReplayArgs),
+    /// Run one XPLAN sync of an integration now and print its summary (JSON).
+    SyncXplan(SyncArgs),
+    /// Serve a fake XPLAN site (test double and demo aid; never a production target).
+    FakeXplan(FakeXplanArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub settings: Settings,
+    /// The integration to sync.
+    #[arg(long)]
+    pub integration: uuid::Uuid,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct FakeXplanArgs {
+    /// Address to listen on; use it (host:port) as the integration's forward host with
+    /// HEARTH_XPLAN_SCHEME=http.
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    pub bind: std::net::SocketAddr,
+    /// Generated clients to serve.
+    #[arg(long, default_value_t = 100)]
+    pub clients: usize,
+    /// Insurance policies per client.
+    #[arg(long, default_value_t = 2)]
+    pub policies: usize,
 }
 
 #[derive(clap::Parser, Debug)]

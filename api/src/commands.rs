@@ -116,3 +116,42 @@ pub async fn replay(args: ReplayArgs) -> CliResult {
     }
     Ok(())
 }
+
+/// One sync now, outside the server (e.g. from cron or by an operator).
+pub async fn sync_xplan(args: crate::cli::SyncArgs) -> CliResult {
+    let store = open(&args.settings).await?;
+    let cipher = crate::keys::token_cipher(&args.settings)?;
+    let exec = hearth_eventstore::commands::CommandExecutor::new(store);
+    let xplan = crate::xplan::service(&args.settings, args.settings.bind, exec, cipher)
+        .map_err(|e| e.to_string())?;
+    let id = hearth_domain::IntegrationId(args.integration);
+    let run = xplan
+        .sync(id, "cli", chrono::Utc::now())
+        .await
+        .map_err(|e| format!("the sync did not run: {e}"))?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&run).map_err(|e| e.to_string())?
+    );
+    match run.outcome {
+        hearth_domain::integration::SyncOutcome::Completed => Ok(()),
+        hearth_domain::integration::SyncOutcome::Failed => {
+            Err("the sync stopped early; see errors above".into())
+        }
+    }
+}
+
+/// Serves the fake XPLAN until interrupted.
+pub async fn fake_xplan(args: crate::cli::FakeXplanArgs) -> CliResult {
+    let settings = hearth_integrations::fake::FakeSettings::default();
+    let fake = hearth_integrations::fake::FakeXplan::start(args.bind, settings.clone())
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    fake.seed(args.clients, args.policies);
+    println!(
+        "fake XPLAN on http://{} with {} clients (app id {}, client id {}, client secret {}); stop with Ctrl-C",
+        fake.host(), args.clients, settings.app_id, settings.client_id, settings.client_secret
+    );
+    crate::shutdown::signal().await;
+    Ok(())
+}

@@ -24,6 +24,8 @@ async fn main() -> std::process::ExitCode {
         Command::Token(args) => commands::token(args),
         Command::Verify(args) => commands::verify(args).await,
         Command::Replay(args) => commands::replay(args).await,
+        Command::SyncXplan(args) => commands::sync_xplan(args).await,
+        Command::FakeXplan(args) => commands::fake_xplan(args).await,
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -144,3 +144,109 @@ async fn replay_prints_who_had_access_at_an_instant_from_the_log_alone() {
     assert!(!ok);
     assert!(err.contains("--until"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_xplan_runs_one_sync_and_prints_its_summary() {
+    use clap::Parser;
+    use hearth_domain::integration::IntegrationCommand;
+    use hearth_integrations::fake::{FakeSettings, FakeXplan};
+
+    let file = TestSqlite::new();
+    let (p, owner, _) = log_with_one_household(&file).await;
+    let xplan = FakeXplan::start("127.0.0.1:0".parse().unwrap(), FakeSettings::default())
+        .await
+        .unwrap();
+    xplan.seed(3, 1);
+    let key = hearth_integrations::crypto::Cipher::generate_key();
+    let data_dir = std::env::temp_dir().join(format!("hearth-cli-{}", uuid::Uuid::new_v4()));
+    let args = hearth_api::cli::ServeArgs::parse_from([
+        "hearth",
+        "--database-url",
+        &file.url,
+        "--encryption-key",
+        &key,
+        "--xplan-scheme",
+        "http",
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+    ]);
+    let settings = args.settings;
+    let exec = CommandExecutor::new(file.store().await.unwrap());
+    let svc = hearth_api::xplan::service(
+        &settings,
+        settings.bind,
+        exec,
+        hearth_api::keys::token_cipher(&settings).unwrap(),
+    )
+    .unwrap();
+    let id = hearth_domain::IntegrationId::new();
+    let as_owner = CommandContext::new(Actor::Staff(owner), Utc::now());
+    let adviser = StaffId::new();
+    let invite = PracticeCommand::InviteStaff {
+        staff: NewStaff {
+            staff_id: adviser,
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+        },
+        role: hearth_domain::roles::PracticeRole::Professional,
+        branch: None,
+    };
+    svc.executor().practice(p, invite, &as_owner).await.unwrap();
+    svc.executor()
+        .practice(
+            p,
+            PracticeCommand::ActivateStaff { staff_id: adviser },
+            &CommandContext::new(Actor::Staff(adviser), Utc::now()),
+        )
+        .await
+        .unwrap();
+    let create = IntegrationCommand::CreateIntegration {
+        integration_id: id,
+        name: "XPLAN".into(),
+        forward_host: xplan.host(),
+        enabled: true,
+        ids_loaded_confirmed: true,
+    };
+    svc.command(p, id, create, &as_owner).await.unwrap();
+    let (url, _) = svc.start_authorisation(p, id, &as_owner).await.unwrap();
+    let state = url::Url::parse(&url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .to_string();
+    svc.complete_authorisation(&state, &xplan.consent(&state), Utc::now())
+        .await
+        .unwrap();
+
+    let run = |integration: String| {
+        let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+            .args(["sync-xplan", "--integration", &integration])
+            .env("HEARTH_DATABASE_URL", &file.url)
+            .env("HEARTH_ENCRYPTION_KEY", &key)
+            .env("HEARTH_XPLAN_SCHEME", "http")
+            .env("HEARTH_LOG", "error")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (ok, out, err) = run(id.to_string());
+    assert!(ok, "{out}{err}");
+    let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (
+            summary["trigger"].as_str(),
+            summary["summary"]["created"].as_u64()
+        ),
+        (Some("cli"), Some(3)),
+        "{out}"
+    );
+    let (ok, _, err) = run(uuid::Uuid::new_v4().to_string());
+    assert!(!ok);
+    assert!(err.contains("integration does not exist"), "{err}");
+}
