@@ -777,3 +777,37 @@ async fn revoked_consent_expires_the_integration_and_changes_no_data() {
         "until a manager reconnects"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduler_syncs_enabled_connected_integrations_every_interval() {
+    let db = std::sync::Arc::new(hearth_eventstore::testing::TestDatabase::create().await);
+    let dir = std::env::temp_dir().join(format!("hearth-test-{}", Uuid::new_v4()));
+    let mut settings = crate::helpers::settings(&db.url, &dir);
+    settings.xplan_sync_interval_secs = 1;
+    let app = crate::helpers::spawn_with(settings).await;
+    let xplan = fake().await;
+    xplan.seed(2, 0);
+    let c = connected(&app, &xplan).await;
+    let mut runs = Value::Null;
+    for _ in 0..100 {
+        runs = app
+            .get(&format!("{}/sync-runs", c.base), &c.owner_token)
+            .await
+            .body;
+        if runs.as_array().is_some_and(|r| r.len() >= 2) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let runs = runs.as_array().expect("sync runs");
+    assert!(
+        runs.len() >= 2,
+        "two scheduled runs within ten seconds: {runs:?}"
+    );
+    assert!(runs.iter().all(|r| r["trigger"] == "schedule"));
+    assert_eq!(runs.last().unwrap()["summary"]["created"], 2);
+    assert_eq!(
+        runs[0]["summary"]["unchanged"], 2,
+        "later runs find nothing new"
+    );
+}
