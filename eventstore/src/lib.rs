@@ -10,6 +10,7 @@
 //!   checkpoints ([`EventStore::save_checkpoint`]).
 //! - [`EventStore::verify`] / [`EventStore::seal`]: tamper evidence.
 
+mod blobs;
 mod error;
 mod hashing;
 mod integrity;
@@ -22,6 +23,7 @@ mod store;
 mod subscription;
 mod upcast;
 
+pub use blobs::sha256_hex;
 pub use error::StoreError;
 pub use hashing::canonical_json;
 pub use integrity::{IntegrityProblem, VerifyReport};

@@ -178,6 +178,12 @@ impl EventStore {
         self.upcast_all(raw)
     }
 
+    /// One event by its id (e.g. to publish it again), upcast like every read.
+    pub async fn event_by_id(&self, id: Uuid) -> Result<Option<RecordedEvent>, StoreError> {
+        let raw = on_backend!(self, events_by_id(&[id]))?;
+        Ok(self.upcast_all(raw)?.into_iter().next())
+    }
+
     pub async fn stream_version(&self, stream: &str) -> Result<Option<i64>, StoreError> {
         on_backend!(self, stream_version(stream))
     }

@@ -4,6 +4,7 @@
 
 pub mod crypto;
 pub mod fake;
+pub mod notes;
 pub mod preload;
 mod recorder;
 pub mod scheduler;

@@ -127,4 +127,9 @@ pub enum HouseholdCommand {
         source_event_id: Uuid,
         reason: String,
     },
+    /// XPLAN refused the note for a reason retrying will not fix (dead-lettered).
+    RecordXplanFileNoteFailed {
+        source_event_id: Uuid,
+        reason: String,
+    },
 }

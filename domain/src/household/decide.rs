@@ -305,6 +305,21 @@ fn decide_existing(
                 reason: reason.clone(),
             })])
         }
+        RecordXplanFileNoteFailed {
+            source_event_id,
+            reason,
+        } => {
+            integration_actor(p, ctx)?;
+            let repeated = h.file_note_failures.get(source_event_id) == Some(reason);
+            if h.file_notes.contains(source_event_id) || repeated {
+                return Ok(vec![]);
+            }
+            Ok(vec![HouseholdEvent::FileNoteFailed(FileNoteSkipped {
+                meta,
+                source_event_id: *source_event_id,
+                reason: reason.clone(),
+            })])
+        }
         CompleteYourLifeSurvey { .. }
         | CompleteValuesSession { .. }
         | ExportBestLifePlan { .. }

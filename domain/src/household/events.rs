@@ -242,5 +242,6 @@ events!(
         InvestmentPreferencesExported(InvestmentPreferencesExported) = "household.investment_preferences_exported", 1,
         FileNoteCreated(FileNoteCreated) = "household.xplan_file_note_created", 1,
         FileNoteSkipped(FileNoteSkipped) = "household.xplan_file_note_skipped", 1,
+        FileNoteFailed(FileNoteSkipped) = "household.xplan_file_note_failed", 1,
     }
 );

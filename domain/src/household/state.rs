@@ -31,6 +31,8 @@ pub struct HouseholdState {
     pub xplan_skipped: Vec<SkippedField>,
     /// Source events whose XPLAN file note was created or skipped.
     pub file_notes: BTreeSet<Uuid>,
+    /// Source events whose note XPLAN refused for good, with the reason, until one is created.
+    pub file_note_failures: BTreeMap<Uuid, String>,
 }
 
 impl HouseholdState {
@@ -135,10 +137,15 @@ impl HouseholdState {
                 self.xplan_skipped = e.skipped.clone();
             }
             PoliciesSynced(e) => self.policies = e.policies.clone(),
+            FileNoteFailed(e) => {
+                self.file_note_failures.insert(e.source_event_id, e.reason.clone());
+            }
             FileNoteCreated(e) => {
+                self.file_note_failures.remove(&e.source_event_id);
                 self.file_notes.insert(e.source_event_id);
             }
             FileNoteSkipped(e) => {
+                self.file_note_failures.remove(&e.source_event_id);
                 self.file_notes.insert(e.source_event_id);
             }
             YourLifeSurveyCompleted(_)

@@ -27,6 +27,8 @@ pub enum Fault {
     /// Do the work (e.g. create the note), then fail the answer with this status: the caller
     /// cannot know it succeeded.
     AfterEffect(u16),
+    /// Do the work, then answer this much later (a caller may give up or die meanwhile).
+    SlowAnswer(Duration),
 }
 
 struct Rule {

@@ -36,6 +36,7 @@ pub(crate) fn router(inner: Shared) -> Router {
             "/resourceful/docnote-v2/{docid}/attachment-v3",
             post(attach),
         )
+        .layer(axum::middleware::map_response(delay_answers))
         .with_state(inner)
 }
 
@@ -65,13 +66,19 @@ fn failure(status: u16) -> Response {
     error(status, status.canonical_reason().unwrap_or("error"))
 }
 
+/// What happens to the answer once the work is done.
+enum After {
+    Fail(u16),
+    Delay(std::time::Duration),
+}
+
 /// What the call meets before its handler runs: a fault, a delay, or the authentication check.
-/// `Ok(after)`: go on, and fail the answer with `after` once the work is done.
+/// `Ok(after)`: go on, and apply `after` to the answer once the work is done.
 async fn admit(
     inner: &Shared,
     route: Route,
     headers: Option<&HeaderMap>,
-) -> Result<Option<u16>, Response> {
+) -> Result<Option<After>, Response> {
     let (fault, app_id) = {
         let mut i = lock(inner);
         (i.faults.next(route), i.settings.app_id.clone())
@@ -88,7 +95,8 @@ async fn admit(
                 .into_response())
         }
         Some(Fault::Latency(d)) => tokio::time::sleep(d).await,
-        Some(Fault::AfterEffect(s)) => after = Some(s),
+        Some(Fault::AfterEffect(s)) => after = Some(After::Fail(s)),
+        Some(Fault::SlowAnswer(d)) => after = Some(After::Delay(d)),
         None => {}
     }
     if let Some(headers) = headers {
@@ -113,11 +121,26 @@ async fn admit(
     Ok(after)
 }
 
-fn finish(after: Option<u16>, ok: Response) -> Response {
+fn finish(after: Option<After>, mut ok: Response) -> Response {
     match after {
-        Some(s) => failure(s),
+        Some(After::Fail(s)) => failure(s),
+        Some(After::Delay(d)) => {
+            ok.extensions_mut().insert(DelayAnswer(d));
+            ok
+        }
         None => ok,
     }
+}
+
+/// Marks an answer to be held back (by the `delay_answers` layer, after every lock is released).
+#[derive(Clone, Copy)]
+struct DelayAnswer(std::time::Duration);
+
+async fn delay_answers(response: Response) -> Response {
+    if let Some(DelayAnswer(d)) = response.extensions().get::<DelayAnswer>().copied() {
+        tokio::time::sleep(d).await;
+    }
+    response
 }
 
 /// The consent screen, answered "allow" at once: redirects back with a one-time code.
@@ -342,6 +365,8 @@ async fn list_notes(
         .map(|n| {
             let mut v = n.body.clone();
             v[shape::DOCNOTE_ID] = json!(n.docid);
+            // ASSUMED: a listed note names its attachments.
+            v["attachments"] = json!(n.attachments.iter().map(|a| json!({"filename": a.filename})).collect::<Vec<_>>());
             v
         })
         .collect();

@@ -379,6 +379,22 @@ impl XplanSession {
     where
         F: Fn(&reqwest::Client, &str) -> RequestBuilder,
     {
+        self.call_with(build, true).await
+    }
+
+    /// Creating is not idempotent: after a 5xx or a timeout XPLAN may have created the note, so
+    /// the caller must look before trying again. Only a 401 (refused before any work) is retried.
+    async fn create<F>(&self, build: F) -> Result<Value, XplanError>
+    where
+        F: Fn(&reqwest::Client, &str) -> RequestBuilder,
+    {
+        self.call_with(build, false).await
+    }
+
+    async fn call_with<F>(&self, build: F, retry: bool) -> Result<Value, XplanError>
+    where
+        F: Fn(&reqwest::Client, &str) -> RequestBuilder,
+    {
         let config = self.client.config();
         let base = config.base_url(&self.host);
         let mut refreshed = false;
@@ -408,7 +424,7 @@ impl XplanSession {
                     retry_after,
                 }) => {
                     attempt += 1;
-                    if attempt >= config.retry.attempts {
+                    if !retry || attempt >= config.retry.attempts {
                         return Err(XplanError::Unavailable {
                             attempts: attempt,
                             reason,
@@ -455,7 +471,7 @@ impl XplanSession {
     /// Creates a file note; returns its docid.
     pub async fn create_docnote(&self, note: &Value) -> Result<String, XplanError> {
         let v = self
-            .call(|http, base| http.post(format!("{base}{}", shape::DOCNOTES)).json(note))
+            .create(|http, base| http.post(format!("{base}{}", shape::DOCNOTES)).json(note))
             .await?;
         v.get(shape::DOCNOTE_ID)
             .and_then(shape::plain)
@@ -471,7 +487,7 @@ impl XplanSession {
     ) -> Result<(), XplanError> {
         let path = shape::attachment(docid);
         let body = serde_json::json!({"filename": filename, "mimetype": mimetype, "content": shape::binary(content)});
-        self.call(|http, base| http.post(format!("{base}{path}")).json(&body))
+        self.create(|http, base| http.post(format!("{base}{path}")).json(&body))
             .await
             .map(|_| ())
     }

@@ -1,0 +1,193 @@
+//! RabbitMQ transport: a durable topic exchange (routing key = event type) with publisher
+//! confirms, a durable quorum-free classic queue for the file-note worker with a single active
+//! consumer (so two instances never work the same note at once), and a dead-letter queue.
+//! Connections are re-established after a broker restart.
+
+use std::{sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use hearth_domain::household::FILE_NOTE_TRIGGERS;
+use lapin::{
+    options::*,
+    types::{AMQPValue, FieldTable, LongString, ShortString},
+    BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind,
+};
+use tokio::sync::{watch, Mutex};
+
+use super::{
+    bus::{BusError, Disposition, Handler, Publisher},
+    message::NoteMessage,
+};
+
+/// Names of the exchanges and queues, under one prefix so several deployments (or tests) can
+/// share a broker.
+#[derive(Clone, Debug)]
+pub struct AmqpNames {
+    pub events: String,
+    pub dead: String,
+    pub queue: String,
+    pub dead_queue: String,
+}
+
+impl AmqpNames {
+    pub fn with_prefix(prefix: &str) -> Self {
+        Self {
+            events: format!("{prefix}.events"),
+            dead: format!("{prefix}.dead"),
+            queue: format!("{prefix}.file-notes"),
+            dead_queue: format!("{prefix}.file-notes.dead"),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AmqpBus {
+    url: String,
+    names: AmqpNames,
+    publishing: Arc<Mutex<Option<(Connection, Channel)>>>,
+}
+
+fn unreachable(e: impl std::fmt::Display) -> BusError {
+    BusError::Unreachable(e.to_string())
+}
+
+impl AmqpBus {
+    pub fn new(url: &str, names: AmqpNames) -> Self {
+        Self { url: url.to_string(), names, publishing: Arc::default() }
+    }
+
+    pub fn names(&self) -> &AmqpNames {
+        &self.names
+    }
+
+    async fn connect(&self) -> Result<(Connection, Channel), BusError> {
+        let connection = Connection::connect(&self.url, ConnectionProperties::default()).await.map_err(unreachable)?;
+        let channel = connection.create_channel().await.map_err(unreachable)?;
+        self.declare(&channel).await?;
+        Ok((connection, channel))
+    }
+
+    /// Declares the topology; idempotent, so every (re)connection can do it.
+    async fn declare(&self, ch: &Channel) -> Result<(), BusError> {
+        let durable = ExchangeDeclareOptions { durable: true, ..Default::default() };
+        ch.exchange_declare(&self.names.events, ExchangeKind::Topic, durable, FieldTable::default()).await.map_err(unreachable)?;
+        ch.exchange_declare(&self.names.dead, ExchangeKind::Fanout, durable, FieldTable::default()).await.map_err(unreachable)?;
+        let mut args = FieldTable::default();
+        args.insert(ShortString::from("x-dead-letter-exchange"), AMQPValue::LongString(LongString::from(self.names.dead.as_str())));
+        args.insert(ShortString::from("x-single-active-consumer"), AMQPValue::Boolean(true));
+        let queue = QueueDeclareOptions { durable: true, ..Default::default() };
+        ch.queue_declare(&self.names.queue, queue, args).await.map_err(unreachable)?;
+        ch.queue_declare(&self.names.dead_queue, queue, FieldTable::default()).await.map_err(unreachable)?;
+        ch.queue_bind(&self.names.dead_queue, &self.names.dead, "", QueueBindOptions::default(), FieldTable::default()).await.map_err(unreachable)?;
+        for key in FILE_NOTE_TRIGGERS {
+            ch.queue_bind(&self.names.queue, &self.names.events, key, QueueBindOptions::default(), FieldTable::default()).await.map_err(unreachable)?;
+        }
+        Ok(())
+    }
+
+    /// Messages parked on the dead-letter queue right now.
+    pub async fn dead_letter_count(&self) -> Result<u32, BusError> {
+        let (_c, ch) = self.connect().await?;
+        let q = ch.queue_declare(&self.names.dead_queue, QueueDeclareOptions { durable: true, passive: true, ..Default::default() }, FieldTable::default()).await.map_err(unreachable)?;
+        Ok(q.message_count())
+    }
+
+    /// Works the file-note queue with `handler` until `stop`, reconnecting after broker
+    /// failures. One message at a time: the next is not delivered before this one is settled.
+    pub async fn consume(&self, handler: Arc<dyn Handler>, mut stop: watch::Receiver<bool>) {
+        let mut pause = Duration::from_millis(200);
+        loop {
+            match self.consume_once(&handler, &mut stop).await {
+                Ok(()) => return,
+                Err(error) => {
+                    tracing::warn!(%error, "file-note consumer lost the broker; reconnecting");
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = stop.changed() => return,
+                    }
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
+    async fn consume_once(&self, handler: &Arc<dyn Handler>, stop: &mut watch::Receiver<bool>) -> Result<(), BusError> {
+        let (_connection, ch) = self.connect().await?;
+        ch.basic_qos(1, BasicQosOptions::default()).await.map_err(unreachable)?;
+        let mut deliveries = ch
+            .basic_consume(&self.names.queue, "hearth-file-notes", BasicConsumeOptions::default(), FieldTable::default())
+            .await
+            .map_err(unreachable)?;
+        loop {
+            let delivery = tokio::select! {
+                d = deliveries.next() => d,
+                _ = stop.changed() => return Ok(()),
+            };
+            let delivery = match delivery {
+                Some(Ok(d)) => d,
+                Some(Err(e)) => return Err(unreachable(e)),
+                None => return Err(BusError::Unreachable("the consumer was cancelled".into())),
+            };
+            let message: NoteMessage = match serde_json::from_slice(&delivery.data) {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::error!(error = %e, "an unreadable message was dead-lettered");
+                    delivery.reject(BasicRejectOptions { requeue: false }).await.map_err(unreachable)?;
+                    continue;
+                }
+            };
+            match handler.handle(&message, delivery.redelivered).await {
+                Disposition::Ack => delivery.ack(BasicAckOptions::default()).await.map_err(unreachable)?,
+                Disposition::Requeue(pause) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = stop.changed() => return Ok(()),
+                    }
+                    delivery.nack(BasicNackOptions { requeue: true, ..Default::default() }).await.map_err(unreachable)?
+                }
+                Disposition::DeadLetter(_) => delivery.reject(BasicRejectOptions { requeue: false }).await.map_err(unreachable)?,
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Publisher for AmqpBus {
+    async fn publish(&self, m: &NoteMessage) -> Result<(), BusError> {
+        let mut publishing = self.publishing.lock().await;
+        if publishing.as_ref().is_none_or(|(c, _)| !c.status().connected()) {
+            let (c, ch) = self.connect().await?;
+            ch.confirm_select(ConfirmSelectOptions::default()).await.map_err(unreachable)?;
+            *publishing = Some((c, ch));
+        }
+        let (_, ch) = publishing.as_ref().expect("connected above");
+        let mut headers = FieldTable::default();
+        for (k, v) in [("event_id", m.event_id.to_string()), ("event_type", m.event_type.clone()), ("practice_id", m.practice_id.to_string()), ("household_id", m.household_id.to_string())] {
+            headers.insert(ShortString::from(k), AMQPValue::LongString(LongString::from(v)));
+        }
+        headers.insert(ShortString::from("position"), AMQPValue::LongLongInt(m.position));
+        let properties = BasicProperties::default()
+            .with_delivery_mode(2)
+            .with_content_type(ShortString::from("application/json"))
+            .with_message_id(ShortString::from(m.event_id.to_string()))
+            .with_headers(headers);
+        let payload = serde_json::to_vec(m).map_err(|e| BusError::Refused(e.to_string()))?;
+        let outcome = async {
+            let confirm = ch
+                .basic_publish(&self.names.events, &m.event_type, BasicPublishOptions { mandatory: true, ..Default::default() }, &payload, properties)
+                .await?
+                .await?;
+            Ok::<_, lapin::Error>(confirm)
+        }
+        .await;
+        match outcome {
+            Ok(c) if c.is_ack() => Ok(()),
+            Ok(_) => Err(BusError::Refused("the broker did not confirm the message".into())),
+            Err(e) => {
+                *publishing = None;
+                Err(unreachable(e))
+            }
+        }
+    }
+}

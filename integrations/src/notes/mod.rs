@@ -1,0 +1,16 @@
+//! File notes to XPLAN (PRODUCT.md §4): a relay publishes the survey and plan events of the log
+//! to a bus (RabbitMQ, or an in-process queue for the embedded default), and a worker turns each
+//! into exactly one XPLAN file note — at-least-once delivery, deduplicated on the source event.
+
+mod amqp;
+mod bus;
+pub mod documents;
+mod message;
+mod relay;
+mod worker;
+
+pub use amqp::{AmqpBus, AmqpNames};
+pub use bus::{BusError, Disposition, Handler, MemoryBus, Publisher};
+pub use message::NoteMessage;
+pub use relay::{run_relay, RELAY_NAME};
+pub use worker::{FileNoteWorker, NOTE_MARKER_PREFIX};
