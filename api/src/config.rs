@@ -39,6 +39,10 @@ pub struct Settings {
     #[arg(long, env = "HEARTH_AMQP_URL", hide_env_values = true)]
     pub amqp_url: Option<String>,
 
+    /// Prefix of the RabbitMQ exchanges and queues (`<prefix>.events`, `<prefix>.file-notes`, …).
+    #[arg(long, env = "HEARTH_AMQP_PREFIX", default_value = "hearth")]
+    pub amqp_prefix: String,
+
     /// How long a read with `at_least=<position>` waits for the projection before answering 503.
     #[arg(long, env = "HEARTH_READ_WAIT_MS", default_value_t = 5000)]
     pub read_wait_ms: u64,
@@ -113,6 +117,7 @@ impl std::fmt::Debug for Settings {
                 &self.encryption_key.as_ref().map(|_| "<redacted>"),
             )
             .field("amqp_url", &self.amqp_url.as_deref().map(redact_url))
+            .field("amqp_prefix", &self.amqp_prefix)
             .field("read_wait_ms", &self.read_wait_ms)
             .field("body_limit", &self.body_limit)
             .field("xplan_sync_interval_secs", &self.xplan_sync_interval_secs)

@@ -24,6 +24,34 @@ pub struct Application {
     state: AppState,
     grace: Duration,
     sync_interval: Duration,
+    bus: NotesBus,
+}
+
+/// The file-note bus: RabbitMQ when configured, else the in-process queue.
+#[derive(Clone)]
+enum NotesBus {
+    Amqp(hearth_integrations::notes::AmqpBus),
+    Memory(hearth_integrations::notes::MemoryBus),
+}
+
+impl NotesBus {
+    fn publisher(&self) -> Arc<dyn hearth_integrations::notes::Publisher> {
+        match self {
+            NotesBus::Amqp(b) => Arc::new(b.clone()),
+            NotesBus::Memory(b) => Arc::new(b.clone()),
+        }
+    }
+
+    async fn consume(
+        self,
+        handler: Arc<dyn hearth_integrations::notes::Handler>,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        match self {
+            NotesBus::Amqp(b) => b.consume(handler, stop).await,
+            NotesBus::Memory(b) => b.consume(handler, stop).await,
+        }
+    }
 }
 
 impl Application {
@@ -40,12 +68,20 @@ impl Application {
         let listener = TcpListener::bind(settings.bind).await?;
         let exec = CommandExecutor::new(store.clone());
         let xplan = crate::xplan::service(&settings, listener.local_addr()?, exec.clone(), cipher)?;
+        let bus = match &settings.amqp_url {
+            Some(url) => NotesBus::Amqp(hearth_integrations::notes::AmqpBus::new(
+                url,
+                hearth_integrations::notes::AmqpNames::with_prefix(&settings.amqp_prefix),
+            )),
+            None => NotesBus::Memory(hearth_integrations::notes::MemoryBus::default()),
+        };
         let state = AppState {
             exec,
             store,
             projection,
             keys,
             xplan,
+            notes: bus.publisher(),
             read_wait: settings.read_wait(),
         };
         let router = router(state.clone(), settings.body_limit);
@@ -55,6 +91,7 @@ impl Application {
             state,
             grace: Duration::from_secs(settings.shutdown_grace_secs),
             sync_interval: Duration::from_secs(settings.xplan_sync_interval_secs.max(1)),
+            bus,
         })
     }
 
@@ -84,8 +121,17 @@ impl Application {
             self.state.xplan.clone(),
             crate::xplan::due_integrations(self.state.projection.clone()),
             self.sync_interval,
-            workers_stopping,
+            workers_stopping.clone(),
         ));
+        let relay = tokio::spawn(hearth_integrations::notes::run_relay(
+            self.state.store.clone(),
+            self.state.notes.clone(),
+            workers_stopping.clone(),
+        ));
+        let worker = Arc::new(hearth_integrations::notes::FileNoteWorker::new(
+            self.state.xplan.clone(),
+        ));
+        let consumer = tokio::spawn(self.bus.clone().consume(worker, workers_stopping));
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
             shutdown.await;
@@ -102,6 +148,8 @@ impl Application {
         sealer.abort();
         let _ = workers_stop.send(true);
         scheduler.abort();
+        relay.abort();
+        consumer.abort();
         result
     }
 

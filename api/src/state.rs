@@ -15,6 +15,8 @@ pub struct AppState {
     pub projection: Projection,
     pub keys: Arc<JwtKeys>,
     pub xplan: XplanService,
+    /// Where file-note triggers are published (RabbitMQ, or the in-process queue).
+    pub notes: std::sync::Arc<dyn hearth_integrations::notes::Publisher>,
     /// How long a read with `at_least` (or a command on a just-created record) waits for the
     /// read model before answering 503.
     pub read_wait: Duration,

@@ -6,7 +6,10 @@ use sha2::{Digest, Sha256};
 use crate::{error::StoreError, store::EventStore, Backend};
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl EventStore {
@@ -23,12 +26,14 @@ impl EventStore {
                     .await?;
             }
             Backend::Sqlite(p) => {
-                sqlx::query("INSERT OR IGNORE INTO blobs (sha256, mimetype, content) VALUES (?1, ?2, ?3)")
-                    .bind(&sha)
-                    .bind(mimetype)
-                    .bind(content)
-                    .execute(p)
-                    .await?;
+                sqlx::query(
+                    "INSERT OR IGNORE INTO blobs (sha256, mimetype, content) VALUES (?1, ?2, ?3)",
+                )
+                .bind(&sha)
+                .bind(mimetype)
+                .bind(content)
+                .execute(p)
+                .await?;
             }
         }
         Ok(sha)
@@ -37,11 +42,24 @@ impl EventStore {
     /// The bytes, checked against their address (a corrupted blob is an error, not a document).
     pub async fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let content: Option<Vec<u8>> = match self.backend() {
-            Backend::Postgres(p) => sqlx::query_scalar("SELECT content FROM blobs WHERE sha256 = $1").bind(sha256).fetch_optional(p).await?,
-            Backend::Sqlite(p) => sqlx::query_scalar("SELECT content FROM blobs WHERE sha256 = ?1").bind(sha256).fetch_optional(p).await?,
+            Backend::Postgres(p) => {
+                sqlx::query_scalar("SELECT content FROM blobs WHERE sha256 = $1")
+                    .bind(sha256)
+                    .fetch_optional(p)
+                    .await?
+            }
+            Backend::Sqlite(p) => {
+                sqlx::query_scalar("SELECT content FROM blobs WHERE sha256 = ?1")
+                    .bind(sha256)
+                    .fetch_optional(p)
+                    .await?
+            }
         };
         match content {
-            Some(c) if sha256_hex(&c) != sha256 => Err(StoreError::Corrupt { position: 0, reason: format!("blob {sha256} does not match its hash") }),
+            Some(c) if sha256_hex(&c) != sha256 => Err(StoreError::Corrupt {
+                position: 0,
+                reason: format!("blob {sha256} does not match its hash"),
+            }),
             other => Ok(other),
         }
     }

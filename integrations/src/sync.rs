@@ -55,6 +55,16 @@ impl XplanService {
         trigger: &str,
         started_at: DateTime<Utc>,
     ) -> Result<SyncRun, IntegrationError> {
+        Ok(self.sync_recorded(id, trigger, started_at).await?.0)
+    }
+
+    /// As [`Self::sync`], with the log position of the run's record (for `at_least` reads).
+    pub async fn sync_recorded(
+        &self,
+        id: IntegrationId,
+        trigger: &str,
+        started_at: DateTime<Utc>,
+    ) -> Result<(SyncRun, Option<i64>), IntegrationError> {
         let _lease = self.lease(id)?;
         let state = self.state(id).await?;
         let practice = state.practice_id.ok_or(ExecError::Domain(
@@ -90,17 +100,18 @@ impl XplanService {
             summary: run.summary,
         };
         let ctx = Self::system_context(record.finished_at);
-        self.command(
-            practice,
-            id,
-            IntegrationCommand::RecordSync {
-                run: record.clone(),
-            },
-            &ctx,
-        )
-        .await?;
+        let done = self
+            .command(
+                practice,
+                id,
+                IntegrationCommand::RecordSync {
+                    run: record.clone(),
+                },
+                &ctx,
+            )
+            .await?;
         tracing::info!(integration = %id, seen = record.summary.clients_seen, created = record.summary.created, updated = record.summary.updated, "XPLAN sync finished");
-        Ok(record)
+        Ok((record, done.position))
     }
 }
 

@@ -135,7 +135,7 @@ async fn create_household(
 }
 
 /// Runs a household command after the read model authorised the caller for `action`.
-async fn run(
+pub(crate) async fn run(
     state: &AppState,
     caller: Caller,
     practice: Uuid,

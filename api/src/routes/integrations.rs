@@ -445,12 +445,25 @@ pub(crate) async fn sync_now(
     State(state): State<AppState>,
     caller: Caller,
     Path((practice, id)): Path<(Uuid, Uuid)>,
-) -> ApiResult<axum::Json<SyncRun>> {
+) -> ApiResult<axum::Json<SyncReport>> {
     let practice = PracticeId(practice);
     manager(&state, caller, practice).await?;
     let id = IntegrationId(id);
     owned(&state, practice, id).await?;
-    Ok(axum::Json(state.xplan.sync(id, "api", Utc::now()).await?))
+    let (run, position) = state.xplan.sync_recorded(id, "api", Utc::now()).await?;
+    Ok(axum::Json(SyncReport {
+        run,
+        position: position.map(|p| p.to_string()),
+    }))
+}
+
+/// A sync run's summary, and the position its record was written at (for `at_least`).
+#[derive(Serialize, ToSchema)]
+pub struct SyncReport {
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub run: SyncRun,
+    pub position: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -6,6 +6,7 @@ mod integrations;
 mod ops;
 mod practices;
 mod queries;
+mod surveys;
 
 use axum::{http::StatusCode, Router};
 use chrono::Utc;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(queries::router())
         .merge(audit::router())
         .merge(integrations::router())
+        .merge(surveys::router())
 }
 
 /// What a command answers: the position to pass as `at_least` to see its effect, and the id

@@ -23,10 +23,19 @@ pub struct FileNoteContent {
 /// The note an event calls for, or None for events that make no note.
 pub fn file_note(event: &HouseholdEvent) -> Option<FileNoteContent> {
     use HouseholdEvent::*;
-    let note = |subject: String, body: String, attachment: Option<BlobRef>| Some(FileNoteContent { subject, body, attachment });
+    let note = |subject: String, body: String, attachment: Option<BlobRef>| {
+        Some(FileNoteContent {
+            subject,
+            body,
+            attachment,
+        })
+    };
     match event {
         YourLifeSurveyCompleted(e) => {
-            let mut body = format!("Your Life Score: {}%\nGoals to be addressed:\n", e.your_life_score_pct);
+            let mut body = format!(
+                "Your Life Score: {}%\nGoals to be addressed:\n",
+                e.your_life_score_pct
+            );
             for g in &e.goals {
                 body.push_str(&format!("- {g}\n"));
             }
@@ -34,7 +43,11 @@ pub fn file_note(event: &HouseholdEvent) -> Option<FileNoteContent> {
             for d in &e.dimensions {
                 body.push_str(&format!("- {}: {}%\n", d.name, d.pct));
             }
-            note(format!("Completed Your Life Survey {}", e.member_name), body, None)
+            note(
+                format!("Completed Your Life Survey {}", e.member_name),
+                body,
+                None,
+            )
         }
         ValuesSessionCompleted(e) => {
             let names: Vec<&str> = e.values.iter().map(|v| v.member_name.as_str()).collect();
@@ -46,17 +59,36 @@ pub fn file_note(event: &HouseholdEvent) -> Option<FileNoteContent> {
                 }
             }
             body.push_str(&format!("Progress score: {}%\n", e.progress_score));
-            note(format!("Completed Values Session for {}", names.join(" and ")), body, None)
+            note(
+                format!("Completed Values Session for {}", names.join(" and ")),
+                body,
+                None,
+            )
         }
-        BestLifePlanExported(e) => note("Best Life Plan Created".into(), String::new(), Some(e.document.clone())),
+        BestLifePlanExported(e) => note(
+            "Best Life Plan Created".into(),
+            String::new(),
+            Some(e.document.clone()),
+        ),
         InvestmentPreferencesCompleted(e) => {
             let mut body = String::new();
             for qa in &e.answers {
                 body.push_str(&format!("Q: {}\nA: {}\n", qa.question, qa.answer));
             }
-            note(format!("Completed Your Investment Preferences for {}", e.member_name), body, None)
+            note(
+                format!(
+                    "Completed Your Investment Preferences for {}",
+                    e.member_name
+                ),
+                body,
+                None,
+            )
         }
-        InvestmentPreferencesExported(e) => note("Investment Preferences Created".into(), String::new(), Some(e.document.clone())),
+        InvestmentPreferencesExported(e) => note(
+            "Investment Preferences Created".into(),
+            String::new(),
+            Some(e.document.clone()),
+        ),
         _ => None,
     }
 }
@@ -74,7 +106,11 @@ mod tests {
     };
 
     fn meta() -> EventMeta {
-        EventMeta { actor: Actor::System("test".into()), at: chrono::Utc::now(), reason: None }
+        EventMeta {
+            actor: Actor::System("test".into()),
+            at: chrono::Utc::now(),
+            reason: None,
+        }
     }
 
     #[test]
@@ -86,7 +122,10 @@ mod tests {
             member_name: "Jane Citizen".into(),
             your_life_score_pct: 72,
             goals: vec!["Retire at 60".into()],
-            dimensions: vec![Dimension { name: "Health".into(), pct: 80 }],
+            dimensions: vec![Dimension {
+                name: "Health".into(),
+                pct: 80,
+            }],
         });
         let n = file_note(&yls).unwrap();
         assert_eq!(n.subject, "Completed Your Life Survey Jane Citizen");
@@ -94,21 +133,41 @@ mod tests {
         let values = HouseholdEvent::ValuesSessionCompleted(ValuesSessionCompleted {
             meta: meta(),
             session_id: uuid::Uuid::nil(),
-            values: ["Jane", "John"].iter().map(|n| MemberValues { member_id: MemberId::new(), member_name: n.to_string(), top_values: vec!["Family".into(), "Health".into()] }).collect(),
+            values: ["Jane", "John"]
+                .iter()
+                .map(|n| MemberValues {
+                    member_id: MemberId::new(),
+                    member_name: n.to_string(),
+                    top_values: vec!["Family".into(), "Health".into()],
+                })
+                .collect(),
             progress_score: 64,
         });
         let n = file_note(&values).unwrap();
         assert_eq!(n.subject, "Completed Values Session for Jane and John");
-        assert!(n.body.starts_with("Top 5 values for Jane:\n1. Family\n2. Health\n") && n.body.ends_with("Progress score: 64%\n"), "{}", n.body);
+        assert!(
+            n.body
+                .starts_with("Top 5 values for Jane:\n1. Family\n2. Health\n")
+                && n.body.ends_with("Progress score: 64%\n"),
+            "{}",
+            n.body
+        );
         let ip = HouseholdEvent::InvestmentPreferencesCompleted(InvestmentPreferencesCompleted {
             meta: meta(),
             questionnaire_id: uuid::Uuid::nil(),
             member_id: MemberId::new(),
             member_name: "Jane Citizen".into(),
-            answers: vec![QuestionAnswer { question: "Horizon?".into(), answer: "10 years".into() }],
+            answers: vec![QuestionAnswer {
+                question: "Horizon?".into(),
+                answer: "10 years".into(),
+            }],
         });
         assert_eq!(file_note(&ip).unwrap().body, "Q: Horizon?\nA: 10 years\n");
         assert_eq!(FILE_NOTE_TRIGGERS.len(), 5);
-        assert!(FILE_NOTE_TRIGGERS.contains(&yls.event_type()) && FILE_NOTE_TRIGGERS.contains(&values.event_type()) && FILE_NOTE_TRIGGERS.contains(&ip.event_type()));
+        assert!(
+            FILE_NOTE_TRIGGERS.contains(&yls.event_type())
+                && FILE_NOTE_TRIGGERS.contains(&values.event_type())
+                && FILE_NOTE_TRIGGERS.contains(&ip.event_type())
+        );
     }
 }

@@ -138,7 +138,8 @@ impl HouseholdState {
             }
             PoliciesSynced(e) => self.policies = e.policies.clone(),
             FileNoteFailed(e) => {
-                self.file_note_failures.insert(e.source_event_id, e.reason.clone());
+                self.file_note_failures
+                    .insert(e.source_event_id, e.reason.clone());
             }
             FileNoteCreated(e) => {
                 self.file_note_failures.remove(&e.source_event_id);

@@ -366,7 +366,11 @@ async fn list_notes(
             let mut v = n.body.clone();
             v[shape::DOCNOTE_ID] = json!(n.docid);
             // ASSUMED: a listed note names its attachments.
-            v["attachments"] = json!(n.attachments.iter().map(|a| json!({"filename": a.filename})).collect::<Vec<_>>());
+            v["attachments"] = json!(n
+                .attachments
+                .iter()
+                .map(|a| json!({"filename": a.filename}))
+                .collect::<Vec<_>>());
             v
         })
         .collect();

@@ -54,7 +54,11 @@ fn unreachable(e: impl std::fmt::Display) -> BusError {
 
 impl AmqpBus {
     pub fn new(url: &str, names: AmqpNames) -> Self {
-        Self { url: url.to_string(), names, publishing: Arc::default() }
+        Self {
+            url: url.to_string(),
+            names,
+            publishing: Arc::default(),
+        }
     }
 
     pub fn names(&self) -> &AmqpNames {
@@ -62,7 +66,9 @@ impl AmqpBus {
     }
 
     async fn connect(&self) -> Result<(Connection, Channel), BusError> {
-        let connection = Connection::connect(&self.url, ConnectionProperties::default()).await.map_err(unreachable)?;
+        let connection = Connection::connect(&self.url, ConnectionProperties::default())
+            .await
+            .map_err(unreachable)?;
         let channel = connection.create_channel().await.map_err(unreachable)?;
         self.declare(&channel).await?;
         Ok((connection, channel))
@@ -70,18 +76,64 @@ impl AmqpBus {
 
     /// Declares the topology; idempotent, so every (re)connection can do it.
     async fn declare(&self, ch: &Channel) -> Result<(), BusError> {
-        let durable = ExchangeDeclareOptions { durable: true, ..Default::default() };
-        ch.exchange_declare(&self.names.events, ExchangeKind::Topic, durable, FieldTable::default()).await.map_err(unreachable)?;
-        ch.exchange_declare(&self.names.dead, ExchangeKind::Fanout, durable, FieldTable::default()).await.map_err(unreachable)?;
+        let durable = ExchangeDeclareOptions {
+            durable: true,
+            ..Default::default()
+        };
+        ch.exchange_declare(
+            &self.names.events,
+            ExchangeKind::Topic,
+            durable,
+            FieldTable::default(),
+        )
+        .await
+        .map_err(unreachable)?;
+        ch.exchange_declare(
+            &self.names.dead,
+            ExchangeKind::Fanout,
+            durable,
+            FieldTable::default(),
+        )
+        .await
+        .map_err(unreachable)?;
         let mut args = FieldTable::default();
-        args.insert(ShortString::from("x-dead-letter-exchange"), AMQPValue::LongString(LongString::from(self.names.dead.as_str())));
-        args.insert(ShortString::from("x-single-active-consumer"), AMQPValue::Boolean(true));
-        let queue = QueueDeclareOptions { durable: true, ..Default::default() };
-        ch.queue_declare(&self.names.queue, queue, args).await.map_err(unreachable)?;
-        ch.queue_declare(&self.names.dead_queue, queue, FieldTable::default()).await.map_err(unreachable)?;
-        ch.queue_bind(&self.names.dead_queue, &self.names.dead, "", QueueBindOptions::default(), FieldTable::default()).await.map_err(unreachable)?;
+        args.insert(
+            ShortString::from("x-dead-letter-exchange"),
+            AMQPValue::LongString(LongString::from(self.names.dead.as_str())),
+        );
+        args.insert(
+            ShortString::from("x-single-active-consumer"),
+            AMQPValue::Boolean(true),
+        );
+        let queue = QueueDeclareOptions {
+            durable: true,
+            ..Default::default()
+        };
+        ch.queue_declare(&self.names.queue, queue, args)
+            .await
+            .map_err(unreachable)?;
+        ch.queue_declare(&self.names.dead_queue, queue, FieldTable::default())
+            .await
+            .map_err(unreachable)?;
+        ch.queue_bind(
+            &self.names.dead_queue,
+            &self.names.dead,
+            "",
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .map_err(unreachable)?;
         for key in FILE_NOTE_TRIGGERS {
-            ch.queue_bind(&self.names.queue, &self.names.events, key, QueueBindOptions::default(), FieldTable::default()).await.map_err(unreachable)?;
+            ch.queue_bind(
+                &self.names.queue,
+                &self.names.events,
+                key,
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(unreachable)?;
         }
         Ok(())
     }
@@ -89,7 +141,18 @@ impl AmqpBus {
     /// Messages parked on the dead-letter queue right now.
     pub async fn dead_letter_count(&self) -> Result<u32, BusError> {
         let (_c, ch) = self.connect().await?;
-        let q = ch.queue_declare(&self.names.dead_queue, QueueDeclareOptions { durable: true, passive: true, ..Default::default() }, FieldTable::default()).await.map_err(unreachable)?;
+        let q = ch
+            .queue_declare(
+                &self.names.dead_queue,
+                QueueDeclareOptions {
+                    durable: true,
+                    passive: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .map_err(unreachable)?;
         Ok(q.message_count())
     }
 
@@ -112,11 +175,25 @@ impl AmqpBus {
         }
     }
 
-    async fn consume_once(&self, handler: &Arc<dyn Handler>, stop: &mut watch::Receiver<bool>) -> Result<(), BusError> {
-        let (_connection, ch) = self.connect().await?;
-        ch.basic_qos(1, BasicQosOptions::default()).await.map_err(unreachable)?;
+    async fn consume_once(
+        &self,
+        handler: &Arc<dyn Handler>,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Result<(), BusError> {
+        let (connection, ch) = self.connect().await?;
+        // Closed however this ends (return, error, or the task aborted mid-message), so the
+        // broker redelivers an unsettled message at once instead of when the socket times out.
+        let _guard = CloseOnDrop(Some(connection));
+        ch.basic_qos(1, BasicQosOptions::default())
+            .await
+            .map_err(unreachable)?;
         let mut deliveries = ch
-            .basic_consume(&self.names.queue, "hearth-file-notes", BasicConsumeOptions::default(), FieldTable::default())
+            .basic_consume(
+                &self.names.queue,
+                "hearth-file-notes",
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
             .await
             .map_err(unreachable)?;
         loop {
@@ -133,20 +210,35 @@ impl AmqpBus {
                 Ok(m) => m,
                 Err(e) => {
                     tracing::error!(error = %e, "an unreadable message was dead-lettered");
-                    delivery.reject(BasicRejectOptions { requeue: false }).await.map_err(unreachable)?;
+                    delivery
+                        .reject(BasicRejectOptions { requeue: false })
+                        .await
+                        .map_err(unreachable)?;
                     continue;
                 }
             };
             match handler.handle(&message, delivery.redelivered).await {
-                Disposition::Ack => delivery.ack(BasicAckOptions::default()).await.map_err(unreachable)?,
+                Disposition::Ack => delivery
+                    .ack(BasicAckOptions::default())
+                    .await
+                    .map_err(unreachable)?,
                 Disposition::Requeue(pause) => {
                     tokio::select! {
                         _ = tokio::time::sleep(pause) => {}
                         _ = stop.changed() => return Ok(()),
                     }
-                    delivery.nack(BasicNackOptions { requeue: true, ..Default::default() }).await.map_err(unreachable)?
+                    delivery
+                        .nack(BasicNackOptions {
+                            requeue: true,
+                            ..Default::default()
+                        })
+                        .await
+                        .map_err(unreachable)?
                 }
-                Disposition::DeadLetter(_) => delivery.reject(BasicRejectOptions { requeue: false }).await.map_err(unreachable)?,
+                Disposition::DeadLetter(_) => delivery
+                    .reject(BasicRejectOptions { requeue: false })
+                    .await
+                    .map_err(unreachable)?,
             }
         }
     }
@@ -156,17 +248,33 @@ impl AmqpBus {
 impl Publisher for AmqpBus {
     async fn publish(&self, m: &NoteMessage) -> Result<(), BusError> {
         let mut publishing = self.publishing.lock().await;
-        if publishing.as_ref().is_none_or(|(c, _)| !c.status().connected()) {
+        if publishing
+            .as_ref()
+            .is_none_or(|(c, _)| !c.status().connected())
+        {
             let (c, ch) = self.connect().await?;
-            ch.confirm_select(ConfirmSelectOptions::default()).await.map_err(unreachable)?;
+            ch.confirm_select(ConfirmSelectOptions::default())
+                .await
+                .map_err(unreachable)?;
             *publishing = Some((c, ch));
         }
         let (_, ch) = publishing.as_ref().expect("connected above");
         let mut headers = FieldTable::default();
-        for (k, v) in [("event_id", m.event_id.to_string()), ("event_type", m.event_type.clone()), ("practice_id", m.practice_id.to_string()), ("household_id", m.household_id.to_string())] {
-            headers.insert(ShortString::from(k), AMQPValue::LongString(LongString::from(v)));
+        for (k, v) in [
+            ("event_id", m.event_id.to_string()),
+            ("event_type", m.event_type.clone()),
+            ("practice_id", m.practice_id.to_string()),
+            ("household_id", m.household_id.to_string()),
+        ] {
+            headers.insert(
+                ShortString::from(k),
+                AMQPValue::LongString(LongString::from(v)),
+            );
         }
-        headers.insert(ShortString::from("position"), AMQPValue::LongLongInt(m.position));
+        headers.insert(
+            ShortString::from("position"),
+            AMQPValue::LongLongInt(m.position),
+        );
         let properties = BasicProperties::default()
             .with_delivery_mode(2)
             .with_content_type(ShortString::from("application/json"))
@@ -175,7 +283,16 @@ impl Publisher for AmqpBus {
         let payload = serde_json::to_vec(m).map_err(|e| BusError::Refused(e.to_string()))?;
         let outcome = async {
             let confirm = ch
-                .basic_publish(&self.names.events, &m.event_type, BasicPublishOptions { mandatory: true, ..Default::default() }, &payload, properties)
+                .basic_publish(
+                    &self.names.events,
+                    &m.event_type,
+                    BasicPublishOptions {
+                        mandatory: true,
+                        ..Default::default()
+                    },
+                    &payload,
+                    properties,
+                )
                 .await?
                 .await?;
             Ok::<_, lapin::Error>(confirm)
@@ -183,11 +300,25 @@ impl Publisher for AmqpBus {
         .await;
         match outcome {
             Ok(c) if c.is_ack() => Ok(()),
-            Ok(_) => Err(BusError::Refused("the broker did not confirm the message".into())),
+            Ok(_) => Err(BusError::Refused(
+                "the broker did not confirm the message".into(),
+            )),
             Err(e) => {
                 *publishing = None;
                 Err(unreachable(e))
             }
+        }
+    }
+}
+
+struct CloseOnDrop(Option<Connection>);
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        if let (Some(c), Ok(rt)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
+            rt.spawn(async move {
+                let _ = c.close(320, "consumer stopped").await;
+            });
         }
     }
 }

@@ -51,7 +51,10 @@ pub struct MemoryBus {
 #[async_trait]
 impl Publisher for MemoryBus {
     async fn publish(&self, message: &NoteMessage) -> Result<(), BusError> {
-        self.queue.lock().unwrap_or_else(|p| p.into_inner()).push_back((message.clone(), false));
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back((message.clone(), false));
         self.ready.notify_one();
         Ok(())
     }
@@ -73,7 +76,11 @@ impl MemoryBus {
     /// Delivers messages one at a time to `handler` until `stop` turns true.
     pub async fn consume(&self, handler: Arc<dyn Handler>, mut stop: watch::Receiver<bool>) {
         loop {
-            let next = self.queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+            let next = self
+                .queue
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pop_front();
             let Some((message, redelivered)) = next else {
                 tokio::select! {
                     _ = self.ready.notified() => continue,
@@ -88,9 +95,16 @@ impl MemoryBus {
                         _ = tokio::time::sleep(pause) => {}
                         _ = stop.changed() => return,
                     }
-                    self.queue.lock().unwrap_or_else(|p| p.into_inner()).push_front((message, true));
+                    self.queue
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push_front((message, true));
                 }
-                Disposition::DeadLetter(reason) => self.dead.lock().unwrap_or_else(|p| p.into_inner()).push((message, reason)),
+                Disposition::DeadLetter(reason) => self
+                    .dead
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((message, reason)),
             }
             if *stop.borrow() {
                 return;

@@ -22,7 +22,10 @@ impl NoteMessage {
         if !FILE_NOTE_TRIGGERS.contains(&e.event_type.as_str()) {
             return None;
         }
-        let household = e.stream.strip_prefix("household-").and_then(|s| Uuid::parse_str(s).ok())?;
+        let household = e
+            .stream
+            .strip_prefix("household-")
+            .and_then(|s| Uuid::parse_str(s).ok())?;
         Some(Self {
             event_id: e.event_id,
             event_type: e.event_type.clone(),

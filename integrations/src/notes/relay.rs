@@ -11,7 +11,11 @@ use super::{bus::Publisher, message::NoteMessage};
 
 pub const RELAY_NAME: &str = "file-note-relay";
 
-pub async fn run_relay(store: EventStore, bus: Arc<dyn Publisher>, mut stop: watch::Receiver<bool>) {
+pub async fn run_relay(
+    store: EventStore,
+    bus: Arc<dyn Publisher>,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut pause = Duration::from_millis(200);
     loop {
         match relay_until_error(&store, bus.as_ref(), &mut stop).await {
@@ -28,23 +32,40 @@ pub async fn run_relay(store: EventStore, bus: Arc<dyn Publisher>, mut stop: wat
     }
 }
 
-async fn relay_until_error(store: &EventStore, bus: &dyn Publisher, stop: &mut watch::Receiver<bool>) -> Result<(), String> {
-    let from = store.load_checkpoint(RELAY_NAME).await.map_err(|e| e.to_string())?;
+async fn relay_until_error(
+    store: &EventStore,
+    bus: &dyn Publisher,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<(), String> {
+    let from = store
+        .load_checkpoint(RELAY_NAME)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut subscription = store.subscribe(RELAY_NAME, from);
     loop {
         let batch = tokio::select! {
             b = subscription.next_batch() => b.map_err(|e| e.to_string())?,
             _ = stop.changed() => return Ok(()),
         };
-        let Some(last) = batch.last().map(|e| e.cursor) else { continue };
+        let Some(last) = batch.last().map(|e| e.cursor) else {
+            continue;
+        };
         for event in &batch {
             if let Some(message) = NoteMessage::from_event(event) {
                 bus.publish(&message).await.map_err(|e| e.to_string())?;
                 metrics::counter!("hearth_file_notes_published_total").increment(1);
             }
         }
-        store.save_checkpoint(RELAY_NAME, last).await.map_err(|e| e.to_string())?;
-        let head = store.head().await.map(|h| h.position).unwrap_or(last.position);
-        metrics::gauge!("hearth_file_note_relay_lag_events").set((head - last.position).max(0) as f64);
+        store
+            .save_checkpoint(RELAY_NAME, last)
+            .await
+            .map_err(|e| e.to_string())?;
+        let head = store
+            .head()
+            .await
+            .map(|h| h.position)
+            .unwrap_or(last.position);
+        metrics::gauge!("hearth_file_note_relay_lag_events")
+            .set((head - last.position).max(0) as f64);
     }
 }

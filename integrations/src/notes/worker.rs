@@ -41,7 +41,9 @@ enum Failure {
 impl From<XplanError> for Failure {
     fn from(e: XplanError) -> Self {
         match e {
-            XplanError::Unavailable { .. } | XplanError::Vault(_) => Failure::Transient(e.to_string()),
+            XplanError::Unavailable { .. } | XplanError::Vault(_) => {
+                Failure::Transient(e.to_string())
+            }
             _ => Failure::Permanent(e.to_string()),
         }
     }
@@ -82,15 +84,24 @@ impl FileNoteWorker {
     }
 
     async fn record(&self, m: &NoteMessage, command: HouseholdCommand) -> Result<(), Failure> {
-        self.xplan.executor().household(m.practice_id, m.household_id, command, &Self::ctx()).await?;
+        self.xplan
+            .executor()
+            .household(m.practice_id, m.household_id, command, &Self::ctx())
+            .await?;
         Ok(())
     }
 
     async fn process(&self, m: &NoteMessage) -> Result<Done, Failure> {
         let event = HouseholdEvent::from_stored(&m.event_type, m.schema_version, m.data.clone())
             .map_err(|e| Failure::Permanent(format!("unreadable event: {e}")))?;
-        let Some(content) = file_note(&event) else { return Ok(Done::AlreadyRecorded) };
-        let (household, _) = self.xplan.executor().household_state(m.household_id).await?;
+        let Some(content) = file_note(&event) else {
+            return Ok(Done::AlreadyRecorded);
+        };
+        let (household, _) = self
+            .xplan
+            .executor()
+            .household_state(m.household_id)
+            .await?;
         if household.file_notes.contains(&m.event_id) {
             return Ok(Done::AlreadyRecorded);
         }
@@ -107,12 +118,23 @@ impl FileNoteWorker {
         }
         let session = self.xplan.session(&state)?;
         let docid = self.create_once(&session, m, &clients, &content).await?;
-        let command = HouseholdCommand::RecordXplanFileNote { source_event_id: m.event_id, integration_id: integration, docid: docid.clone(), subject: content.subject };
+        let command = HouseholdCommand::RecordXplanFileNote {
+            source_event_id: m.event_id,
+            integration_id: integration,
+            docid: docid.clone(),
+            subject: content.subject,
+        };
         self.record(m, command).await?;
         Ok(Done::Created(docid))
     }
 
-    async fn create_once(&self, session: &XplanSession, m: &NoteMessage, clients: &[String], content: &FileNoteContent) -> Result<String, Failure> {
+    async fn create_once(
+        &self,
+        session: &XplanSession,
+        m: &NoteMessage,
+        clients: &[String],
+        content: &FileNoteContent,
+    ) -> Result<String, Failure> {
         let marker = format!("{NOTE_MARKER_PREFIX}{}", m.event_id);
         let existing = session
             .docnotes_of(&clients[0])
@@ -121,13 +143,26 @@ impl FileNoteWorker {
             .find(|n| n.get("summary").and_then(Value::as_str) == Some(marker.as_str()));
         let (docid, attached) = match existing {
             Some(note) => {
-                let docid = note.get(shape::DOCNOTE_ID).and_then(shape::plain).ok_or_else(|| Failure::Permanent("a note without docid".into()))?;
-                let attached = note.get("attachments").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+                let docid = note
+                    .get(shape::DOCNOTE_ID)
+                    .and_then(shape::plain)
+                    .ok_or_else(|| Failure::Permanent("a note without docid".into()))?;
+                let attached = note
+                    .get("attachments")
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| !a.is_empty());
                 metrics::counter!("hearth_file_notes_recovered_total").increment(1);
                 (docid, attached)
             }
             None => {
-                let entity_ids: Vec<Value> = clients.iter().map(|c| c.parse::<u64>().map(Value::from).unwrap_or_else(|_| json!(c))).collect();
+                let entity_ids: Vec<Value> = clients
+                    .iter()
+                    .map(|c| {
+                        c.parse::<u64>()
+                            .map(Value::from)
+                            .unwrap_or_else(|_| json!(c))
+                    })
+                    .collect();
                 let note = json!({
                     "subject": content.subject,
                     "body": content.body,
@@ -149,7 +184,9 @@ impl FileNoteWorker {
                 .await
                 .map_err(|e| Failure::Transient(e.to_string()))?
                 .ok_or_else(|| Failure::Permanent(format!("document {} is missing", doc.sha256)))?;
-            session.attach(&docid, &doc.filename, &doc.mimetype, &bytes).await?;
+            session
+                .attach(&docid, &doc.filename, &doc.mimetype, &bytes)
+                .await?;
         }
         Ok(docid)
     }
@@ -179,7 +216,16 @@ impl Handler for FileNoteWorker {
                 Disposition::Ack
             }
             Ok(Done::AlreadyRecorded) => Disposition::Ack,
-            Ok(Done::Skipped(reason)) => match self.record(m, HouseholdCommand::RecordXplanFileNoteSkipped { source_event_id: m.event_id, reason }).await {
+            Ok(Done::Skipped(reason)) => match self
+                .record(
+                    m,
+                    HouseholdCommand::RecordXplanFileNoteSkipped {
+                        source_event_id: m.event_id,
+                        reason,
+                    },
+                )
+                .await
+            {
                 Ok(()) => {
                     metrics::counter!("hearth_file_notes_skipped_total").increment(1);
                     Disposition::Ack
@@ -192,7 +238,17 @@ impl Handler for FileNoteWorker {
                 Disposition::Requeue(RETRY_PAUSE)
             }
             Err(Failure::Permanent(reason)) => {
-                if self.record(m, HouseholdCommand::RecordXplanFileNoteFailed { source_event_id: m.event_id, reason: reason.clone() }).await.is_err() {
+                if self
+                    .record(
+                        m,
+                        HouseholdCommand::RecordXplanFileNoteFailed {
+                            source_event_id: m.event_id,
+                            reason: reason.clone(),
+                        },
+                    )
+                    .await
+                    .is_err()
+                {
                     return Disposition::Requeue(RETRY_PAUSE);
                 }
                 metrics::counter!("hearth_file_notes_dead_lettered_total").increment(1);

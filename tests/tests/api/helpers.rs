@@ -58,6 +58,7 @@ pub fn settings(database_url: &str, data_dir: &std::path::Path) -> Settings {
         jwt_algorithm: "HS256".into(),
         encryption_key: None,
         amqp_url: None,
+        amqp_prefix: "hearth".into(),
         read_wait_ms: 5_000,
         body_limit: 64 * 1024,
         xplan_sync_interval_secs: 3600,

@@ -4,6 +4,7 @@ mod helpers;
 
 mod authorization;
 mod consistency;
+mod file_notes;
 mod lumiant_flow;
 mod ops;
 mod problems;

@@ -26,6 +26,8 @@ pub struct Connected {
     pub integration: Uuid,
     pub base: String,
     pub adviser: Uuid,
+    /// The position of the last sync's record: reads after a sync wait for it.
+    pub last: std::sync::Mutex<String>,
 }
 
 async fn fake() -> FakeXplan {
@@ -91,6 +93,7 @@ pub async fn connected(app: &TestApp, xplan: &FakeXplan) -> Connected {
         integration,
         base,
         adviser,
+        last: std::sync::Mutex::new(String::new()),
     }
 }
 
@@ -104,8 +107,17 @@ pub async fn sync(app: &TestApp, c: &Connected) -> Value {
 
 /// Every household of the practice with its details.
 pub async fn households(app: &TestApp, c: &Connected) -> Vec<Value> {
+    let last = c.last.lock().unwrap().clone();
+    let at_least = if last.is_empty() {
+        String::new()
+    } else {
+        format!("?at_least={last}")
+    };
     let owner = app
-        .get(&format!("/v1/practices/{}/roster", c.p), &c.owner_token)
+        .get(
+            &format!("/v1/practices/{}/roster{at_least}", c.p),
+            &c.owner_token,
+        )
         .await;
     let owner_id = owner.body["staff"]
         .as_array()
