@@ -102,6 +102,10 @@ pub async fn sync(app: &TestApp, c: &Connected) -> Value {
         .post(&format!("{}/sync", c.base), &c.owner_token, json!({}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    *c.last.lock().unwrap() = r.body["position"]
+        .as_str()
+        .expect("a sync answers with its position")
+        .to_string();
     r.body
 }
 
