@@ -126,3 +126,60 @@ fn a_file_note_is_recorded_once_per_source_event() {
     };
     assert!(w.household_cmd(sync, h, skip).unwrap().is_empty());
 }
+
+#[test]
+fn a_refused_note_is_recorded_as_failed_once_and_cleared_by_its_creation() {
+    let mut w = World::new(5);
+    let pro = w.active_staff(PracticeRole::Professional);
+    let h = w.household_by(pro);
+    let source = Uuid::new_v4();
+    let worker = Actor::System("file-notes".into());
+    let fail = HouseholdCommand::RecordXplanFileNoteFailed {
+        source_event_id: source,
+        reason: "XPLAN refused (400)".into(),
+    };
+    assert_eq!(
+        w.household_cmd(worker.clone(), h, fail.clone())
+            .unwrap()
+            .household_events(h)
+            .len(),
+        1
+    );
+    assert_eq!(
+        w.household(h)
+            .file_note_failures
+            .get(&source)
+            .map(String::as_str),
+        Some("XPLAN refused (400)")
+    );
+    assert!(
+        w.household_cmd(worker.clone(), h, fail.clone())
+            .unwrap()
+            .is_empty(),
+        "the same failure twice records nothing"
+    );
+    let record = HouseholdCommand::RecordXplanFileNote {
+        source_event_id: source,
+        integration_id: IntegrationId::new(),
+        docid: "D-2".into(),
+        subject: "s".into(),
+    };
+    w.household_cmd(worker.clone(), h, record).unwrap();
+    assert!(
+        w.household(h).file_note_failures.is_empty(),
+        "a created note is no longer failed"
+    );
+    assert!(
+        w.household_cmd(worker, h, fail).unwrap().is_empty(),
+        "a created note cannot fail afterwards"
+    );
+    let r = w.household_cmd(
+        staff(pro),
+        h,
+        HouseholdCommand::RecordXplanFileNoteFailed {
+            source_event_id: Uuid::new_v4(),
+            reason: "x".into(),
+        },
+    );
+    assert!(matches!(r, Err(DomainError::NotPermitted(_))), "{r:?}");
+}

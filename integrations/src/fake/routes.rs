@@ -326,6 +326,7 @@ async fn create_note(
     let docid = (70_000 + i.notes.len()).to_string();
     i.notes.push(RecordedNote {
         docid: docid.clone(),
+        received_at: chrono::Utc::now(),
         body,
         attachments: vec![],
     });

@@ -63,6 +63,8 @@ pub struct RecordedAttachment {
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecordedNote {
     pub docid: String,
+    /// When the fake received it (for end-to-end latency figures).
+    pub received_at: DateTime<Utc>,
     /// The JSON the caller posted.
     pub body: Value,
     pub attachments: Vec<RecordedAttachment>,

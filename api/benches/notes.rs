@@ -1,0 +1,250 @@
+//! File notes end to end: survey events appended to the log → relay → bus → worker → the fake
+//! XPLAN over HTTP → note recorded. Notes per second, and latency from the event's append to
+//! XPLAN receiving the note, over RabbitMQ and over the in-process queue.
+//!
+//!   HEARTH_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+//!   HEARTH_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:5672/%2f \
+//!     cargo bench -p hearth-api --bench notes
+//!
+//! HEARTH_BENCH_NOTES sets the number of notes (default 2,000, over 200 households).
+
+use std::{collections::HashMap, time::Duration};
+
+use chrono::Utc;
+use clap::Parser;
+use hearth_api::{cli::ServeArgs, startup::Application};
+use hearth_domain::{
+    household::{Dimension, HouseholdCommand},
+    integration::IntegrationCommand,
+    practice::{NewStaff, PracticeCommand},
+    roles::PracticeRole,
+    Actor, CommandContext, HouseholdId, IntegrationId, MemberId, PracticeId, StaffId,
+};
+use hearth_eventstore::testing::TestDatabase;
+use hearth_integrations::{
+    fake::{FakeSettings, FakeXplan},
+    notes::NOTE_MARKER_PREFIX,
+};
+
+const HOUSEHOLDS: usize = 200;
+
+async fn run(label: &str, amqp: Option<&str>, notes: usize) -> String {
+    let db = TestDatabase::create().await;
+    let xplan = FakeXplan::start("127.0.0.1:0".parse().unwrap(), FakeSettings::default())
+        .await
+        .unwrap();
+    xplan.seed(HOUSEHOLDS, 0);
+    let dir = std::env::temp_dir().join(format!("hearth-bench-{}", uuid::Uuid::new_v4()));
+    let mut args = vec![
+        "hearth".to_string(),
+        "--database-url".into(),
+        db.url.clone(),
+        "--bind".into(),
+        "127.0.0.1:0".into(),
+        "--xplan-scheme".into(),
+        "http".into(),
+        "--data-dir".into(),
+        dir.display().to_string(),
+        "--jwt-secret".into(),
+        "a-bench-secret-that-is-long-enough-for-hs256".into(),
+    ];
+    if let Some(url) = amqp {
+        args.extend([
+            "--amqp-url".into(),
+            url.into(),
+            "--amqp-prefix".into(),
+            format!("hearth-bench-{}", uuid::Uuid::new_v4().simple()),
+        ]);
+    }
+    let app = Application::build(ServeArgs::parse_from(args).settings)
+        .await
+        .unwrap();
+    let state = app.state().clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+
+    let (p, owner, adviser) = (PracticeId::new(), StaffId::new(), StaffId::new());
+    let now = Utc::now();
+    let exec = &state.exec;
+    let create = PracticeCommand::CreatePractice {
+        practice_id: p,
+        name: "Bench".into(),
+        owner: NewStaff {
+            staff_id: owner,
+            name: "O".into(),
+            email: "o@bench.test".into(),
+        },
+        licences: 10,
+    };
+    exec.practice(p, create, &CommandContext::new(Actor::Operator, now))
+        .await
+        .unwrap();
+    let as_owner = CommandContext::new(Actor::Staff(owner), now);
+    let invite = PracticeCommand::InviteStaff {
+        staff: NewStaff {
+            staff_id: adviser,
+            name: "Ada".into(),
+            email: "ada@advisers.example".into(),
+        },
+        role: PracticeRole::Professional,
+        branch: None,
+    };
+    exec.practice(p, invite, &as_owner).await.unwrap();
+    exec.practice(
+        p,
+        PracticeCommand::ActivateStaff { staff_id: adviser },
+        &CommandContext::new(Actor::Staff(adviser), now),
+    )
+    .await
+    .unwrap();
+    let id = IntegrationId::new();
+    let integration = IntegrationCommand::CreateIntegration {
+        integration_id: id,
+        name: "XPLAN".into(),
+        forward_host: xplan.host(),
+        enabled: true,
+        ids_loaded_confirmed: true,
+    };
+    state
+        .xplan
+        .command(p, id, integration, &as_owner)
+        .await
+        .unwrap();
+    let (url, _) = state
+        .xplan
+        .start_authorisation(p, id, &as_owner)
+        .await
+        .unwrap();
+    let oauth_state = url
+        .split("state=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .replace("%2E", ".");
+    state
+        .xplan
+        .complete_authorisation(&oauth_state, &xplan.consent(&oauth_state), Utc::now())
+        .await
+        .unwrap();
+    state.xplan.sync(id, "bench", Utc::now()).await.unwrap();
+    let head = state.store.committed_head().await.unwrap();
+    state
+        .projection
+        .wait_for(head, Duration::from_secs(60))
+        .await
+        .unwrap();
+    let households: Vec<(HouseholdId, MemberId)> = {
+        let model = state.projection.read();
+        model.practices[&p]
+            .households
+            .iter()
+            .map(|h| (*h, model.households[h].state.members[0].member_id))
+            .collect()
+    };
+    assert_eq!(households.len(), HOUSEHOLDS);
+
+    let started = Utc::now();
+    let mut tasks = Vec::new();
+    for w in 0..4 {
+        let (exec, households) = (state.exec.clone(), households.clone());
+        tasks.push(tokio::spawn(async move {
+            for n in (w..notes).step_by(4) {
+                let (h, member) = households[n % households.len()];
+                let survey = HouseholdCommand::CompleteYourLifeSurvey {
+                    survey_id: uuid::Uuid::now_v7(),
+                    member_id: member,
+                    your_life_score_pct: (n % 100) as u8,
+                    goals: vec!["Retire".into()],
+                    dimensions: vec![Dimension {
+                        name: "Health".into(),
+                        pct: 50,
+                    }],
+                };
+                exec.household(
+                    p,
+                    h,
+                    survey,
+                    &CommandContext::new(Actor::Staff(owner), Utc::now()),
+                )
+                .await
+                .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let appended = Utc::now();
+    let deadline = std::time::Instant::now() + Duration::from_secs(1200);
+    while xplan.notes().len() < notes {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} of {notes} notes arrived",
+            xplan.notes().len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let received = xplan.notes();
+    let finished = received.iter().map(|n| n.received_at).max().unwrap();
+    let appended_at: HashMap<String, chrono::DateTime<Utc>> = state
+        .store
+        .read_all(hearth_eventstore::Cursor::START, 10_000_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event_type == "household.your_life_survey_completed")
+        .map(|e| (format!("{NOTE_MARKER_PREFIX}{}", e.event_id), e.recorded_at))
+        .collect();
+    let mut latencies: Vec<f64> = received
+        .iter()
+        .map(|n| {
+            (n.received_at - appended_at[n.body["summary"].as_str().unwrap()])
+                .num_microseconds()
+                .unwrap() as f64
+                / 1000.0
+        })
+        .collect();
+    latencies.sort_by(|a, b| a.total_cmp(b));
+    assert_eq!(received.len(), notes, "exactly one note per event");
+    let secs = (finished - started).num_milliseconds() as f64 / 1000.0;
+    eprintln!(
+        "{label}: appended in {:.1} s, all notes after {secs:.1} s",
+        (appended - started).num_milliseconds() as f64 / 1000.0
+    );
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
+    format!(
+        "| {label} | {notes} | {:.0} notes/s | p50 {:.0} ms, p99 {:.0} ms |",
+        notes as f64 / secs,
+        latencies[latencies.len() / 2],
+        latencies[latencies.len() * 99 / 100]
+    )
+}
+
+#[tokio::main]
+async fn main() {
+    let notes: usize = std::env::var("HEARTH_BENCH_NOTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000);
+    let amqp =
+        std::env::var("HEARTH_TEST_AMQP_URL").expect("HEARTH_TEST_AMQP_URL must point at RabbitMQ");
+    let mut rows = vec![
+        run(
+            "RabbitMQ (durable, confirms, single active consumer)",
+            Some(&amqp),
+            notes,
+        )
+        .await,
+    ];
+    rows.push(run("in-process queue (embedded default)", None, notes).await);
+    println!("| path | notes | throughput | latency, event appended → note received by XPLAN |");
+    println!("|---|---|---|---|");
+    for r in rows {
+        println!("{r}");
+    }
+}
