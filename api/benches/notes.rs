@@ -28,7 +28,9 @@ use hearth_integrations::{
 
 const HOUSEHOLDS: usize = 200;
 
-async fn run(label: &str, amqp: Option<&str>, notes: usize) -> String {
+/// `pace`: None appends as fast as four writers can (throughput); Some(gap) appends one note
+/// per gap from one writer (latency of the path itself, without a backlog).
+async fn run(label: &str, amqp: Option<&str>, notes: usize, pace: Option<Duration>) -> String {
     let db = TestDatabase::create().await;
     let xplan = FakeXplan::start("127.0.0.1:0".parse().unwrap(), FakeSettings::default())
         .await
@@ -149,10 +151,14 @@ async fn run(label: &str, amqp: Option<&str>, notes: usize) -> String {
 
     let started = Utc::now();
     let mut tasks = Vec::new();
-    for w in 0..4 {
+    let writers = if pace.is_some() { 1 } else { 4 };
+    for w in 0..writers {
         let (exec, households) = (state.exec.clone(), households.clone());
         tasks.push(tokio::spawn(async move {
-            for n in (w..notes).step_by(4) {
+            for n in (w..notes).step_by(writers) {
+                if let Some(gap) = pace {
+                    tokio::time::sleep(gap).await;
+                }
                 let (h, member) = households[n % households.len()];
                 let survey = HouseholdCommand::CompleteYourLifeSurvey {
                     survey_id: uuid::Uuid::now_v7(),
@@ -217,9 +223,12 @@ async fn run(label: &str, amqp: Option<&str>, notes: usize) -> String {
     );
     let _ = stop.send(());
     let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
+    let rate = match pace {
+        Some(gap) => format!("paced, 1 per {} ms", gap.as_millis()),
+        None => format!("{:.0} notes/s", notes as f64 / secs),
+    };
     format!(
-        "| {label} | {notes} | {:.0} notes/s | p50 {:.0} ms, p99 {:.0} ms |",
-        notes as f64 / secs,
+        "| {label} | {notes} | {rate} | p50 {:.0} ms, p99 {:.0} ms |",
         latencies[latencies.len() / 2],
         latencies[latencies.len() * 99 / 100]
     )
@@ -233,16 +242,16 @@ async fn main() {
         .unwrap_or(2_000);
     let amqp =
         std::env::var("HEARTH_TEST_AMQP_URL").expect("HEARTH_TEST_AMQP_URL must point at RabbitMQ");
-    let mut rows = vec![
-        run(
-            "RabbitMQ (durable, confirms, single active consumer)",
-            Some(&amqp),
-            notes,
-        )
-        .await,
+    let paced = Some(Duration::from_millis(50));
+    let rabbit = "RabbitMQ (durable, confirms, single active consumer)";
+    let memory = "in-process queue (embedded default)";
+    let rows = vec![
+        run(rabbit, Some(&amqp), notes, None).await,
+        run(memory, None, notes, None).await,
+        run(rabbit, Some(&amqp), 200, paced).await,
+        run(memory, None, 200, paced).await,
     ];
-    rows.push(run("in-process queue (embedded default)", None, notes).await);
-    println!("| path | notes | throughput | latency, event appended → note received by XPLAN |");
+    println!("| path | notes | appended / throughput | latency, event appended → note received by XPLAN |");
     println!("|---|---|---|---|");
     for r in rows {
         println!("{r}");
