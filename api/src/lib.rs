@@ -12,6 +12,7 @@ pub mod extract;
 pub mod keys;
 pub mod metrics;
 pub mod problem;
+pub mod request_id;
 pub mod routes;
 pub mod shutdown;
 pub mod startup;

@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     limit::RequestBodyLimitLayer,
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::TraceLayer,
 };
@@ -75,7 +75,7 @@ impl Application {
             )),
             None => NotesBus::Memory(hearth_integrations::notes::MemoryBus::default()),
         };
-        let state = AppState {
+        let state = AppState::new(crate::state::Services {
             exec,
             store,
             projection,
@@ -83,7 +83,7 @@ impl Application {
             xplan,
             notes: bus.publisher(),
             read_wait: settings.read_wait(),
-        };
+        });
         let router = router(state.clone(), settings.body_limit);
         Ok(Application {
             listener,
@@ -172,7 +172,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
             let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(request_id, crate::request_id::Sequential::default()))
         .with_state(state)
 }
 

@@ -8,8 +8,24 @@ use hearth_projections::Projection;
 
 use crate::auth::{HasJwtKeys, JwtKeys};
 
+/// Shared by every handler; cloned per request, so it is one `Arc`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+pub struct Services {
     pub store: EventStore,
     pub exec: CommandExecutor,
     pub projection: Projection,
