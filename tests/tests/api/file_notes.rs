@@ -277,6 +277,9 @@ async fn xplan_failures_and_lost_answers_still_end_in_one_note_each() {
     // XPLAN creates the note but the answer is lost: the worker must find it, not repeat it.
     rig.xplan
         .inject(Route::CreateNote, Fault::AfterEffect(502), 1);
+    // XPLAN takes longer than Hearth waits (5 s in tests), then creates the note anyway.
+    rig.xplan
+        .inject(Route::CreateNote, Fault::Latency(Duration::from_secs(6)), 1);
     let mut events = Vec::new();
     for score in [10, 20, 30] {
         events.push(survey(&app, &c, &path, &member, score).await);

@@ -732,6 +732,8 @@ async fn expired_tokens_are_refreshed_and_transient_failures_retried() {
     );
     xplan.inject(Route::ClientList, Fault::Status(500), 2);
     xplan.inject(Route::User, Fault::Status(502), 1);
+    // The second page (here the empty one that ends the list) fails once.
+    xplan.inject_after(Route::Clients, 1, Fault::Status(500), 1);
     let started = std::time::Instant::now();
     let run = sync(&app, &c).await;
     assert_eq!(
