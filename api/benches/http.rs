@@ -233,7 +233,8 @@ struct Wrk {
 }
 
 /// wrk with a Lua script that walks a list of request paths at random.
-fn wrk(port: u16, token: &str, paths: &[String]) -> Wrk {
+/// `connections`: 32 saturates the service (throughput); 2 measures its latency unqueued.
+fn wrk(port: u16, token: &str, paths: &[String], threads: &str, connections: &str) -> Wrk {
     let dir = std::env::temp_dir().join(format!("hearth-wrk-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let list = dir.join("paths.txt");
@@ -254,9 +255,9 @@ request = function() return wrk.format("GET", paths[math.random(#paths)]) end
     .unwrap();
     let out = Command::new("wrk")
         .args([
-            "-t2",
+            threads,
             "-c",
-            WRK_CONNECTIONS,
+            connections,
             "-d",
             WRK_SECONDS,
             "--latency",
@@ -384,9 +385,10 @@ fn main() {
     let bare_port = free_port();
     bare_axum(bare_port);
     std::thread::sleep(Duration::from_millis(300));
-    let bare = wrk(bare_port, &token, &now_paths);
-    let now = wrk(port, &token, &now_paths);
-    let asof = wrk(port, &token, &asof_paths);
+    let bare = wrk(bare_port, &token, &now_paths, "-t2", WRK_CONNECTIONS);
+    let now = wrk(port, &token, &now_paths, "-t2", WRK_CONNECTIONS);
+    let asof = wrk(port, &token, &asof_paths, "-t2", WRK_CONNECTIONS);
+    let asof_quiet = wrk(port, &token, &asof_paths, "-t1", "2");
     let (rss_after, hwm) = rss_mib(service.0.id());
 
     println!("| measurement ({households} households × 5 grants, {events}-event log) | figure |");
@@ -399,6 +401,10 @@ fn main() {
     println!(
         "| access check as of a random past instant | {:.0} req/s, p50 {}, p99 {} |",
         asof.rps, asof.p50, asof.p99
+    );
+    println!(
+        "| access check as of a random past instant, 2 connections (unqueued latency) | {:.0} req/s, p50 {}, p99 {} |",
+        asof_quiet.rps, asof_quiet.p50, asof_quiet.p99
     );
     println!(
         "| start-up to ready (projection rebuilt from the whole log) | {:.1} s ({:.0} events/s) |",

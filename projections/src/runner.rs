@@ -109,15 +109,15 @@ async fn follow(
         loop {
             match sub.next_batch().await {
                 Ok(batch) => {
+                    let applied = batch.len() as u64;
                     let last = {
                         let mut m = model.write().unwrap_or_else(|p| p.into_inner());
-                        for e in &batch {
-                            m.apply(e);
+                        for e in batch {
+                            m.apply_owned(e);
                         }
                         m.cursor()
                     };
-                    metrics::counter!("hearth_projection_events_applied_total")
-                        .increment(batch.len() as u64);
+                    metrics::counter!("hearth_projection_events_applied_total").increment(applied);
                     cursor.send_replace(last);
                     if last >= head {
                         ready.store(true, Ordering::Release);
@@ -142,8 +142,8 @@ pub async fn build_from_log(store: &EventStore) -> Result<AccessModel, StoreErro
         let batch = store.read_all(after, 10_000).await?;
         let Some(last) = batch.last() else { break };
         after = last.cursor;
-        for e in &batch {
-            model.apply(e);
+        for e in batch {
+            model.apply_owned(e);
         }
     }
     Ok(model)

@@ -40,12 +40,19 @@ impl AccessModel {
     /// Applies one event from the log. Idempotent: events at or before the model's cursor are
     /// ignored, so a replayed batch cannot double-count.
     pub fn apply(&mut self, event: &RecordedEvent) {
+        if event.cursor > self.cursor {
+            self.apply_owned(event.clone());
+        }
+    }
+
+    /// As [`Self::apply`], taking the event so its JSON is decoded without a copy (replay).
+    pub fn apply_owned(&mut self, mut event: RecordedEvent) {
         if event.cursor <= self.cursor {
             return;
         }
         self.cursor = event.cursor;
-        match DomainEvent::from_stored(&event.event_type, event.schema_version, event.data.clone())
-        {
+        let data = std::mem::take(&mut event.data);
+        match DomainEvent::from_stored(&event.event_type, event.schema_version, data) {
             Ok(Some(DomainEvent::Practice(e))) => self.apply_practice(&event.stream, &e),
             Ok(Some(DomainEvent::Household(e))) => {
                 self.apply_household(&event.stream, &e, event.position)
