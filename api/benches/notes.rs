@@ -15,10 +15,7 @@ use clap::Parser;
 use hearth_api::{cli::ServeArgs, startup::Application};
 use hearth_domain::{
     household::{Dimension, HouseholdCommand},
-    integration::IntegrationCommand,
-    practice::{NewStaff, PracticeCommand},
-    roles::PracticeRole,
-    Actor, CommandContext, HouseholdId, IntegrationId, MemberId, PracticeId, StaffId,
+    Actor, CommandContext, HouseholdId, MemberId,
 };
 use hearth_eventstore::testing::TestDatabase;
 use hearth_integrations::{
@@ -67,71 +64,8 @@ async fn run(label: &str, amqp: Option<&str>, notes: usize, pace: Option<Duratio
         let _ = stopped.await;
     }));
 
-    let (p, owner, adviser) = (PracticeId::new(), StaffId::new(), StaffId::new());
-    let now = Utc::now();
-    let exec = &state.exec;
-    let create = PracticeCommand::CreatePractice {
-        practice_id: p,
-        name: "Bench".into(),
-        owner: NewStaff {
-            staff_id: owner,
-            name: "O".into(),
-            email: "o@bench.test".into(),
-        },
-        licences: 10,
-    };
-    exec.practice(p, create, &CommandContext::new(Actor::Operator, now))
-        .await
-        .unwrap();
-    let as_owner = CommandContext::new(Actor::Staff(owner), now);
-    let invite = PracticeCommand::InviteStaff {
-        staff: NewStaff {
-            staff_id: adviser,
-            name: "Ada".into(),
-            email: "ada@advisers.example".into(),
-        },
-        role: PracticeRole::Professional,
-        branch: None,
-    };
-    exec.practice(p, invite, &as_owner).await.unwrap();
-    exec.practice(
-        p,
-        PracticeCommand::ActivateStaff { staff_id: adviser },
-        &CommandContext::new(Actor::Staff(adviser), now),
-    )
-    .await
-    .unwrap();
-    let id = IntegrationId::new();
-    let integration = IntegrationCommand::CreateIntegration {
-        integration_id: id,
-        name: "XPLAN".into(),
-        forward_host: xplan.host(),
-        enabled: true,
-        ids_loaded_confirmed: true,
-    };
-    state
-        .xplan
-        .command(p, id, integration, &as_owner)
-        .await
-        .unwrap();
-    let (url, _) = state
-        .xplan
-        .start_authorisation(p, id, &as_owner)
-        .await
-        .unwrap();
-    let oauth_state = url
-        .split("state=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .replace("%2E", ".");
-    state
-        .xplan
-        .complete_authorisation(&oauth_state, &xplan.consent(&oauth_state), Utc::now())
-        .await
-        .unwrap();
+    let connected = hearth_integrations::testing::connected_practice(&state.xplan, &xplan).await;
+    let (p, owner, id) = (connected.practice, connected.owner, connected.integration);
     state.xplan.sync(id, "bench", Utc::now()).await.unwrap();
     let head = state.store.committed_head().await.unwrap();
     state

@@ -148,11 +148,10 @@ async fn replay_prints_who_had_access_at_an_instant_from_the_log_alone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_xplan_runs_one_sync_and_prints_its_summary() {
     use clap::Parser;
-    use hearth_domain::integration::IntegrationCommand;
     use hearth_integrations::fake::{FakeSettings, FakeXplan};
 
     let file = TestSqlite::new();
-    let (p, owner, _) = log_with_one_household(&file).await;
+    log_with_one_household(&file).await;
     let xplan = FakeXplan::start("127.0.0.1:0".parse().unwrap(), FakeSettings::default())
         .await
         .unwrap();
@@ -179,46 +178,9 @@ async fn sync_xplan_runs_one_sync_and_prints_its_summary() {
         hearth_api::keys::token_cipher(&settings).unwrap(),
     )
     .unwrap();
-    let id = hearth_domain::IntegrationId::new();
-    let as_owner = CommandContext::new(Actor::Staff(owner), Utc::now());
-    let adviser = StaffId::new();
-    let invite = PracticeCommand::InviteStaff {
-        staff: NewStaff {
-            staff_id: adviser,
-            name: "Ada".into(),
-            email: "ada@example.com".into(),
-        },
-        role: hearth_domain::roles::PracticeRole::Professional,
-        branch: None,
-    };
-    svc.executor().practice(p, invite, &as_owner).await.unwrap();
-    svc.executor()
-        .practice(
-            p,
-            PracticeCommand::ActivateStaff { staff_id: adviser },
-            &CommandContext::new(Actor::Staff(adviser), Utc::now()),
-        )
+    let id = hearth_integrations::testing::connected_practice(&svc, &xplan)
         .await
-        .unwrap();
-    let create = IntegrationCommand::CreateIntegration {
-        integration_id: id,
-        name: "XPLAN".into(),
-        forward_host: xplan.host(),
-        enabled: true,
-        ids_loaded_confirmed: true,
-    };
-    svc.command(p, id, create, &as_owner).await.unwrap();
-    let (url, _) = svc.start_authorisation(p, id, &as_owner).await.unwrap();
-    let state = url::Url::parse(&url)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .to_string();
-    svc.complete_authorisation(&state, &xplan.consent(&state), Utc::now())
-        .await
-        .unwrap();
+        .integration;
 
     let run = |integration: String| {
         let out = Command::new(env!("CARGO_BIN_EXE_hearth"))

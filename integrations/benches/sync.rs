@@ -9,12 +9,6 @@
 use std::{sync::Arc, time::Instant};
 
 use chrono::Utc;
-use hearth_domain::{
-    integration::IntegrationCommand,
-    practice::{NewStaff, PracticeCommand},
-    roles::PracticeRole,
-    Actor, CommandContext, IntegrationId, PracticeId, StaffId,
-};
 use hearth_eventstore::{commands::CommandExecutor, testing::TestDatabase};
 use hearth_integrations::{
     crypto::Cipher,
@@ -49,40 +43,6 @@ async fn main() {
         .unwrap();
     xplan.seed(clients, 2);
 
-    let (p, owner, adviser) = (PracticeId::new(), StaffId::new(), StaffId::new());
-    let now = Utc::now();
-    let create = PracticeCommand::CreatePractice {
-        practice_id: p,
-        name: "Bench".into(),
-        owner: NewStaff {
-            staff_id: owner,
-            name: "O".into(),
-            email: "o@bench.test".into(),
-        },
-        licences: 10,
-    };
-    exec.practice(p, create, &CommandContext::new(Actor::Operator, now))
-        .await
-        .unwrap();
-    let as_owner = CommandContext::new(Actor::Staff(owner), now);
-    let invite = PracticeCommand::InviteStaff {
-        staff: NewStaff {
-            staff_id: adviser,
-            name: "Ada".into(),
-            email: "ada@advisers.example".into(),
-        },
-        role: PracticeRole::Professional,
-        branch: None,
-    };
-    exec.practice(p, invite, &as_owner).await.unwrap();
-    exec.practice(
-        p,
-        PracticeCommand::ActivateStaff { staff_id: adviser },
-        &CommandContext::new(Actor::Staff(adviser), now),
-    )
-    .await
-    .unwrap();
-
     let settings = FakeSettings::default();
     let client = XplanClient::new(XplanConfig {
         scheme: "http".into(),
@@ -99,27 +59,9 @@ async fn main() {
         Cipher::from_base64(&Cipher::generate_key()).unwrap(),
     ));
     let svc = XplanService::new(exec, client, vault);
-    let id = IntegrationId::new();
-    let create = IntegrationCommand::CreateIntegration {
-        integration_id: id,
-        name: "XPLAN".into(),
-        forward_host: xplan.host(),
-        enabled: true,
-        ids_loaded_confirmed: true,
-    };
-    svc.command(p, id, create, &as_owner).await.unwrap();
-    let (url, _) = svc.start_authorisation(p, id, &as_owner).await.unwrap();
-    let state = url
-        .split("state=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .replace("%2E", ".");
-    svc.complete_authorisation(&state, &xplan.consent(&state), Utc::now())
+    let id = hearth_integrations::testing::connected_practice(&svc, &xplan)
         .await
-        .unwrap();
+        .integration;
 
     let mut rows = Vec::new();
     for label in [

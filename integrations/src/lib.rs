@@ -10,5 +10,6 @@ mod recorder;
 pub mod scheduler;
 pub mod service;
 pub mod sync;
+pub mod testing;
 pub mod token_vault;
 pub mod xplan;
