@@ -26,11 +26,15 @@ use crate::{
 
 /// Put in each note's summary so a note can be found again by the event that made it.
 pub const NOTE_MARKER_PREFIX: &str = "hearth-event:";
+/// Pause before a message that failed transiently is delivered again; doubles per attempt.
 const RETRY_PAUSE: Duration = Duration::from_secs(2);
+const MAX_RETRY_PAUSE: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
 pub struct FileNoteWorker {
     xplan: XplanService,
+    /// Transient failures per source event, for the backoff (forgotten on success).
+    attempts: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<uuid::Uuid, u32>>>,
 }
 
 enum Failure {
@@ -76,7 +80,26 @@ enum Done {
 
 impl FileNoteWorker {
     pub fn new(xplan: XplanService) -> Self {
-        Self { xplan }
+        Self {
+            xplan,
+            attempts: Default::default(),
+        }
+    }
+
+    fn backoff(&self, event: uuid::Uuid) -> Duration {
+        let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+        let n = attempts.entry(event).or_insert(0);
+        *n += 1;
+        RETRY_PAUSE
+            .saturating_mul(2u32.saturating_pow(*n - 1))
+            .min(MAX_RETRY_PAUSE)
+    }
+
+    fn settled(&self, event: uuid::Uuid) {
+        self.attempts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&event);
     }
 
     fn ctx() -> CommandContext {
@@ -209,6 +232,16 @@ fn linked_clients(h: &HouseholdState) -> Option<(IntegrationId, Vec<String>)> {
 impl Handler for FileNoteWorker {
     async fn handle(&self, m: &NoteMessage, _redelivered: bool) -> Disposition {
         metrics::counter!("hearth_file_notes_consumed_total").increment(1);
+        let disposition = self.dispose(m).await;
+        if !matches!(disposition, Disposition::Requeue(_)) {
+            self.settled(m.event_id);
+        }
+        disposition
+    }
+}
+
+impl FileNoteWorker {
+    async fn dispose(&self, m: &NoteMessage) -> Disposition {
         match self.process(m).await {
             Ok(Done::Created(docid)) => {
                 metrics::counter!("hearth_file_notes_created_total").increment(1);
@@ -230,12 +263,12 @@ impl Handler for FileNoteWorker {
                     metrics::counter!("hearth_file_notes_skipped_total").increment(1);
                     Disposition::Ack
                 }
-                Err(_) => Disposition::Requeue(RETRY_PAUSE),
+                Err(_) => Disposition::Requeue(self.backoff(m.event_id)),
             },
             Err(Failure::Transient(reason)) => {
                 metrics::counter!("hearth_file_notes_retried_total").increment(1);
                 tracing::warn!(event_id = %m.event_id, %reason, "XPLAN file note will be retried");
-                Disposition::Requeue(RETRY_PAUSE)
+                Disposition::Requeue(self.backoff(m.event_id))
             }
             Err(Failure::Permanent(reason)) => {
                 if self
@@ -249,7 +282,7 @@ impl Handler for FileNoteWorker {
                     .await
                     .is_err()
                 {
-                    return Disposition::Requeue(RETRY_PAUSE);
+                    return Disposition::Requeue(self.backoff(m.event_id));
                 }
                 metrics::counter!("hearth_file_notes_dead_lettered_total").increment(1);
                 tracing::warn!(event_id = %m.event_id, %reason, "XPLAN file note dead-lettered");

@@ -424,7 +424,9 @@ impl XplanSession {
                     retry_after,
                 }) => {
                     attempt += 1;
-                    if !retry || attempt >= config.retry.attempts {
+                    // A 429 was refused before any work, so even a create may be sent again.
+                    let refused = reason.starts_with("429");
+                    if !(retry || refused) || attempt >= config.retry.attempts {
                         return Err(XplanError::Unavailable {
                             attempts: attempt,
                             reason,

@@ -222,6 +222,26 @@ async fn set_up_and_oauth_consent_by_a_practice_manager_only(backend: Backend) {
     let integration = id(&r.body["id"]);
     let base = format!("{list}/{integration}");
     let r = app
+        .post(
+            &list,
+            &owner_token,
+            json!({"name": "XPLAN NZ", "forward_host": "nz.xplan.example.com"}),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "a practice may connect several XPLAN sites: {}",
+        r.text
+    );
+    let r = app
+        .get(
+            &format!("{list}?at_least={}", r.body["position"].as_str().unwrap()),
+            &owner_token,
+        )
+        .await;
+    assert_eq!(r.body.as_array().map(Vec::len), Some(2), "{}", r.text);
+    let r = app
         .post(&format!("{base}/enable"), &owner_token, json!({}))
         .await;
     assert_eq!(problem_code(&r), "xplan_ids_not_confirmed");
