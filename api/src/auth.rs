@@ -38,7 +38,13 @@ pub struct JwtKeys {
     algorithm: Algorithm,
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// Tokens already verified, with their expiry: a client sends the same token with every
+    /// request, and checking its signature each time was a measurable share of an access check.
+    verified: Arc<std::sync::RwLock<std::collections::HashMap<String, (Caller, i64)>>>,
 }
+
+/// Verified tokens remembered at most; the memory is dropped and rebuilt when full.
+const VERIFIED_CACHE: usize = 10_000;
 
 impl JwtKeys {
     pub fn from_secret(algorithm: &str, secret: &[u8]) -> Result<Self, String> {
@@ -60,6 +66,7 @@ impl JwtKeys {
             algorithm,
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            verified: Arc::default(),
         })
     }
 
@@ -85,6 +92,28 @@ impl JwtKeys {
     }
 
     pub fn verify(&self, token: &str) -> Result<Caller, Problem> {
+        let now = Utc::now().timestamp();
+        if let Some((caller, exp)) = self
+            .verified
+            .read()
+            .ok()
+            .and_then(|m| m.get(token).copied())
+        {
+            if exp > now {
+                return Ok(caller);
+            }
+        }
+        let (caller, exp) = self.verify_signed(token)?;
+        if let Ok(mut m) = self.verified.write() {
+            if m.len() >= VERIFIED_CACHE {
+                m.clear();
+            }
+            m.insert(token.to_string(), (caller, exp));
+        }
+        Ok(caller)
+    }
+
+    fn verify_signed(&self, token: &str) -> Result<(Caller, i64), Problem> {
         let mut validation = Validation::new(self.algorithm);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
@@ -92,14 +121,14 @@ impl JwtKeys {
             .map_err(|e| Problem::unauthorized(format!("invalid bearer token: {e}")))?;
         let claims = data.claims;
         if claims.sub == OPERATOR_SUBJECT {
-            return Ok(Caller::Operator);
+            return Ok((Caller::Operator, claims.exp));
         }
         let staff = Uuid::parse_str(&claims.sub)
             .map_err(|_| Problem::unauthorized("token subject is not a staff id"))?;
         let practice = claims
             .practice
             .ok_or_else(|| Problem::unauthorized("staff token names no practice"))?;
-        Ok(Caller::Staff { practice, staff })
+        Ok((Caller::Staff { practice, staff }, claims.exp))
     }
 }
 
@@ -133,6 +162,35 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remembered_tokens_still_expire_and_forged_ones_are_never_remembered() {
+        let k = keys();
+        let caller = Caller::Staff {
+            practice: Uuid::new_v4(),
+            staff: Uuid::new_v4(),
+        };
+        let token = k
+            .mint(caller, Utc::now(), chrono::Duration::hours(1))
+            .unwrap();
+        assert_eq!(k.verify(&token).unwrap(), caller);
+        assert_eq!(k.verify(&token).unwrap(), caller, "answered from memory");
+        let forged = format!("{}x", token);
+        assert!(k.verify(&forged).is_err() && k.verify(&forged).is_err());
+        // An entry past its expiry is checked again (and refused).
+        let stale = k
+            .mint(
+                caller,
+                Utc::now() - chrono::Duration::hours(3),
+                chrono::Duration::hours(1),
+            )
+            .unwrap();
+        k.verified
+            .write()
+            .unwrap()
+            .insert(stale.clone(), (caller, Utc::now().timestamp() - 1));
+        assert!(k.verify(&stale).is_err());
+    }
 
     fn keys() -> JwtKeys {
         JwtKeys::from_secret("HS256", &[7u8; 32]).unwrap()
