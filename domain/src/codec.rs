@@ -45,7 +45,35 @@ macro_rules! events {
                 }
             }
         }
+
+        impl $crate::codec::Stored for $name {
+            fn event_type(&self) -> &'static str {
+                $name::event_type(self)
+            }
+            fn schema_version(&self) -> i32 {
+                $name::schema_version(self)
+            }
+            fn to_data(&self) -> serde_json::Value {
+                $name::to_data(self)
+            }
+            fn from_stored(event_type: &str, schema_version: i32, data: serde_json::Value) -> Result<Self, $crate::error::EventDecodeError> {
+                $name::from_stored(event_type, schema_version, data)
+            }
+        }
     };
 }
 
 pub(crate) use events;
+
+/// What the log needs of any domain event enum: its stored name, version and payload, and the
+/// way back. Lets the executor write and fold every stream with one piece of code.
+pub trait Stored: Sized {
+    fn event_type(&self) -> &'static str;
+    fn schema_version(&self) -> i32;
+    fn to_data(&self) -> serde_json::Value;
+    fn from_stored(
+        event_type: &str,
+        schema_version: i32,
+        data: serde_json::Value,
+    ) -> Result<Self, crate::error::EventDecodeError>;
+}

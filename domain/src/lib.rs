@@ -4,6 +4,7 @@
 
 pub mod access;
 mod codec;
+pub use codec::Stored;
 pub mod context;
 pub mod decision;
 pub mod error;

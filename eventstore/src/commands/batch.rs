@@ -9,7 +9,7 @@ use hearth_domain::{
 };
 
 use super::{
-    executor::{expected, household_events, new_event, practice_events, CommandExecutor},
+    executor::{expected, new_event, new_events, CommandExecutor},
     loading::load_household,
     ExecError, Executed,
 };
@@ -56,7 +56,7 @@ impl CommandExecutor {
                 for e in &decision.practice {
                     practice.apply(e);
                 }
-                practice_new.extend(practice_events(&decision.practice, practice_id, &item.ctx));
+                practice_new.extend(new_events(&decision.practice, practice_id, &item.ctx));
                 for (h, events) in &decision.households {
                     if !states.contains_key(h) {
                         states.insert(*h, load_household(self.store(), *h).await?);
@@ -66,10 +66,11 @@ impl CommandExecutor {
                     for e in events {
                         state.apply(e);
                     }
-                    household_new
-                        .entry(*h)
-                        .or_default()
-                        .extend(household_events(events, practice_id, &item.ctx));
+                    household_new.entry(*h).or_default().extend(new_events(
+                        events,
+                        practice_id,
+                        &item.ctx,
+                    ));
                 }
                 if let Some((stream, event_type)) = &item.guard {
                     let data = serde_json::json!({ "household_id": item.household });

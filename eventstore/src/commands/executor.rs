@@ -1,10 +1,10 @@
 use std::sync::Arc;
 
 use hearth_domain::{
-    household::{self, HouseholdCommand, HouseholdEvent, HouseholdState},
-    practice::{self, PracticeCommand, PracticeEvent, PracticeState},
+    household::{self, HouseholdCommand, HouseholdState},
+    practice::{self, PracticeCommand, PracticeState},
     streams, CommandContext, Decision, DomainError, EventDecodeError, HouseholdId, PracticeId,
-    StaffId,
+    StaffId, Stored,
 };
 use uuid::Uuid;
 
@@ -89,7 +89,7 @@ impl CommandExecutor {
             let appends = vec![stream_append(
                 streams::practice(id),
                 version,
-                practice_events(&events, id, ctx),
+                new_events(&events, id, ctx),
             )];
             Ok(appends)
         })
@@ -229,40 +229,22 @@ fn decision_appends(
     let mut appends = vec![stream_append(
         streams::practice(practice_id),
         practice_version,
-        practice_events(&decision.practice, practice_id, ctx),
+        new_events(&decision.practice, practice_id, ctx),
     )];
     for (id, version) in households {
         let events = decision.household_events(*id);
         appends.push(stream_append(
             streams::household(*id),
             *version,
-            household_events(events, practice_id, ctx),
+            new_events(events, practice_id, ctx),
         ));
     }
     appends
 }
 
-pub(super) fn practice_events(
-    events: &[PracticeEvent],
-    practice_id: PracticeId,
-    ctx: &CommandContext,
-) -> Vec<NewEvent> {
-    events
-        .iter()
-        .map(|e| {
-            new_event(
-                e.event_type(),
-                e.schema_version(),
-                e.to_data(),
-                practice_id,
-                ctx,
-            )
-        })
-        .collect()
-}
-
-pub(super) fn household_events(
-    events: &[HouseholdEvent],
+/// The log's form of decided events, with the command's actor and time as metadata.
+pub(super) fn new_events<E: Stored>(
+    events: &[E],
     practice_id: PracticeId,
     ctx: &CommandContext,
 ) -> Vec<NewEvent> {

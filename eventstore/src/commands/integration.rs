@@ -2,12 +2,13 @@
 //! actor's permissions), appended with both versions checked.
 
 use hearth_domain::{
-    integration::{self, IntegrationCommand, IntegrationEvent, IntegrationState},
+    integration::{self, IntegrationCommand, IntegrationState},
     streams, CommandContext, IntegrationId, PracticeId,
 };
 
 use super::{
-    executor::{expected, new_event, CommandExecutor},
+    executor::{expected, new_events, CommandExecutor},
+    loading::fold_stream,
     ExecError, Executed,
 };
 use crate::model::StreamAppend;
@@ -17,21 +18,12 @@ impl CommandExecutor {
         &self,
         id: IntegrationId,
     ) -> Result<(IntegrationState, Option<i64>), ExecError> {
-        let mut state = IntegrationState::default();
-        let mut version = None;
-        for e in self
-            .store()
-            .read_stream(&streams::integration(id), 1)
-            .await?
-        {
-            state.apply(&IntegrationEvent::from_stored(
-                &e.event_type,
-                e.schema_version,
-                e.data,
-            )?);
-            version = Some(e.version);
-        }
-        Ok((state, version))
+        fold_stream(
+            self.store(),
+            &streams::integration(id),
+            IntegrationState::apply,
+        )
+        .await
     }
 
     pub async fn integration(
@@ -58,18 +50,7 @@ impl CommandExecutor {
                 StreamAppend {
                     stream: streams::integration(id),
                     expected: expected(version),
-                    events: events
-                        .iter()
-                        .map(|e| {
-                            new_event(
-                                e.event_type(),
-                                e.schema_version(),
-                                e.to_data(),
-                                practice_id,
-                                ctx,
-                            )
-                        })
-                        .collect(),
+                    events: new_events(&events, practice_id, ctx),
                 },
             ])
         })

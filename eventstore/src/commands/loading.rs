@@ -4,8 +4,8 @@
 use std::{collections::HashMap, sync::Mutex};
 
 use hearth_domain::{
-    household::HouseholdEvent, household::HouseholdState, practice::PracticeEvent,
-    practice::PracticeState, streams, HouseholdId, PracticeId,
+    household::HouseholdState, practice::PracticeEvent, practice::PracticeState, streams,
+    HouseholdId, PracticeId, Stored,
 };
 
 use super::executor::ExecError;
@@ -58,14 +58,22 @@ pub(crate) async fn load_household(
     store: &EventStore,
     id: HouseholdId,
 ) -> Result<(HouseholdState, Option<i64>), ExecError> {
-    let mut state = HouseholdState::default();
+    fold_stream(store, &streams::household(id), HouseholdState::apply).await
+}
+
+/// A stream's state from its first event, and the version it was read at (None: no stream).
+pub(crate) async fn fold_stream<E: Stored, S: Default>(
+    store: &EventStore,
+    stream: &str,
+    apply: impl Fn(&mut S, &E),
+) -> Result<(S, Option<i64>), ExecError> {
+    let mut state = S::default();
     let mut version = None;
-    for e in store.read_stream(&streams::household(id), 1).await? {
-        state.apply(&HouseholdEvent::from_stored(
-            &e.event_type,
-            e.schema_version,
-            e.data,
-        )?);
+    for e in store.read_stream(stream, 1).await? {
+        apply(
+            &mut state,
+            &E::from_stored(&e.event_type, e.schema_version, e.data)?,
+        );
         version = Some(e.version);
     }
     Ok((state, version))
