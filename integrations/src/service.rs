@@ -79,11 +79,6 @@ impl XplanService {
         }
     }
 
-    pub fn with_page_size(mut self, size: usize) -> Self {
-        self.page_size = size.max(1);
-        self
-    }
-
     pub fn executor(&self) -> &CommandExecutor {
         &self.exec
     }

@@ -123,27 +123,4 @@ impl DbVault {
             .map_err(db)?,
         })
     }
-
-    /// Erases the tokens (integration disabled for good, or consent revoked).
-    pub async fn forget(&self, integration: IntegrationId) -> Result<(), XplanError> {
-        match self.store.backend() {
-            Backend::Postgres(p) => {
-                sqlx::query("DELETE FROM integration_tokens WHERE integration_id = $1")
-                    .bind(integration.0)
-                    .execute(p)
-                    .await
-                    .map_err(db)?
-                    .rows_affected()
-            }
-            Backend::Sqlite(p) => {
-                sqlx::query("DELETE FROM integration_tokens WHERE integration_id = ?1")
-                    .bind(integration.to_string())
-                    .execute(p)
-                    .await
-                    .map_err(db)?
-                    .rows_affected()
-            }
-        };
-        Ok(())
-    }
 }

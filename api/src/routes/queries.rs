@@ -81,6 +81,12 @@ async fn may_ask(
     household: HouseholdId,
     about: Option<StaffId>,
 ) -> ApiResult<StaffId> {
+    if let Some(me) =
+        authz::may_ask_at_once(&state.projection.read(), caller, practice, household, about)
+    {
+        return Ok(me);
+    }
+    // Slow path: catches up with the log before "not found" and words each refusal.
     let me = staff_of(state, caller, practice).await?;
     if about != Some(me) {
         authz::household(state, practice, me, household, Action::View).await?;
@@ -94,51 +100,6 @@ async fn may_ask(
         state.projection.read().household_in(practice, household)?;
     }
     Ok(me)
-}
-
-fn answer_if_plainly_allowed(
-    state: &AppState,
-    caller: Caller,
-    practice: PracticeId,
-    household: HouseholdId,
-    staff: StaffId,
-    action: Action,
-    at: DateTime<Utc>,
-) -> Option<hearth_domain::access::AccessDecision> {
-    let Caller::Staff {
-        practice: token_practice,
-        staff: me,
-    } = caller
-    else {
-        return None;
-    };
-    if token_practice != practice.0 {
-        return None;
-    }
-    let me = StaffId(me);
-    let now = Utc::now();
-    let model = state.projection.read();
-    let active = model
-        .practices
-        .get(&practice)?
-        .staff
-        .get(&me)?
-        .active_at(now);
-    if !active {
-        return None;
-    }
-    if me != staff
-        && !model
-            .check(practice, me, household, Action::View, now)
-            .ok()?
-            .allowed
-    {
-        return None;
-    }
-    if me == staff {
-        model.household_in(practice, household).ok()?;
-    }
-    model.check(practice, staff, household, action, at).ok()
 }
 
 /// May staff S do this to household H — now, or as of `at`? With the path that decided.
@@ -155,19 +116,19 @@ async fn check(
         q.action.unwrap_or(Action::View),
         q.at.unwrap_or_else(Utc::now),
     );
-    // The common case answers under one read of the model: the caller is active staff of this
-    // practice and may view the household. Anything else takes the full path below, which
-    // catches up with the log before saying "not found" and words each refusal.
-    if let Some(decision) =
-        answer_if_plainly_allowed(&state, caller, practice, household, staff, action, at)
+    // The common case answers under one read of the model.
     {
-        return Ok(axum::Json(CheckAnswer {
-            allowed: decision.allowed,
-            action,
-            path: decision.path,
-            deny_reason: decision.deny_reason,
-            at,
-        }));
+        let model = state.projection.read();
+        if authz::may_ask_at_once(&model, caller, practice, household, Some(staff)).is_some() {
+            let decision = model.check(practice, staff, household, action, at)?;
+            return Ok(axum::Json(CheckAnswer {
+                allowed: decision.allowed,
+                action,
+                path: decision.path,
+                deny_reason: decision.deny_reason,
+                at,
+            }));
+        }
     }
     may_ask(&state, caller, practice, household, Some(staff)).await?;
     let decision = state

@@ -69,10 +69,6 @@ impl FakeXplan {
         })
     }
 
-    pub fn client(&self, id: u64) -> Option<FakeClient> {
-        self.with(|i| i.clients.get(&id).cloned())
-    }
-
     pub fn client_ids(&self) -> Vec<u64> {
         self.with(|i| i.clients.keys().copied().collect())
     }

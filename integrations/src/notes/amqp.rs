@@ -61,10 +61,6 @@ impl AmqpBus {
         }
     }
 
-    pub fn names(&self) -> &AmqpNames {
-        &self.names
-    }
-
     async fn connect(&self) -> Result<(Connection, Channel), BusError> {
         let connection = Connection::connect(&self.url, ConnectionProperties::default())
             .await

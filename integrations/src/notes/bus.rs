@@ -5,7 +5,7 @@ use std::{
 };
 
 use async_trait::async_trait;
-use tokio::sync::{watch, Notify};
+use tokio::sync::{oneshot, watch, Notify};
 
 use super::message::NoteMessage;
 
@@ -38,41 +38,35 @@ pub trait Handler: Send + Sync {
     async fn handle(&self, message: &NoteMessage, redelivered: bool) -> Disposition;
 }
 
+/// A queued message: whether it was delivered before, and whom to tell once it is settled.
+type Queued = (NoteMessage, bool, oneshot::Sender<()>);
+
 /// The embedded default: an in-process queue with the same contract (ack, requeue, dead
-/// letter), so `cargo run` creates file notes without a broker. Not durable: on restart the
-/// relay republishes from its checkpoint, and the worker's deduplication absorbs the repeats.
+/// letter), so `cargo run` creates file notes without a broker. Memory is not durable, so a
+/// publish is confirmed only once the message is settled: the relay's checkpoint never passes a
+/// message a crash could lose, and after a restart it publishes that message again.
 #[derive(Clone, Default)]
 pub struct MemoryBus {
-    queue: Arc<Mutex<VecDeque<(NoteMessage, bool)>>>,
-    dead: Arc<Mutex<Vec<(NoteMessage, String)>>>,
+    queue: Arc<Mutex<VecDeque<Queued>>>,
     ready: Arc<Notify>,
 }
 
 #[async_trait]
 impl Publisher for MemoryBus {
     async fn publish(&self, message: &NoteMessage) -> Result<(), BusError> {
+        let (settled, confirm) = oneshot::channel();
         self.queue
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push_back((message.clone(), false));
+            .push_back((message.clone(), false, settled));
         self.ready.notify_one();
-        Ok(())
+        confirm
+            .await
+            .map_err(|_| BusError::Unreachable("the in-process worker stopped".into()))
     }
 }
 
 impl MemoryBus {
-    pub fn dead_letters(&self) -> Vec<(NoteMessage, String)> {
-        self.dead.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    pub fn len(&self) -> usize {
-        self.queue.lock().unwrap_or_else(|p| p.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Delivers messages one at a time to `handler` until `stop` turns true.
     pub async fn consume(&self, handler: Arc<dyn Handler>, mut stop: watch::Receiver<bool>) {
         loop {
@@ -81,7 +75,7 @@ impl MemoryBus {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .pop_front();
-            let Some((message, redelivered)) = next else {
+            let Some((message, redelivered, settled)) = next else {
                 tokio::select! {
                     _ = self.ready.notified() => continue,
                     _ = tokio::time::sleep(Duration::from_millis(500)) => continue,
@@ -89,7 +83,9 @@ impl MemoryBus {
                 }
             };
             match handler.handle(&message, redelivered).await {
-                Disposition::Ack => {}
+                Disposition::Ack => {
+                    let _ = settled.send(());
+                }
                 Disposition::Requeue(pause) => {
                     tokio::select! {
                         _ = tokio::time::sleep(pause) => {}
@@ -98,13 +94,13 @@ impl MemoryBus {
                     self.queue
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .push_front((message, true));
+                        .push_front((message, true, settled));
                 }
-                Disposition::DeadLetter(reason) => self
-                    .dead
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push((message, reason)),
+                // The worker has recorded the failure in the log (listed and retried through
+                // the API), which is all a dead-letter queue would keep in process memory.
+                Disposition::DeadLetter(_) => {
+                    let _ = settled.send(());
+                }
             }
             if *stop.borrow() {
                 return;

@@ -73,6 +73,8 @@ impl From<IntegrationError> for Failure {
 }
 
 enum Done {
+    /// The event makes no file note (not one of the five triggers).
+    NoNote,
     Created(String),
     AlreadyRecorded,
     Skipped(String),
@@ -118,7 +120,7 @@ impl FileNoteWorker {
         let event = HouseholdEvent::from_stored(&m.event_type, m.schema_version, m.data.clone())
             .map_err(|e| Failure::Permanent(format!("unreadable event: {e}")))?;
         let Some(content) = file_note(&event) else {
-            return Ok(Done::AlreadyRecorded);
+            return Ok(Done::NoNote);
         };
         let (household, _) = self
             .xplan
@@ -248,7 +250,7 @@ impl FileNoteWorker {
                 tracing::info!(event_id = %m.event_id, %docid, "XPLAN file note created");
                 Disposition::Ack
             }
-            Ok(Done::AlreadyRecorded) => Disposition::Ack,
+            Ok(Done::NoNote | Done::AlreadyRecorded) => Disposition::Ack,
             Ok(Done::Skipped(reason)) => match self
                 .record(
                     m,

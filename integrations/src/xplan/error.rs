@@ -20,13 +20,6 @@ pub enum XplanError {
     Vault(String),
 }
 
-impl XplanError {
-    /// Worth trying again later (a transient failure), as opposed to needing a person.
-    pub fn is_transient(&self) -> bool {
-        matches!(self, XplanError::Unavailable { .. })
-    }
-}
-
 /// One failed attempt, before the retry policy decides.
 #[derive(Debug)]
 pub(crate) enum Attempt {

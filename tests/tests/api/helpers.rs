@@ -142,6 +142,28 @@ pub struct Response {
     pub text: String,
 }
 
+impl Response {
+    /// Sends the request and keeps what a test asserts on: status, content type, text and JSON.
+    async fn read(req: reqwest::RequestBuilder) -> Response {
+        let resp = req.send().await.expect("the service answers");
+        let status = resp.status();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let text = resp.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Response {
+            status,
+            body,
+            content_type,
+            text,
+        }
+    }
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.address, path)
@@ -183,22 +205,7 @@ impl TestApp {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let resp = req.send().await.expect("the service answers");
-        let status = resp.status();
-        let content_type = resp
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let text = resp.text().await.unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Response {
-            status,
-            body,
-            content_type,
-            text,
-        }
+        Response::read(req).await
     }
 
     /// POSTs a raw body (e.g. a CSV file).
@@ -209,29 +216,13 @@ impl TestApp {
         content_type: &str,
         body: Vec<u8>,
     ) -> Response {
-        let resp = self
+        let req = self
             .client
             .post(self.url(path))
             .bearer_auth(token)
             .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .expect("the service answers");
-        let status = resp.status();
-        let content_type = resp
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let text = resp.text().await.unwrap_or_default();
-        Response {
-            status,
-            body: serde_json::from_str(&text).unwrap_or(Value::Null),
-            content_type,
-            text,
-        }
+            .body(body);
+        Response::read(req).await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Response {
