@@ -16,16 +16,14 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use hearth_api::auth::{Caller, JwtKeys};
+use hearth_application::{BatchItem, CommandExecutor};
 use hearth_domain::{
     household::{HouseholdCommand, NewMember},
     practice::{NewStaff, PracticeCommand},
     roles::{HouseholdRole, PracticeRole},
     Actor, CommandContext, HouseholdId, MemberId, PracticeId, StaffId,
 };
-use hearth_eventstore::{
-    commands::{BatchItem, CommandExecutor},
-    testing::TestDatabase,
-};
+use hearth_eventstore::testing::TestDatabase;
 use rand::{seq::SliceRandom, Rng};
 
 const SECRET: &str = "a-benchmark-secret-that-is-long-enough-for-hs256";

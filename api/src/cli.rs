@@ -34,6 +34,7 @@ pub enum Command {
     /// Run one XPLAN sync of an integration now and print its summary (JSON).
     SyncXplan(SyncArgs),
     /// Serve a fake XPLAN site (test double and demo aid; never a production target).
+    #[cfg(feature = "fake-xplan")]
     FakeXplan(FakeXplanArgs),
 }
 

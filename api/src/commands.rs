@@ -2,7 +2,8 @@
 //! than panicking.
 
 use chrono::Utc;
-use hearth_eventstore::{domain_upcaster, EventStore};
+use hearth_application::domain_upcaster;
+use hearth_eventstore::EventStore;
 use hearth_projections::build_from_log;
 
 use crate::{
@@ -121,7 +122,7 @@ pub async fn replay(args: ReplayArgs) -> CliResult {
 pub async fn sync_xplan(args: crate::cli::SyncArgs) -> CliResult {
     let store = open(&args.settings).await?;
     let cipher = crate::keys::token_cipher(&args.settings)?;
-    let exec = hearth_eventstore::commands::CommandExecutor::new(store);
+    let exec = hearth_application::CommandExecutor::new(store);
     let xplan = crate::xplan::service(&args.settings, args.settings.bind, exec, cipher)
         .map_err(|e| e.to_string())?;
     let id = hearth_domain::IntegrationId(args.integration);
@@ -142,6 +143,7 @@ pub async fn sync_xplan(args: crate::cli::SyncArgs) -> CliResult {
 }
 
 /// Serves the fake XPLAN until interrupted.
+#[cfg(feature = "fake-xplan")]
 pub async fn fake_xplan(args: crate::cli::FakeXplanArgs) -> CliResult {
     let settings = hearth_integrations::fake::FakeSettings::default();
     let fake = hearth_integrations::fake::FakeXplan::start(args.bind, settings.clone())

@@ -1,8 +1,9 @@
 //! Every lower-layer error becomes a problem here, once: rules broken → 409/422, missing
 //! rights → 403, unknown ids → 404, our own failures → 500 with the detail kept in the log.
 
+use hearth_application::ExecError;
 use hearth_domain::DomainError;
-use hearth_eventstore::{commands::ExecError, StoreError};
+use hearth_eventstore::StoreError;
 use hearth_projections::QueryError;
 
 use crate::problem::Problem;

@@ -30,6 +30,7 @@ async fn main() -> std::process::ExitCode {
         Command::Verify(args) => commands::verify(args).await,
         Command::Replay(args) => commands::replay(args).await,
         Command::SyncXplan(args) => commands::sync_xplan(args).await,
+        #[cfg(feature = "fake-xplan")]
         Command::FakeXplan(args) => commands::fake_xplan(args).await,
     };
     match outcome {

@@ -3,7 +3,8 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{extract::DefaultBodyLimit, http::HeaderName, middleware, Router};
-use hearth_eventstore::{commands::CommandExecutor, domain_upcaster, EventStore};
+use hearth_application::{domain_upcaster, CommandExecutor};
+use hearth_eventstore::EventStore;
 use hearth_projections::Projection;
 use tokio::net::TcpListener;
 use tower_http::{

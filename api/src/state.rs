@@ -2,7 +2,8 @@
 
 use std::{sync::Arc, time::Duration};
 
-use hearth_eventstore::{commands::CommandExecutor, EventStore};
+use hearth_application::CommandExecutor;
+use hearth_eventstore::EventStore;
 use hearth_integrations::service::XplanService;
 use hearth_projections::Projection;
 

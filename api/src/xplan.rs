@@ -3,7 +3,7 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use hearth_eventstore::commands::CommandExecutor;
+use hearth_application::CommandExecutor;
 use hearth_integrations::{
     crypto::Cipher,
     scheduler::{Due, ListIntegrations},

@@ -3,12 +3,13 @@
 use std::process::Command;
 
 use chrono::Utc;
+use hearth_application::CommandExecutor;
 use hearth_domain::{
     household::{HouseholdCommand, NewMember},
     practice::{NewStaff, PracticeCommand},
     Actor, CommandContext, HouseholdId, MemberId, PracticeId, StaffId,
 };
-use hearth_eventstore::{commands::CommandExecutor, testing::TestSqlite};
+use hearth_eventstore::testing::TestSqlite;
 
 const SECRET: &str = "a-cli-test-secret-that-is-long-enough-for-hs256";
 

@@ -34,12 +34,5 @@ pub use raw::Seal;
 pub use store::{Backend, EventStore};
 pub use subscription::Subscription;
 pub use upcast::{NoUpcast, Upcaster};
-pub mod commands;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
-
-/// The domain's upcaster, for [`EventStore::with_upcaster`].
-pub fn domain_upcaster() -> std::sync::Arc<dyn Upcaster> {
-    std::sync::Arc::new(|t: &str, v: i32, d: serde_json::Value| {
-        hearth_domain::upcast::upcast(t, v, d).map_err(|e| e.to_string())
-    })
-}

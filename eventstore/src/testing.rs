@@ -135,3 +135,28 @@ mod tests {
         );
     }
 }
+
+/// Runs one async test body against a fresh PostgreSQL database and a fresh SQLite file.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = hearth_eventstore::testing::TestDatabase::create().await;
+                    super::$name(db.store().await).await;
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let file = hearth_eventstore::testing::TestSqlite::new();
+                    super::$name(file.store().await.expect("open SQLite")).await;
+                }
+            )*
+        }
+    };
+}

@@ -2,6 +2,8 @@
 
 mod support;
 
+use hearth_eventstore::on_both_backends;
+
 use std::{sync::Arc, time::Duration};
 
 use hearth_eventstore::{Cursor, EventStore, ExpectedVersion, StoreError, StreamAppend};

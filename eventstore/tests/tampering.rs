@@ -3,6 +3,8 @@
 
 mod support;
 
+use hearth_eventstore::on_both_backends;
+
 use hearth_eventstore::{Cursor, EventStore, ExpectedVersion, IntegrityProblem};
 use support::{deliverable, events, raw_sql};
 

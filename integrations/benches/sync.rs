@@ -9,7 +9,8 @@
 use std::{sync::Arc, time::Instant};
 
 use chrono::Utc;
-use hearth_eventstore::{commands::CommandExecutor, testing::TestDatabase};
+use hearth_application::CommandExecutor;
+use hearth_eventstore::testing::TestDatabase;
 use hearth_integrations::{
     crypto::Cipher,
     fake::{FakeSettings, FakeXplan},

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod crypto;
+#[cfg(feature = "fake")]
 pub mod fake;
 pub mod notes;
 pub mod preload;
@@ -10,6 +11,7 @@ mod recorder;
 pub mod scheduler;
 pub mod service;
 pub mod sync;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod token_vault;
 pub mod xplan;

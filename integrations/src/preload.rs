@@ -4,12 +4,12 @@
 
 use std::collections::HashMap;
 
+use hearth_application::{BatchItem, ExecError};
 use hearth_domain::{
     household::{HouseholdCommand, XplanLink},
     integration::IntegrationCommand,
     streams, CommandContext, HouseholdId, IntegrationId, MemberId, PracticeId,
 };
-use hearth_eventstore::commands::{BatchItem, ExecError};
 use serde::Serialize;
 
 use crate::{

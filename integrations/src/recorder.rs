@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use hearth_application::CommandExecutor;
 use hearth_domain::{integration::IntegrationCommand, IntegrationId, PracticeId};
-use hearth_eventstore::commands::CommandExecutor;
 
 use crate::{service::XplanService, xplan::ConsentRecorder};
 

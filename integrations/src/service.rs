@@ -8,11 +8,11 @@ use std::{
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use hearth_application::{CommandExecutor, ExecError, Executed};
 use hearth_domain::{
     integration::{IntegrationCommand, IntegrationState},
     Actor, CommandContext, IntegrationId, PracticeId,
 };
-use hearth_eventstore::commands::{CommandExecutor, ExecError, Executed};
 use sha2::{Digest, Sha256};
 
 use crate::{

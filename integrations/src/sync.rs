@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use futures::{stream, StreamExt};
+use hearth_application::ExecError;
 use hearth_domain::{
     household::{normalise, HouseholdCommand, XplanClientData},
     integration::{
@@ -18,7 +19,6 @@ use hearth_domain::{
     },
     streams, CommandContext, HouseholdId, IntegrationId, MemberId, PracticeId,
 };
-use hearth_eventstore::commands::ExecError;
 use serde_json::Value;
 use tokio::sync::Mutex;
 

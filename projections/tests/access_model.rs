@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
+use hearth_application::CommandExecutor;
 use hearth_domain::{
     access::{AccessPath, DenyReason},
     household::{HouseholdCommand, NewMember},
@@ -11,7 +12,7 @@ use hearth_domain::{
     roles::{Action, Holding, HouseholdRole, PracticeRole},
     Actor, CommandContext, HouseholdId, MemberId, PracticeId, StaffId,
 };
-use hearth_eventstore::{commands::CommandExecutor, testing::TestSqlite, EventStore};
+use hearth_eventstore::{testing::TestSqlite, EventStore};
 use hearth_projections::{build_from_log, Projection};
 
 fn t(minute: u32) -> DateTime<Utc> {

@@ -10,8 +10,8 @@ mod surveys;
 
 use axum::{http::StatusCode, Router};
 use chrono::Utc;
+use hearth_application::Executed;
 use hearth_domain::{Actor, CommandContext, StaffId};
-use hearth_eventstore::commands::Executed;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;

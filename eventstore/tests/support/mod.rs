@@ -24,31 +24,6 @@ pub fn events(kind: &str, count: i64) -> Vec<NewEvent> {
     (1..=count).map(|n| event(kind, n)).collect()
 }
 
-/// Runs one async test body against a fresh PostgreSQL database and a fresh SQLite file.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = hearth_eventstore::testing::TestDatabase::create().await;
-                    super::$name(db.store().await).await;
-                }
-            )*
-        }
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let file = hearth_eventstore::testing::TestSqlite::new();
-                    super::$name(file.store().await.expect("open SQLite")).await;
-                }
-            )*
-        }
-    };
-}
-
 /// Runs raw SQL against whichever database the store uses (for tampering and trigger tests).
 pub async fn raw_sql(store: &EventStore, sql: &str) -> Result<u64, sqlx::Error> {
     match store.backend() {

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
+use hearth_application::ExecError;
 use hearth_domain::{
     household::{file_note, FileNoteContent, HouseholdCommand, HouseholdEvent, HouseholdState},
     Actor, CommandContext, IntegrationId,
 };
-use hearth_eventstore::commands::ExecError;
 use serde_json::{json, Value};
 
 use super::{

@@ -3,38 +3,19 @@ use std::sync::Arc;
 use hearth_domain::{
     household::{self, HouseholdCommand, HouseholdState},
     practice::{self, PracticeCommand, PracticeState},
-    streams, CommandContext, Decision, DomainError, EventDecodeError, HouseholdId, PracticeId,
-    StaffId, Stored,
+    streams, CommandContext, Decision, HouseholdId, PracticeId, StaffId, Stored,
 };
 use uuid::Uuid;
 
-use super::loading::{load_household, PracticeCache};
+use hearth_eventstore::{Cursor, EventStore, ExpectedVersion, Metadata, NewEvent, StreamAppend};
+
 use crate::{
-    error::StoreError,
-    model::{Cursor, ExpectedVersion, Metadata, NewEvent, StreamAppend},
-    store::EventStore,
+    loading::{load_household, PracticeCache},
+    ExecError,
 };
 
 /// Conflicts are retried this many times (reload, decide again) before giving up.
 const ATTEMPTS: usize = 5;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ExecError {
-    /// The command broke a rule: the caller's problem, reported as is.
-    #[error(transparent)]
-    Domain(#[from] DomainError),
-    #[error("the log: {0}")]
-    Store(#[from] StoreError),
-    #[error("a stored event cannot be read: {0}")]
-    Decode(#[from] EventDecodeError),
-    /// Item `index` of a batch broke a rule; nothing of the batch was written.
-    #[error("item {index}: {error}")]
-    Rejected { index: usize, error: DomainError },
-    #[error("too many concurrent changes to the same records; try again")]
-    Contended,
-    #[error("internal lock poisoned")]
-    Poisoned,
-}
 
 /// What a command wrote. `position` is the token a reader passes as `at_least` to see it;
 /// `None` when the command decided that nothing needed to change.

@@ -1,19 +1,15 @@
 //! Commands through the log: decisions land atomically with expected versions, and concurrent
 //! commands cannot break a cross-stream rule (the last primary is never removed).
 
-mod support;
-
 use chrono::Utc;
+use hearth_application::{BatchItem, CommandExecutor, ExecError};
 use hearth_domain::{
     household::{HouseholdCommand, NewMember},
     practice::{NewStaff, PracticeCommand},
     roles::{HouseholdRole, PracticeRole},
     Actor, CommandContext, DomainError, HouseholdId, MemberId, PracticeId, StaffId,
 };
-use hearth_eventstore::{
-    commands::{BatchItem, CommandExecutor, ExecError},
-    EventStore,
-};
+use hearth_eventstore::{on_both_backends, EventStore};
 
 on_both_backends!(
     a_practice_flow_round_trips_through_the_log,

@@ -8,8 +8,9 @@ use hearth_domain::{
     HouseholdId, PracticeId, Stored,
 };
 
-use super::executor::ExecError;
-use crate::store::EventStore;
+use hearth_eventstore::EventStore;
+
+use crate::ExecError;
 
 #[derive(Default)]
 pub(crate) struct PracticeCache {

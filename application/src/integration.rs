@@ -6,12 +6,13 @@ use hearth_domain::{
     streams, CommandContext, IntegrationId, PracticeId,
 };
 
-use super::{
+use hearth_eventstore::StreamAppend;
+
+use crate::{
     executor::{expected, new_events, CommandExecutor},
     loading::fold_stream,
     ExecError, Executed,
 };
-use crate::model::StreamAppend;
 
 impl CommandExecutor {
     pub async fn integration_state(

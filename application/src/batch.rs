@@ -8,12 +8,13 @@ use hearth_domain::{
     streams, CommandContext, HouseholdId, PracticeId,
 };
 
-use super::{
+use hearth_eventstore::{ExpectedVersion, NewEvent, StreamAppend};
+
+use crate::{
     executor::{expected, new_event, new_events, CommandExecutor},
     loading::load_household,
     ExecError, Executed,
 };
-use crate::model::{ExpectedVersion, NewEvent, StreamAppend};
 
 /// One command of a batch. `guard` names a stream that must not exist yet and is created with
 /// the batch (with that event type), as in [`CommandExecutor::household_guarded`].
