@@ -1,6 +1,7 @@
 //! For auditors: roster (JSON and CSV) and the log's integrity.
 
-use axum::{extract::State, http::header, response::IntoResponse, routing::get, Router};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use axum::{extract::State, http::header, response::IntoResponse};
 use hearth_domain::{permissions::Permission, BranchId, PracticeId};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -15,11 +16,11 @@ use crate::{
     state::AppState,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/practices/{practice_id}/roster", get(roster))
-        .route("/v1/practices/{practice_id}/roster.csv", get(roster_csv))
-        .route("/v1/practices/{practice_id}/log/verify", get(verify))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(roster))
+        .routes(routes!(roster_csv))
+        .routes(routes!(verify))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -2,13 +2,10 @@
 //! the read model authorises first (another practice's household is "not found"), the domain
 //! decides.
 
+use utoipa_axum::{router::OpenApiRouter, routes};
 use std::collections::BTreeMap;
 
-use axum::{
-    extract::State,
-    routing::{get, patch, post, put},
-    Router,
-};
+use axum::extract::State;
 use hearth_domain::{
     household::{ClientField, HouseholdCommand, HouseholdStatus, NewMember, DEFAULT_PREVIOUS_ROLE},
     roles::{Action, HouseholdRole},
@@ -27,52 +24,18 @@ use crate::{
     state::AppState,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/practices/{practice_id}/households",
-            post(create_household),
-        )
-        .route(
-            "/v1/practices/{practice_id}/households/{household_id}",
-            get(super::queries::household_details),
-        )
-        .route(
-            "/v1/practices/{practice_id}/households/{household_id}/primary",
-            put(assign_primary),
-        )
-        .route(
-            "/v1/practices/{practice_id}/households/{household_id}/secondary",
-            put(set_secondary).delete(clear_secondary),
-        )
-        .route(
-            "/v1/practices/{practice_id}/households/{household_id}/grants",
-            post(grant),
-        )
-        .route(
-            "/v1/practices/{practice_id}/households/{household_id}/grants/{staff_id}",
-            put(change_grant).delete(revoke),
-        )
-        .route(
-            "/v1/practices/{practice_id}/households/{household_id}/archive",
-            post(archive),
-        )
-        .route(
-            "/v1/practices/{practice_id}/households/{household_id}/restore",
-            post(restore),
-        )
-        .route(
-            "/v1/practices/{practice_id}/households/{household_id}/status",
-            put(change_status),
-        )
-        .route(
-            "/v1/practices/{practice_id}/households/{household_id}/branch",
-            put(assign_branch),
-        )
-        .route(
-            "/v1/practices/{practice_id}/households/{household_id}/members/{member_id}",
-            patch(edit_member),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_household))
+        .routes(routes!(assign_primary))
+        .routes(routes!(set_secondary, clear_secondary))
+        .routes(routes!(grant))
+        .routes(routes!(change_grant, revoke))
+        .routes(routes!(archive))
+        .routes(routes!(restore))
+        .routes(routes!(change_status))
+        .routes(routes!(assign_branch))
+        .routes(routes!(edit_member))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -2,13 +2,12 @@
 //! sync and sync summaries. Everything but the OAuth callback needs "manage integrations";
 //! the callback is authenticated by its single-use `state`.
 
+use utoipa_axum::{router::OpenApiRouter, routes};
 use std::collections::HashMap;
 
 use axum::{
     body::Bytes,
     extract::State,
-    routing::{get, post},
-    Router,
 };
 use chrono::Utc;
 use hearth_domain::{
@@ -29,44 +28,19 @@ use crate::{
     extract::{Json, Path, Query},
     problem::{ApiResult, Problem},
     state::AppState,
-    xplan::CALLBACK_PATH,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/practices/{practice_id}/integrations",
-            post(create_integration).get(list_integrations),
-        )
-        .route(
-            "/v1/practices/{practice_id}/integrations/{integration_id}",
-            get(integration).patch(update_integration),
-        )
-        .route(
-            "/v1/practices/{practice_id}/integrations/{integration_id}/enable",
-            post(enable),
-        )
-        .route(
-            "/v1/practices/{practice_id}/integrations/{integration_id}/disable",
-            post(disable),
-        )
-        .route(
-            "/v1/practices/{practice_id}/integrations/{integration_id}/oauth/start",
-            post(start_oauth),
-        )
-        .route(
-            "/v1/practices/{practice_id}/integrations/{integration_id}/xplan-ids",
-            post(preload_ids),
-        )
-        .route(
-            "/v1/practices/{practice_id}/integrations/{integration_id}/sync",
-            post(sync_now),
-        )
-        .route(
-            "/v1/practices/{practice_id}/integrations/{integration_id}/sync-runs",
-            get(sync_runs),
-        )
-        .route(CALLBACK_PATH, get(oauth_callback))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_integration, list_integrations))
+        .routes(routes!(integration, update_integration))
+        .routes(routes!(enable))
+        .routes(routes!(disable))
+        .routes(routes!(start_oauth))
+        .routes(routes!(preload_ids))
+        .routes(routes!(sync_now))
+        .routes(routes!(sync_runs))
+        .routes(routes!(oauth_callback))
 }
 
 /// The caller, who must hold "manage integrations" in this practice.

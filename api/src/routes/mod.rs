@@ -8,20 +8,25 @@ mod practices;
 mod queries;
 mod surveys;
 
+use std::sync::OnceLock;
+
 use axum::{http::StatusCode, Router};
 use chrono::Utc;
 use hearth_application::Executed;
 use hearth_domain::{Actor, CommandContext, StaffId};
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 use crate::{problem::Problem, state::AppState};
 
 pub use ops::ApiDoc;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// The one route table: every route is registered here with its `#[utoipa::path]`, so the
+/// router and the OpenAPI document are built from the same list and cannot disagree.
+pub fn table() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops::router())
         .merge(practices::router())
         .merge(households::router())
@@ -29,6 +34,16 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(integrations::router())
         .merge(surveys::router())
+}
+
+pub fn router() -> Router<AppState> {
+    table().split_for_parts().0
+}
+
+/// The OpenAPI document of [`table`], built once.
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOC.get_or_init(|| table().split_for_parts().1)
 }
 
 /// What a command answers: the position to pass as `at_least` to see its effect, and the id

@@ -1,11 +1,10 @@
 //! Operations: liveness, readiness, metrics, the OpenAPI document and a docs page.
 
+use utoipa_axum::{router::OpenApiRouter, routes};
 use axum::{
     extract::State,
     http::StatusCode,
     response::{Html, IntoResponse},
-    routing::get,
-    Router,
 };
 use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -17,62 +16,6 @@ use crate::{problem::Problem, state::AppState};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Hearth", description = "Who may see which client household — decided, recorded, audited."),
-    paths(
-        super::practices::create_practice,
-        super::practices::invite_staff,
-        super::practices::activate_staff,
-        super::practices::deactivate_staff,
-        super::practices::change_role,
-        super::practices::set_permission,
-        super::practices::purchase_licences,
-        super::practices::create_branch,
-        super::practices::assign_assistant,
-        super::practices::unassign_assistant,
-        super::practices::assign_manager,
-        super::practices::unassign_manager,
-        super::practices::transfer_ownership,
-        super::practices::reassign_households,
-        super::households::create_household,
-        super::households::assign_primary,
-        super::households::set_secondary,
-        super::households::clear_secondary,
-        super::households::grant,
-        super::households::change_grant,
-        super::households::revoke,
-        super::households::archive,
-        super::households::restore,
-        super::households::change_status,
-        super::households::assign_branch,
-        super::households::edit_member,
-        super::queries::check,
-        super::queries::explain,
-        super::queries::staff_with_access,
-        super::queries::households_of_staff,
-        super::queries::history,
-        super::queries::household_details,
-        super::audit::roster,
-        super::audit::roster_csv,
-        super::audit::verify,
-        super::integrations::create_integration,
-        super::integrations::list_integrations,
-        super::integrations::integration,
-        super::integrations::update_integration,
-        super::integrations::enable,
-        super::integrations::disable,
-        super::integrations::start_oauth,
-        super::integrations::oauth_callback,
-        super::integrations::preload_ids,
-        super::integrations::sync_now,
-        super::integrations::sync_runs,
-        super::surveys::your_life_survey,
-        super::surveys::values_session,
-        super::surveys::best_life_plan,
-        super::surveys::investment_preferences,
-        super::surveys::export_investment_preferences,
-        super::surveys::document,
-        super::surveys::failed_notes,
-        super::surveys::retry_note,
-    ),
     components(schemas(Problem, super::Accepted)),
     modifiers(&BearerAuth)
 )]
@@ -95,20 +38,23 @@ impl Modify for BearerAuth {
     }
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .route("/openapi.json", get(openapi))
-        .route("/docs", get(docs))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi))
+        .routes(routes!(docs))
 }
 
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = String, content_type = "text/plain")))]
 async fn healthz() -> &'static str {
     "ok"
 }
 
 /// Ready when the database answers and the read model has caught up with the log.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = Object), (status = 503, body = Problem, content_type = "application/problem+json")))]
 async fn readyz(State(state): State<AppState>) -> Result<axum::Json<serde_json::Value>, Problem> {
     state
         .store
@@ -126,6 +72,8 @@ async fn readyz(State(state): State<AppState>) -> Result<axum::Json<serde_json::
     ))
 }
 
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, body = String, content_type = "text/plain")))]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     if let Ok(head) = state.store.head().await {
         metrics::gauge!("hearth_projection_lag_positions")
@@ -138,13 +86,16 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
-    axum::Json(ApiDoc::openapi())
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, body = Object)))]
+async fn openapi() -> axum::Json<&'static utoipa::openapi::OpenApi> {
+    axum::Json(super::openapi())
 }
 
 /// A self-contained page (no CDN): every path with its methods and summary, from the same spec.
+#[utoipa::path(get, path = "/docs", tag = "operations", responses((status = 200, body = String, content_type = "text/html")))]
 async fn docs() -> Html<String> {
-    let spec = ApiDoc::openapi();
+    let spec = super::openapi();
     let mut rows = String::new();
     for (path, item) in &spec.paths.paths {
         let ops = [

@@ -1,11 +1,8 @@
 //! Practices and staff (PRODUCT.md §1): the operator creates practices; staff with the right
 //! permissions run the rest. The domain re-checks every permission.
 
-use axum::{
-    extract::State,
-    routing::{delete, post, put},
-    Router,
-};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use axum::extract::State;
 use chrono::Utc;
 use hearth_domain::{
     permissions::Permission,
@@ -26,52 +23,22 @@ use crate::{
     state::AppState,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/practices", post(create_practice))
-        .route("/v1/practices/{practice_id}/staff", post(invite_staff))
-        .route(
-            "/v1/practices/{practice_id}/staff/{staff_id}/activate",
-            post(activate_staff),
-        )
-        .route(
-            "/v1/practices/{practice_id}/staff/{staff_id}/deactivate",
-            post(deactivate_staff),
-        )
-        .route(
-            "/v1/practices/{practice_id}/staff/{staff_id}/role",
-            put(change_role),
-        )
-        .route(
-            "/v1/practices/{practice_id}/staff/{staff_id}/permissions/{permission}",
-            put(set_permission),
-        )
-        .route(
-            "/v1/practices/{practice_id}/licences",
-            post(purchase_licences),
-        )
-        .route("/v1/practices/{practice_id}/branches", post(create_branch))
-        .route(
-            "/v1/practices/{practice_id}/assistants",
-            post(assign_assistant),
-        )
-        .route(
-            "/v1/practices/{practice_id}/assistants/{support_id}/{professional_id}",
-            delete(unassign_assistant),
-        )
-        .route("/v1/practices/{practice_id}/managers", post(assign_manager))
-        .route(
-            "/v1/practices/{practice_id}/managers/{manager_id}/{professional_id}",
-            delete(unassign_manager),
-        )
-        .route(
-            "/v1/practices/{practice_id}/ownership",
-            post(transfer_ownership),
-        )
-        .route(
-            "/v1/practices/{practice_id}/reassignments",
-            post(reassign_households),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_practice))
+        .routes(routes!(invite_staff))
+        .routes(routes!(activate_staff))
+        .routes(routes!(deactivate_staff))
+        .routes(routes!(change_role))
+        .routes(routes!(set_permission))
+        .routes(routes!(purchase_licences))
+        .routes(routes!(create_branch))
+        .routes(routes!(assign_assistant))
+        .routes(routes!(unassign_assistant))
+        .routes(routes!(assign_manager))
+        .routes(routes!(unassign_manager))
+        .routes(routes!(transfer_ownership))
+        .routes(routes!(reassign_households))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -1,7 +1,8 @@
 //! The questions of PRODUCT.md §3: checks with the deciding path, lists, as-of answers (`at`),
 //! and read-your-writes (`at_least`).
 
-use axum::{extract::State, routing::get, Router};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use hearth_domain::{roles::Action, HouseholdId, PracticeId, StaffId};
 use serde::{Deserialize, Serialize};
@@ -17,28 +18,14 @@ use crate::{
     state::AppState,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/practices/{practice_id}/households/{household_id}/access/{staff_id}",
-            get(check),
-        )
-        .route(
-            "/v1/practices/{practice_id}/households/{household_id}/explain/{staff_id}",
-            get(explain),
-        )
-        .route(
-            "/v1/practices/{practice_id}/households/{household_id}/staff",
-            get(staff_with_access),
-        )
-        .route(
-            "/v1/practices/{practice_id}/staff/{staff_id}/households",
-            get(households_of_staff),
-        )
-        .route(
-            "/v1/practices/{practice_id}/households/{household_id}/history",
-            get(history),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(household_details))
+        .routes(routes!(check))
+        .routes(routes!(explain))
+        .routes(routes!(staff_with_access))
+        .routes(routes!(households_of_staff))
+        .routes(routes!(history))
 }
 
 #[derive(Deserialize, IntoParams)]

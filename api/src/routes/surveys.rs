@@ -2,12 +2,11 @@
 //! each becomes an XPLAN file note through the relay and the file-note worker. Failed notes are
 //! listed and can be retried once their cause is fixed.
 
+use utoipa_axum::{router::OpenApiRouter, routes};
 use axum::{
     extract::State,
     http::{header, StatusCode},
     response::IntoResponse,
-    routing::{get, post},
-    Router,
 };
 use chrono::Utc;
 use hearth_domain::{
@@ -30,29 +29,16 @@ use crate::{
     state::AppState,
 };
 
-pub fn router() -> Router<AppState> {
-    let h = "/v1/practices/{practice_id}/households/{household_id}";
-    Router::new()
-        .route(&format!("{h}/your-life-surveys"), post(your_life_survey))
-        .route(&format!("{h}/values-sessions"), post(values_session))
-        .route(&format!("{h}/best-life-plans"), post(best_life_plan))
-        .route(
-            &format!("{h}/investment-preferences"),
-            post(investment_preferences),
-        )
-        .route(
-            &format!("{h}/investment-preferences/exports"),
-            post(export_investment_preferences),
-        )
-        .route(&format!("{h}/documents/{{sha256}}"), get(document))
-        .route(
-            "/v1/practices/{practice_id}/file-notes/failed",
-            get(failed_notes),
-        )
-        .route(
-            "/v1/practices/{practice_id}/file-notes/{event_id}/retry",
-            post(retry_note),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(your_life_survey))
+        .routes(routes!(values_session))
+        .routes(routes!(best_life_plan))
+        .routes(routes!(investment_preferences))
+        .routes(routes!(export_investment_preferences))
+        .routes(routes!(document))
+        .routes(routes!(failed_notes))
+        .routes(routes!(retry_note))
 }
 
 fn created(done: axum::Json<Accepted>, id: Uuid) -> (StatusCode, axum::Json<Accepted>) {
