@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::Settings;
+use crate::config::{AuthSettings, DataDir, Settings, StoreSettings, XplanSettings};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -41,7 +41,9 @@ pub enum Command {
 #[derive(clap::Args, Debug)]
 pub struct SyncArgs {
     #[command(flatten)]
-    pub settings: Settings,
+    pub store: StoreSettings,
+    #[command(flatten)]
+    pub xplan: XplanSettings,
     /// The integration to sync.
     #[arg(long)]
     pub integration: uuid::Uuid,
@@ -70,13 +72,13 @@ pub struct ServeArgs {
 #[derive(clap::Args, Debug)]
 pub struct StoreArgs {
     #[command(flatten)]
-    pub settings: Settings,
+    pub store: StoreSettings,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct ReplayArgs {
     #[command(flatten)]
-    pub settings: Settings,
+    pub store: StoreSettings,
     /// The instant to answer for, RFC 3339 (e.g. 2026-03-01T09:00:00Z).
     #[arg(long)]
     pub until: chrono::DateTime<chrono::Utc>,
@@ -88,7 +90,9 @@ pub struct ReplayArgs {
 #[derive(clap::Args, Debug)]
 pub struct TokenArgs {
     #[command(flatten)]
-    pub settings: Settings,
+    pub dir: DataDir,
+    #[command(flatten)]
+    pub auth: AuthSettings,
     /// Mint a platform-operator token (may create practices) instead of a staff token.
     #[arg(long, conflicts_with_all = ["practice", "staff"])]
     pub operator: bool,

@@ -9,13 +9,14 @@ use hearth_projections::build_from_log;
 use crate::{
     auth::Caller,
     cli::{ReplayArgs, StoreArgs, TokenArgs},
+    config::StoreSettings,
     keys,
 };
 
 pub type CliResult = Result<(), String>;
 
 pub fn token(args: TokenArgs) -> CliResult {
-    let keys = keys::jwt_keys(&args.settings)?;
+    let keys = keys::jwt_keys(&args.auth, &args.dir.data_dir)?;
     let caller = if args.operator {
         Caller::Operator
     } else {
@@ -36,17 +37,21 @@ pub fn token(args: TokenArgs) -> CliResult {
     Ok(())
 }
 
-async fn open(settings: &crate::config::Settings) -> Result<EventStore, String> {
-    keys::ensure_sqlite_dir(&settings.database_url)?;
-    Ok(EventStore::connect(&settings.database_url)
+/// Opens the log and says on stderr which one, so a wrong directory or URL is never silent.
+async fn open(settings: &StoreSettings) -> Result<EventStore, String> {
+    let url = settings.database_url();
+    keys::ensure_sqlite_dir(&url)?;
+    let store = EventStore::connect(&url)
         .await
-        .map_err(|e| format!("cannot open the log: {e}"))?
-        .with_upcaster(domain_upcaster()))
+        .map_err(|e| format!("cannot open the log at {}: {e}", settings.describe()))?
+        .with_upcaster(domain_upcaster());
+    eprintln!("hearth: log {}", settings.describe());
+    Ok(store)
 }
 
 /// Exit 0 only when the log is intact.
 pub async fn verify(args: StoreArgs) -> CliResult {
-    let store = open(&args.settings).await?;
+    let store = open(&args.store).await?;
     let report = store
         .verify()
         .await
@@ -66,7 +71,7 @@ pub async fn verify(args: StoreArgs) -> CliResult {
 
 /// Who had access to what at `--until`, from the log alone (no read-model database involved).
 pub async fn replay(args: ReplayArgs) -> CliResult {
-    let store = open(&args.settings).await?;
+    let store = open(&args.store).await?;
     let model = build_from_log(&store)
         .await
         .map_err(|e| format!("cannot read the log: {e}"))?;
@@ -120,11 +125,13 @@ pub async fn replay(args: ReplayArgs) -> CliResult {
 
 /// One sync now, outside the server (e.g. from cron or by an operator).
 pub async fn sync_xplan(args: crate::cli::SyncArgs) -> CliResult {
-    let store = open(&args.settings).await?;
-    let cipher = crate::keys::token_cipher(&args.settings)?;
+    let store = open(&args.store).await?;
+    let cipher = crate::keys::token_cipher(&args.xplan, args.store.data_dir())?;
     let exec = hearth_application::CommandExecutor::new(store);
-    let xplan = crate::xplan::service(&args.settings, args.settings.bind, exec, cipher)
-        .map_err(|e| e.to_string())?;
+    // No server runs here, so XPLAN's redirect back (needed only to connect) has no listener.
+    let unbound = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let xplan =
+        crate::xplan::service(&args.xplan, unbound, exec, cipher).map_err(|e| e.to_string())?;
     let id = hearth_domain::IntegrationId(args.integration);
     let run = xplan
         .sync(id, "cli", chrono::Utc::now())

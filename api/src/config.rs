@@ -5,43 +5,72 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::Args;
 
-/// The embedded default: a SQLite file beside the working directory, so `cargo run` needs nothing.
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://hearth-data/hearth.db?mode=rwc";
+/// The embedded default's log file, inside the data directory.
+pub const DEFAULT_DATABASE_FILE: &str = "hearth.db";
 
-#[derive(Args, Clone)]
-pub struct Settings {
-    /// Where the event log lives: `postgres://…` in production, `sqlite://…` (default) embedded.
-    #[arg(long, env = "HEARTH_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
-    pub database_url: String,
-
-    /// Address the HTTP API listens on. Loopback by default; set 0.0.0.0:8080 behind a proxy.
-    #[arg(long, env = "HEARTH_BIND", default_value = "127.0.0.1:8080")]
-    pub bind: SocketAddr,
-
-    /// Directory for local state of the embedded default (SQLite file, generated dev keys).
+/// Where Hearth keeps local state: the embedded log and generated development keys.
+#[derive(Args, Clone, Debug)]
+pub struct DataDir {
+    /// Directory for local state of the embedded default (the SQLite log, generated dev keys).
     #[arg(long, env = "HEARTH_DATA_DIR", default_value = "hearth-data")]
     pub data_dir: PathBuf,
+}
 
-    /// HMAC secret (HS256) or PEM public key path (RS256/ES256) that verifies bearer tokens.
-    /// When unset, a random secret is generated once into `<data dir>/jwt-secret` (development only).
+/// Which log a command opens.
+#[derive(Args, Clone)]
+pub struct StoreSettings {
+    /// Where the event log lives: `postgres://…` in production. Default: the SQLite file
+    /// `<data dir>/hearth.db`, so the log and the data dir's keys always travel together.
+    #[arg(long, env = "HEARTH_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    #[command(flatten)]
+    pub dir: DataDir,
+}
+
+impl StoreSettings {
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.dir.data_dir.join(DEFAULT_DATABASE_FILE).display()
+            )
+        })
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.dir.data_dir
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url().starts_with("sqlite:")
+    }
+
+    /// The log's URL as it may be printed: without a password.
+    pub fn describe(&self) -> String {
+        redact_url(&self.database_url())
+    }
+}
+
+/// How bearer tokens are verified (and, for `hearth token`, signed).
+#[derive(Args, Clone)]
+pub struct AuthSettings {
+    /// HMAC secret (HS256/384/512) that verifies bearer tokens. When unset, a random secret is
+    /// generated once into `<data dir>/jwt-secret` (development only).
     #[arg(long, env = "HEARTH_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
 
     /// JWT algorithm: HS256 (default), HS384, HS512.
     #[arg(long, env = "HEARTH_JWT_ALGORITHM", default_value = "HS256")]
     pub jwt_algorithm: String,
+}
 
-    /// 32-byte key (base64) that encrypts OAuth tokens at rest. Generated into the data dir when unset.
-    #[arg(long, env = "HEARTH_ENCRYPTION_KEY", hide_env_values = true)]
-    pub encryption_key: Option<String>,
-
-    /// RabbitMQ URL for the file-note relay and consumer. Unset: an in-process queue is used.
-    #[arg(long, env = "HEARTH_AMQP_URL", hide_env_values = true)]
-    pub amqp_url: Option<String>,
-
-    /// Prefix of the RabbitMQ exchanges and queues (`<prefix>.events`, `<prefix>.file-notes`, …).
-    #[arg(long, env = "HEARTH_AMQP_PREFIX", default_value = "hearth")]
-    pub amqp_prefix: String,
+/// The HTTP server.
+#[derive(Args, Clone, Debug)]
+pub struct HttpSettings {
+    /// Address the HTTP API listens on. Loopback by default; set 0.0.0.0:8080 behind a proxy.
+    #[arg(long, env = "HEARTH_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
 
     /// How long a read with `at_least=<position>` waits for the projection before answering 503.
     #[arg(long, env = "HEARTH_READ_WAIT_MS", default_value_t = 5000)]
@@ -50,6 +79,36 @@ pub struct Settings {
     /// Largest accepted request body, in bytes (CSV uploads included).
     #[arg(long, env = "HEARTH_BODY_LIMIT", default_value_t = 2 * 1024 * 1024)]
     pub body_limit: usize,
+
+    /// Seconds a graceful shutdown waits for in-flight requests.
+    #[arg(long, env = "HEARTH_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
+}
+
+impl HttpSettings {
+    pub fn read_wait(&self) -> Duration {
+        Duration::from_millis(self.read_wait_ms)
+    }
+}
+
+/// The message bus of the file-note relay and worker.
+#[derive(Args, Clone)]
+pub struct BusSettings {
+    /// RabbitMQ URL for the file-note relay and consumer. Unset: an in-process queue is used.
+    #[arg(long, env = "HEARTH_AMQP_URL", hide_env_values = true)]
+    pub amqp_url: Option<String>,
+
+    /// Prefix of the RabbitMQ exchanges and queues (`<prefix>.events`, `<prefix>.file-notes`, …).
+    #[arg(long, env = "HEARTH_AMQP_PREFIX", default_value = "hearth")]
+    pub amqp_prefix: String,
+}
+
+/// Hearth's registration with XPLAN and the key that seals its OAuth tokens.
+#[derive(Args, Clone)]
+pub struct XplanSettings {
+    /// 32-byte key (base64) that encrypts OAuth tokens at rest. Generated into the data dir when unset.
+    #[arg(long, env = "HEARTH_ENCRYPTION_KEY", hide_env_values = true)]
+    pub encryption_key: Option<String>,
 
     /// Seconds between XPLAN syncs of each enabled integration.
     #[arg(long, env = "HEARTH_XPLAN_SYNC_INTERVAL_SECS", default_value_t = 3600)]
@@ -84,48 +143,80 @@ pub struct Settings {
     /// Seconds before a single XPLAN call is abandoned (and retried).
     #[arg(long, env = "HEARTH_XPLAN_TIMEOUT_SECS", default_value_t = 30)]
     pub xplan_timeout_secs: u64,
-
-    /// Seconds a graceful shutdown waits for in-flight requests.
-    #[arg(long, env = "HEARTH_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
-    pub shutdown_grace_secs: u64,
 }
 
-impl Settings {
-    pub fn read_wait(&self) -> Duration {
-        Duration::from_millis(self.read_wait_ms)
-    }
-
-    pub fn is_sqlite(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
-    }
+/// Everything `serve` needs; the other commands take only the groups they use, so their
+/// `--help` lists only their own options.
+#[derive(Args, Clone)]
+pub struct Settings {
+    #[command(flatten)]
+    pub store: StoreSettings,
+    #[command(flatten)]
+    pub auth: AuthSettings,
+    #[command(flatten)]
+    pub http: HttpSettings,
+    #[command(flatten)]
+    pub bus: BusSettings,
+    #[command(flatten)]
+    pub xplan: XplanSettings,
 }
 
 // Secrets must never reach logs, so Debug is written by hand.
-impl std::fmt::Debug for Settings {
+impl std::fmt::Debug for StoreSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings")
-            .field("database_url", &redact_url(&self.database_url))
-            .field("bind", &self.bind)
-            .field("data_dir", &self.data_dir)
+        f.debug_struct("StoreSettings")
+            .field("database_url", &self.describe())
+            .field("data_dir", &self.dir.data_dir)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSettings")
             .field(
                 "jwt_secret",
                 &self.jwt_secret.as_ref().map(|_| "<redacted>"),
             )
             .field("jwt_algorithm", &self.jwt_algorithm)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for BusSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BusSettings")
+            .field("amqp_url", &self.amqp_url.as_deref().map(redact_url))
+            .field("amqp_prefix", &self.amqp_prefix)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for XplanSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("XplanSettings")
             .field(
                 "encryption_key",
                 &self.encryption_key.as_ref().map(|_| "<redacted>"),
             )
-            .field("amqp_url", &self.amqp_url.as_deref().map(redact_url))
-            .field("amqp_prefix", &self.amqp_prefix)
-            .field("read_wait_ms", &self.read_wait_ms)
-            .field("body_limit", &self.body_limit)
             .field("xplan_sync_interval_secs", &self.xplan_sync_interval_secs)
             .field("xplan_app_id", &self.xplan_app_id)
             .field("xplan_client_id", &self.xplan_client_id)
             .field("xplan_client_secret", &"<redacted>")
             .field("xplan_redirect_uri", &self.xplan_redirect_uri)
             .field("xplan_scheme", &self.xplan_scheme)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("store", &self.store)
+            .field("auth", &self.auth)
+            .field("http", &self.http)
+            .field("bus", &self.bus)
+            .field("xplan", &self.xplan)
             .finish()
     }
 }
@@ -181,5 +272,41 @@ mod tests {
             "postgres://app:<redacted>@db:5432/hearth"
         );
         assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn the_embedded_log_lives_in_the_data_dir() {
+        let s = StoreSettings {
+            database_url: None,
+            dir: DataDir {
+                data_dir: "/tmp/elsewhere".into(),
+            },
+        };
+        assert_eq!(
+            s.database_url(),
+            "sqlite:///tmp/elsewhere/hearth.db?mode=rwc"
+        );
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let x = XplanSettings {
+            encryption_key: Some("k3y-value".into()),
+            xplan_sync_interval_secs: 1,
+            xplan_app_id: "a".into(),
+            xplan_client_id: "c".into(),
+            xplan_client_secret: "s3cret-value".into(),
+            xplan_redirect_uri: None,
+            xplan_scheme: "https".into(),
+            xplan_timeout_secs: 1,
+        };
+        let a = AuthSettings {
+            jwt_secret: Some("jwt-s3cret".into()),
+            jwt_algorithm: "HS256".into(),
+        };
+        let shown = format!("{x:?}{a:?}");
+        for secret in ["k3y-value", "s3cret-value", "jwt-s3cret"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
     }
 }

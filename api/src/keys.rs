@@ -5,22 +5,29 @@ use std::{fs, io::Write, path::Path};
 
 use base64::Engine;
 
-use crate::{auth::JwtKeys, config::Settings};
+use crate::{
+    auth::JwtKeys,
+    config::{AuthSettings, XplanSettings},
+};
 
-pub fn jwt_keys(settings: &Settings) -> Result<JwtKeys, String> {
-    let secret = match &settings.jwt_secret {
+pub fn jwt_keys(auth: &AuthSettings, data_dir: &Path) -> Result<JwtKeys, String> {
+    let secret = match &auth.jwt_secret {
         Some(s) => s.clone().into_bytes(),
-        None => dev_secret(&settings.data_dir, "jwt-secret")?,
+        None => dev_secret(data_dir, "jwt-secret")?,
     };
-    JwtKeys::from_secret(&settings.jwt_algorithm, &secret)
+    JwtKeys::from_secret(&auth.jwt_algorithm, &secret)
 }
 
 /// The key that encrypts OAuth tokens at rest: configured, or generated for development.
-pub fn token_cipher(settings: &Settings) -> Result<hearth_integrations::crypto::Cipher, String> {
-    let key = match &settings.encryption_key {
+pub fn token_cipher(
+    xplan: &XplanSettings,
+    data_dir: &Path,
+) -> Result<hearth_integrations::crypto::Cipher, String> {
+    let key = match &xplan.encryption_key {
         Some(k) => k.clone(),
-        None => String::from_utf8(dev_secret(&settings.data_dir, "encryption-key")?)
-            .map_err(|e| e.to_string())?,
+        None => {
+            String::from_utf8(dev_secret(data_dir, "encryption-key")?).map_err(|e| e.to_string())?
+        }
     };
     hearth_integrations::crypto::Cipher::from_base64(&key)
         .map_err(|e| format!("HEARTH_ENCRYPTION_KEY: {e}"))

@@ -57,22 +57,30 @@ impl NotesBus {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        keys::ensure_sqlite_dir(&settings.database_url).map_err(anyhow::Error::msg)?;
+        let database_url = settings.store.database_url();
+        keys::ensure_sqlite_dir(&database_url).map_err(anyhow::Error::msg)?;
         // Install the metrics recorder before anything is counted.
         crate::metrics::handle();
-        let store = EventStore::connect(&settings.database_url)
+        let store = EventStore::connect(&database_url)
             .await?
             .with_upcaster(domain_upcaster());
+        tracing::info!(log = %settings.store.describe(), "opened the log");
+        let data_dir = settings.store.data_dir();
         let projection = Projection::start(store.clone()).await?;
-        let keys = Arc::new(keys::jwt_keys(&settings).map_err(anyhow::Error::msg)?);
-        let cipher = keys::token_cipher(&settings).map_err(anyhow::Error::msg)?;
-        let listener = TcpListener::bind(settings.bind).await?;
+        let keys = Arc::new(keys::jwt_keys(&settings.auth, data_dir).map_err(anyhow::Error::msg)?);
+        let cipher = keys::token_cipher(&settings.xplan, data_dir).map_err(anyhow::Error::msg)?;
+        let listener = TcpListener::bind(settings.http.bind).await?;
         let exec = CommandExecutor::new(store.clone());
-        let xplan = crate::xplan::service(&settings, listener.local_addr()?, exec.clone(), cipher)?;
-        let bus = match &settings.amqp_url {
+        let xplan = crate::xplan::service(
+            &settings.xplan,
+            listener.local_addr()?,
+            exec.clone(),
+            cipher,
+        )?;
+        let bus = match &settings.bus.amqp_url {
             Some(url) => NotesBus::Amqp(hearth_integrations::notes::AmqpBus::new(
                 url,
-                hearth_integrations::notes::AmqpNames::with_prefix(&settings.amqp_prefix),
+                hearth_integrations::notes::AmqpNames::with_prefix(&settings.bus.amqp_prefix),
             )),
             None => NotesBus::Memory(hearth_integrations::notes::MemoryBus::default()),
         };
@@ -83,15 +91,15 @@ impl Application {
             keys,
             xplan,
             notes: bus.publisher(),
-            read_wait: settings.read_wait(),
+            read_wait: settings.http.read_wait(),
         });
-        let router = router(state.clone(), settings.body_limit);
+        let router = router(state.clone(), settings.http.body_limit);
         Ok(Application {
             listener,
             router,
             state,
-            grace: Duration::from_secs(settings.shutdown_grace_secs),
-            sync_interval: Duration::from_secs(settings.xplan_sync_interval_secs.max(1)),
+            grace: Duration::from_secs(settings.http.shutdown_grace_secs),
+            sync_interval: Duration::from_secs(settings.xplan.xplan_sync_interval_secs.max(1)),
             bus,
         })
     }

@@ -13,12 +13,12 @@ use hearth_integrations::{
 };
 use hearth_projections::Projection;
 
-use crate::config::Settings;
+use crate::config::XplanSettings;
 
 pub const CALLBACK_PATH: &str = "/v1/xplan/oauth/callback";
 
 pub fn service(
-    settings: &Settings,
+    settings: &XplanSettings,
     bound: SocketAddr,
     exec: CommandExecutor,
     cipher: Cipher,

@@ -33,7 +33,11 @@ fn hearth(args: &[&str], database_url: &str) -> (bool, String, String) {
 }
 
 async fn log_with_one_household(file: &TestSqlite) -> (PracticeId, StaffId, HouseholdId) {
-    let exec = CommandExecutor::new(file.store().await.unwrap());
+    household_in(file.store().await.unwrap()).await
+}
+
+async fn household_in(store: hearth_eventstore::EventStore) -> (PracticeId, StaffId, HouseholdId) {
+    let exec = CommandExecutor::new(store);
     let (p, owner, h) = (PracticeId::new(), StaffId::new(), HouseholdId::new());
     let create = PracticeCommand::CreatePractice {
         practice_id: p,
@@ -86,6 +90,142 @@ fn token_mints_a_verifiable_token_and_refuses_incomplete_requests() {
     );
     assert!(!ok);
     assert!(err.contains("--staff"), "{err}");
+}
+
+/// Runs the binary with nothing but the given environment (no test secret, default logging).
+fn bare(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hearth"));
+    cmd.args(args);
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("HEARTH_")) {
+        cmd.env_remove(k);
+    }
+    let out = cmd
+        .envs(env.iter().copied())
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn token_prints_only_the_token_on_stdout_even_when_it_generates_a_key() {
+    let dir = std::env::temp_dir().join(format!("hearth-cli-{}", uuid::Uuid::new_v4()));
+    let (ok, out, err) = bare(
+        &["token", "--operator", "--data-dir", dir.to_str().unwrap()],
+        &[],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.lines().count(),
+        1,
+        "stdout must be the token alone: {out}"
+    );
+    assert!(
+        err.contains("generated a development one"),
+        "the warning belongs on stderr: {err}"
+    );
+    let secret = std::fs::read_to_string(dir.join("jwt-secret")).unwrap();
+    let keys = hearth_api::auth::JwtKeys::from_secret("HS256", secret.trim().as_bytes()).unwrap();
+    assert_eq!(
+        keys.verify(out.trim()).unwrap(),
+        hearth_api::auth::Caller::Operator
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn each_subcommand_lists_only_its_own_options() {
+    let help = |cmd: &str| bare(&[cmd, "--help"], &[]).1;
+    let verify = help("verify");
+    assert!(
+        verify.contains("--database-url") && verify.contains("--data-dir"),
+        "{verify}"
+    );
+    for other in [
+        "--bind",
+        "--jwt-secret",
+        "--amqp-url",
+        "--xplan-app-id",
+        "--body-limit",
+    ] {
+        assert!(
+            !verify.contains(other),
+            "verify --help lists {other}: {verify}"
+        );
+    }
+    let token = help("token");
+    assert!(
+        token.contains("--jwt-secret") && token.contains("--data-dir"),
+        "{token}"
+    );
+    for other in ["--bind", "--database-url", "--amqp-url", "--xplan-app-id"] {
+        assert!(
+            !token.contains(other),
+            "token --help lists {other}: {token}"
+        );
+    }
+    let sync = help("sync-xplan");
+    assert!(
+        sync.contains("--xplan-app-id") && sync.contains("--database-url"),
+        "{sync}"
+    );
+    for other in ["--bind", "--jwt-secret", "--amqp-url"] {
+        assert!(
+            !sync.contains(other),
+            "sync-xplan --help lists {other}: {sync}"
+        );
+    }
+    let serve = help("serve");
+    for all in [
+        "--bind",
+        "--jwt-secret",
+        "--amqp-url",
+        "--database-url",
+        "--xplan-app-id",
+    ] {
+        assert!(serve.contains(all), "serve --help lacks {all}: {serve}");
+    }
+}
+
+#[tokio::test]
+async fn the_data_dir_holds_the_log_and_every_command_names_the_log_it_opened() {
+    let dir = std::env::temp_dir().join(format!("hearth-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("hearth.db");
+    let store =
+        hearth_eventstore::EventStore::connect(&format!("sqlite://{}?mode=rwc", log.display()))
+            .await
+            .unwrap();
+    let (_, _, h) = household_in(store).await;
+    let until = (Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+    let (ok, out, err) = bare(
+        &[
+            "replay",
+            "--until",
+            &until,
+            "--data-dir",
+            dir.to_str().unwrap(),
+        ],
+        &[("HEARTH_LOG", "error")],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(&h.to_string()),
+        "replay read another log: {out}"
+    );
+    assert!(
+        err.contains(&format!("log sqlite://{}", log.display())),
+        "replay must say which log it opened: {err}"
+    );
+    let (_, _, err) = bare(
+        &["verify", "--data-dir", dir.to_str().unwrap()],
+        &[("HEARTH_LOG", "error")],
+    );
+    assert!(err.contains(&log.display().to_string()), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test]
@@ -173,10 +313,10 @@ async fn sync_xplan_runs_one_sync_and_prints_its_summary() {
     let settings = args.settings;
     let exec = CommandExecutor::new(file.store().await.unwrap());
     let svc = hearth_api::xplan::service(
-        &settings,
-        settings.bind,
+        &settings.xplan,
+        settings.http.bind,
         exec,
-        hearth_api::keys::token_cipher(&settings).unwrap(),
+        hearth_api::keys::token_cipher(&settings.xplan, settings.store.data_dir()).unwrap(),
     )
     .unwrap();
     let id = hearth_integrations::testing::connected_practice(&svc, &xplan)

@@ -1,5 +1,7 @@
 //! The questions of PRODUCT.md §3, answered from the model — now or as of any instant.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use hearth_domain::{
     access::{evaluate, AccessDecision, AccessPath},
@@ -224,32 +226,61 @@ impl AccessModel {
         })
     }
 
-    /// Members of this practice's households whose email matches, ignoring case (for the XPLAN
-    /// id pre-load).
+    /// This practice's household members by lower-case e-mail (for the XPLAN ID pre-load,
+    /// which matches every CSV row against it).
     pub fn members_by_email(
         &self,
         practice: PracticeId,
-        email: &str,
-    ) -> Vec<(HouseholdId, Member)> {
+    ) -> HashMap<String, Vec<(HouseholdId, Member)>> {
+        let mut index: HashMap<String, Vec<(HouseholdId, Member)>> = HashMap::new();
         let Ok(p) = self.practice(practice) else {
-            return vec![];
+            return index;
         };
-        let email = email.trim().to_lowercase();
-        p.households
-            .iter()
-            .filter_map(|id| self.households.get(id))
-            .flat_map(|h| {
-                h.state
-                    .members
-                    .iter()
-                    .filter(|m| {
-                        m.fields
-                            .get(&hearth_domain::household::ClientField::Email)
-                            .is_some_and(|e| e.eq_ignore_ascii_case(&email))
-                    })
-                    .map(move |m| (h.id, m.clone()))
+        for h in p.households.iter().filter_map(|id| self.households.get(id)) {
+            for m in &h.state.members {
+                if let Some(email) = m.fields.get(&hearth_domain::household::ClientField::Email) {
+                    index
+                        .entry(email.trim().to_lowercase())
+                        .or_default()
+                        .push((h.id, m.clone()));
+                }
+            }
+        }
+        index
+    }
+
+    /// Whether one of this household's events refers to the document `sha256`.
+    pub fn has_document(
+        &self,
+        practice: PracticeId,
+        household: HouseholdId,
+        sha256: &str,
+    ) -> Result<bool, QueryError> {
+        Ok(self
+            .household_in(practice, household)?
+            .documents
+            .contains(sha256))
+    }
+
+    /// What an export names: the household's name and its primary professional's.
+    pub fn export_names(
+        &self,
+        practice: PracticeId,
+        household: HouseholdId,
+    ) -> Result<(String, String), QueryError> {
+        let h = self.household_in(practice, household)?;
+        let adviser = h
+            .state
+            .primary
+            .and_then(|s| {
+                self.practice(practice)
+                    .ok()?
+                    .staff
+                    .get(&s)
+                    .map(|m| m.name.clone())
             })
-            .collect()
+            .unwrap_or_default();
+        Ok((h.state.name.clone(), adviser))
     }
 }
 

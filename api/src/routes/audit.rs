@@ -1,10 +1,10 @@
 //! For auditors: roster (JSON and CSV) and the log's integrity.
 
-use utoipa_axum::{router::OpenApiRouter, routes};
 use axum::{extract::State, http::header, response::IntoResponse};
 use hearth_domain::{permissions::Permission, BranchId, PracticeId};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::{

@@ -2,8 +2,8 @@
 //! the read model authorises first (another practice's household is "not found"), the domain
 //! decides.
 
-use utoipa_axum::{router::OpenApiRouter, routes};
 use std::collections::BTreeMap;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use axum::extract::State;
 use hearth_domain::{

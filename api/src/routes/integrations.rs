@@ -2,13 +2,10 @@
 //! sync and sync summaries. Everything but the OAuth callback needs "manage integrations";
 //! the callback is authenticated by its single-use `state`.
 
-use utoipa_axum::{router::OpenApiRouter, routes};
 use std::collections::HashMap;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use axum::{
-    body::Bytes,
-    extract::State,
-};
+use axum::{body::Bytes, extract::State};
 use chrono::Utc;
 use hearth_domain::{
     integration::{IntegrationCommand, IntegrationEvent, IntegrationState, SyncRun},
@@ -384,32 +381,25 @@ pub(crate) async fn preload_ids(
     Ok(axum::Json(report))
 }
 
-/// Household members of the practice by lower-case email.
+/// The pre-load's candidates: the read model's members of the practice by lower-case e-mail.
 fn email_index(state: &AppState, practice: PracticeId) -> HashMap<String, Vec<Candidate>> {
-    let model = state.projection.read();
-    let mut index: HashMap<String, Vec<Candidate>> = HashMap::new();
-    let Some(p) = model.practices.get(&practice) else {
-        return index;
-    };
-    for h in p
-        .households
-        .iter()
-        .filter_map(|id| model.households.get(id))
-    {
-        for m in &h.state.members {
-            if let Some(email) = m.fields.get(&hearth_domain::household::ClientField::Email) {
-                index
-                    .entry(email.trim().to_lowercase())
-                    .or_default()
-                    .push(Candidate {
-                        household: h.id,
-                        member: m.member_id,
-                        xplan: m.xplan.clone(),
-                    });
-            }
-        }
-    }
-    index
+    state
+        .projection
+        .read()
+        .members_by_email(practice)
+        .into_iter()
+        .map(|(email, members)| {
+            let candidates = members
+                .into_iter()
+                .map(|(household, m)| Candidate {
+                    household,
+                    member: m.member_id,
+                    xplan: m.xplan,
+                })
+                .collect();
+            (email, candidates)
+        })
+        .collect()
 }
 
 /// Run a sync now and answer with its summary (clients seen, created, updated, unchanged,

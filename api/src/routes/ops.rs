@@ -1,6 +1,5 @@
 //! Operations: liveness, readiness, metrics, the OpenAPI document and a docs page.
 
-use utoipa_axum::{router::OpenApiRouter, routes};
 use axum::{
     extract::State,
     http::StatusCode,
@@ -10,6 +9,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
     Modify, OpenApi,
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{problem::Problem, state::AppState};
 

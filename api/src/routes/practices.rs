@@ -1,7 +1,6 @@
 //! Practices and staff (PRODUCT.md §1): the operator creates practices; staff with the right
 //! permissions run the rest. The domain re-checks every permission.
 
-use utoipa_axum::{router::OpenApiRouter, routes};
 use axum::extract::State;
 use chrono::Utc;
 use hearth_domain::{
@@ -12,6 +11,7 @@ use hearth_domain::{
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{accepted, created, ctx, Accepted};

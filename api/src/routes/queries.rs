@@ -1,12 +1,12 @@
 //! The questions of PRODUCT.md §3: checks with the deciding path, lists, as-of answers (`at`),
 //! and read-your-writes (`at_least`).
 
-use utoipa_axum::{router::OpenApiRouter, routes};
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use hearth_domain::{roles::Action, HouseholdId, PracticeId, StaffId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::{

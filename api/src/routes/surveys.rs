@@ -2,7 +2,6 @@
 //! each becomes an XPLAN file note through the relay and the file-note worker. Failed notes are
 //! listed and can be retried once their cause is fixed.
 
-use utoipa_axum::{router::OpenApiRouter, routes};
 use axum::{
     extract::State,
     http::{header, StatusCode},
@@ -18,6 +17,7 @@ use hearth_domain::{
 use hearth_integrations::notes::{documents, NoteMessage};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{ctx, households::run, Accepted};
@@ -156,14 +156,8 @@ async fn for_export(
     let (practice, household) = (PracticeId(p), HouseholdId(h));
     let me = staff_of(state, caller, practice).await?;
     authz::household(state, practice, me, household, Action::Export).await?;
-    let (hs, _) = state.exec.household_state(household).await?;
-    let (ps, _) = state.exec.practice_state(practice).await?;
-    let adviser = hs
-        .primary
-        .and_then(|s| ps.member(s))
-        .map(|m| m.name.clone())
-        .unwrap_or_default();
-    Ok((practice, household, me, hs.name, adviser))
+    let (name, adviser) = state.projection.read().export_names(practice, household)?;
+    Ok((practice, household, me, name, adviser))
 }
 
 async fn export(
@@ -306,17 +300,11 @@ pub(crate) async fn document(
     let me = staff_of(&state, caller, practice).await?;
     authz::household(&state, practice, me, household, Action::View).await?;
     // Only documents this household's own events refer to.
-    let events = state
-        .store
-        .read_stream(&hearth_domain::streams::household(household), 1)
-        .await?;
-    if !events.iter().any(|e| {
-        e.data
-            .get("document")
-            .and_then(|d| d.get("sha256"))
-            .and_then(|s| s.as_str())
-            == Some(sha.as_str())
-    }) {
+    if !state
+        .projection
+        .read()
+        .has_document(practice, household, &sha)?
+    {
         return Err(Problem::not_found("the document"));
     }
     let bytes = state

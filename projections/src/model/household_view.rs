@@ -49,6 +49,9 @@ pub struct HouseholdView {
     pub trail: Vec<AuditEntry>,
     /// The domain's own fold of the stream: current details (members, fields, policies).
     pub state: HouseholdState,
+    /// SHA-256 of the documents this household's events refer to (plans, exports): the only
+    /// blobs a reader of this household may fetch.
+    pub documents: std::collections::HashSet<String>,
 }
 
 impl HouseholdView {
@@ -64,6 +67,7 @@ impl HouseholdView {
             intervals: Vec::new(),
             trail: Vec::new(),
             state: HouseholdState::default(),
+            documents: Default::default(),
         }
     }
 
@@ -89,6 +93,15 @@ impl HouseholdView {
     pub fn apply(&mut self, event: &HouseholdEvent, position: i64) {
         let before = self.state.clone();
         self.state.apply(event);
+        match event {
+            HouseholdEvent::BestLifePlanExported(e) => {
+                self.documents.insert(e.document.sha256.clone());
+            }
+            HouseholdEvent::InvestmentPreferencesExported(e) => {
+                self.documents.insert(e.document.sha256.clone());
+            }
+            _ => {}
+        }
         let meta = event.meta();
         let at = meta.at;
         let actor = meta.actor.to_string();

@@ -49,9 +49,9 @@ impl Rig {
             &self.db.url,
             &std::env::temp_dir().join(format!("hearth-test-{}", Uuid::new_v4())),
         );
-        s.amqp_url = Some(amqp_url());
-        s.amqp_prefix = self.prefix.clone();
-        s.encryption_key = Some(KEY.into());
+        s.bus.amqp_url = Some(amqp_url());
+        s.bus.amqp_prefix = self.prefix.clone();
+        s.xplan.encryption_key = Some(KEY.into());
         spawn_with(s).await
     }
 

@@ -6,7 +6,9 @@ use std::{net::SocketAddr, time::Duration};
 use chrono::Utc;
 use hearth_api::{
     auth::{Caller, JwtKeys},
-    config::Settings,
+    config::{
+        AuthSettings, BusSettings, DataDir, HttpSettings, Settings, StoreSettings, XplanSettings,
+    },
     startup::Application,
 };
 use hearth_eventstore::testing::{TestDatabase, TestSqlite};
@@ -51,25 +53,37 @@ pub struct TestApp {
 
 pub fn settings(database_url: &str, data_dir: &std::path::Path) -> Settings {
     Settings {
-        database_url: database_url.to_string(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        data_dir: data_dir.to_path_buf(),
-        jwt_secret: Some(SECRET.into()),
-        jwt_algorithm: "HS256".into(),
-        encryption_key: None,
-        amqp_url: None,
-        amqp_prefix: "hearth".into(),
-        read_wait_ms: 5_000,
-        body_limit: 64 * 1024,
-        xplan_sync_interval_secs: 3600,
-        // The fake XPLAN's registration (hearth_integrations::fake::FakeSettings::default()).
-        xplan_app_id: "hearth-app".into(),
-        xplan_client_id: "hearth".into(),
-        xplan_client_secret: "hearth-secret".into(),
-        xplan_redirect_uri: None,
-        xplan_scheme: "http".into(),
-        xplan_timeout_secs: 5,
-        shutdown_grace_secs: 5,
+        store: StoreSettings {
+            database_url: Some(database_url.to_string()),
+            dir: DataDir {
+                data_dir: data_dir.to_path_buf(),
+            },
+        },
+        auth: AuthSettings {
+            jwt_secret: Some(SECRET.into()),
+            jwt_algorithm: "HS256".into(),
+        },
+        http: HttpSettings {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            read_wait_ms: 5_000,
+            body_limit: 64 * 1024,
+            shutdown_grace_secs: 5,
+        },
+        bus: BusSettings {
+            amqp_url: None,
+            amqp_prefix: "hearth".into(),
+        },
+        xplan: XplanSettings {
+            encryption_key: None,
+            xplan_sync_interval_secs: 3600,
+            // The fake XPLAN's registration (hearth_integrations::fake::FakeSettings::default()).
+            xplan_app_id: "hearth-app".into(),
+            xplan_client_id: "hearth".into(),
+            xplan_client_secret: "hearth-secret".into(),
+            xplan_redirect_uri: None,
+            xplan_scheme: "http".into(),
+            xplan_timeout_secs: 5,
+        },
     }
 }
 
@@ -100,8 +114,8 @@ pub async fn spawn_on(database_url: &str) -> TestApp {
 }
 
 pub async fn spawn_with(settings: Settings) -> TestApp {
-    let data_dir = settings.data_dir.clone();
-    let database_url = settings.database_url.clone();
+    let data_dir = settings.store.data_dir().to_path_buf();
+    let database_url = settings.store.database_url();
     let app = Application::build(settings)
         .await
         .expect("the service starts");

@@ -821,7 +821,7 @@ async fn the_scheduler_syncs_enabled_connected_integrations_every_interval() {
     let db = std::sync::Arc::new(hearth_eventstore::testing::TestDatabase::create().await);
     let dir = std::env::temp_dir().join(format!("hearth-test-{}", Uuid::new_v4()));
     let mut settings = crate::helpers::settings(&db.url, &dir);
-    settings.xplan_sync_interval_secs = 1;
+    settings.xplan.xplan_sync_interval_secs = 1;
     let app = crate::helpers::spawn_with(settings).await;
     let xplan = fake().await;
     xplan.seed(2, 0);
