@@ -31,7 +31,7 @@ fn interned(value: &str) -> &'static str {
         return v;
     }
     let mut m = values.write().unwrap_or_else(|p| p.into_inner());
-    *m.entry(value.to_owned())
+    m.entry(value.to_owned())
         .or_insert_with(|| Box::leak(value.to_owned().into_boxed_str()))
 }
 

@@ -30,6 +30,7 @@ impl CommandExecutor {
     /// Decides every item against the state the earlier items left, then appends everything at
     /// once. A rule broken by item i fails the whole batch with `ExecError::Rejected { index: i }`
     /// and writes nothing.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn household_batch(
         &self,
         practice_id: PracticeId,
@@ -43,11 +44,10 @@ impl CommandExecutor {
             let mut household_new: HashMap<HouseholdId, Vec<NewEvent>> = HashMap::new();
             let mut guards = Vec::new();
             for (index, item) in items.iter().enumerate() {
-                if !states.contains_key(&item.household) {
-                    states.insert(
-                        item.household,
-                        load_household(self.store(), item.household).await?,
-                    );
+                if let std::collections::hash_map::Entry::Vacant(slot) =
+                    states.entry(item.household)
+                {
+                    slot.insert(load_household(self.store(), item.household).await?);
                     order.push(item.household);
                 }
                 let state = &states[&item.household].0;

@@ -58,6 +58,7 @@ impl CommandExecutor {
         load_household(&self.store, id).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(practice = %id), err(level = "debug"))]
     pub async fn practice(
         &self,
         id: PracticeId,
@@ -77,6 +78,7 @@ impl CommandExecutor {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(household = %id), err(level = "debug"))]
     pub async fn household(
         &self,
         practice_id: PracticeId,
@@ -90,6 +92,7 @@ impl CommandExecutor {
 
     /// As [`Self::household`], plus a guard stream that must not exist yet and is created with
     /// the decision: the XPLAN client stream, so two syncs can never create the same client twice.
+    #[tracing::instrument(level = "debug", skip_all, fields(household = %id), err(level = "debug"))]
     pub async fn household_guarded(
         &self,
         practice_id: PracticeId,
@@ -126,6 +129,7 @@ impl CommandExecutor {
     }
 
     /// Hands every household `from` leads to `to`, atomically across all of them.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn reassign_households(
         &self,
         practice_id: PracticeId,

@@ -27,6 +27,7 @@ impl CommandExecutor {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn integration(
         &self,
         practice_id: PracticeId,

@@ -71,6 +71,7 @@ impl EventStore {
         matches!(self.backend, Backend::Postgres(_))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn append(
         &self,
         stream: &str,
@@ -87,6 +88,7 @@ impl EventStore {
 
     /// Appends to several streams atomically: all or nothing. Re-sending an append whose event
     /// ids are already stored (with the same content) returns the original result and writes nothing.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn append_many(
         &self,
         appends: Vec<StreamAppend>,
@@ -169,6 +171,7 @@ impl EventStore {
         postgres::append_in(tx, &appends).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(stream = %stream), err(level = "debug"))]
     pub async fn read_stream(
         &self,
         stream: &str,
@@ -179,6 +182,7 @@ impl EventStore {
     }
 
     /// One event by its id (e.g. to publish it again), upcast like every read.
+    #[tracing::instrument(level = "debug", skip_all, fields(event = %id), err(level = "debug"))]
     pub async fn event_by_id(&self, id: Uuid) -> Result<Option<RecordedEvent>, StoreError> {
         let raw = on_backend!(self, events_by_id(&[id]))?;
         Ok(self.upcast_all(raw)?.into_iter().next())
@@ -191,6 +195,7 @@ impl EventStore {
     /// Events after `after`, in subscription order, at most `limit`. On PostgreSQL only events of
     /// transactions older than every running one are returned, so a reader never moves past an
     /// event that could still commit.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn read_all(
         &self,
         after: Cursor,
@@ -225,10 +230,12 @@ impl EventStore {
         on_backend!(self, cursor_of(position))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(name), err(level = "debug"))]
     pub async fn load_checkpoint(&self, name: &str) -> Result<Cursor, StoreError> {
         on_backend!(self, load_checkpoint(name))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(name), err(level = "debug"))]
     pub async fn save_checkpoint(&self, name: &str, at: Cursor) -> Result<(), StoreError> {
         on_backend!(self, save_checkpoint(name, at))
     }

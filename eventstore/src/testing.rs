@@ -121,21 +121,6 @@ impl Drop for TestSqlite {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn database_names_are_replaced_and_parameters_kept() {
-        assert_eq!(
-            super::with_database("postgres://u@h:5432/postgres?sslmode=disable", "x"),
-            "postgres://u@h:5432/x?sslmode=disable"
-        );
-        assert_eq!(
-            super::with_database("postgres://u@h", "x"),
-            "postgres://u@h/x"
-        );
-    }
-}
-
 /// Runs one async test body against a fresh PostgreSQL database and a fresh SQLite file.
 #[macro_export]
 macro_rules! on_both_backends {
@@ -159,4 +144,19 @@ macro_rules! on_both_backends {
             )*
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_names_are_replaced_and_parameters_kept() {
+        assert_eq!(
+            super::with_database("postgres://u@h:5432/postgres?sslmode=disable", "x"),
+            "postgres://u@h:5432/x?sslmode=disable"
+        );
+        assert_eq!(
+            super::with_database("postgres://u@h", "x"),
+            "postgres://u@h/x"
+        );
+    }
 }

@@ -112,6 +112,7 @@ fn plausible_email(e: &str) -> bool {
 impl XplanService {
     /// Reads the CSV, decides each row against `index` (members by lower-case email), and —
     /// unless `dry_run` or no row can be linked — writes every link in one atomic append.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn preload(
         &self,
         practice: PracticeId,

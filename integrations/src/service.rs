@@ -98,6 +98,7 @@ impl XplanService {
         Ok(self.exec.integration_state(id).await?.0)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn command(
         &self,
         practice: PracticeId,
@@ -132,6 +133,7 @@ impl XplanService {
 
     /// Step 1 of OAuth: the URL to send the practice manager to. The `state` names the
     /// integration and carries 256 random bits; only its digest is recorded.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn start_authorisation(
         &self,
         practice: PracticeId,
@@ -157,6 +159,7 @@ impl XplanService {
     /// Step 2: XPLAN sent the browser back with `code` and our `state`. The state is the proof
     /// of who asked (the callback carries no bearer token): it must match a pending,
     /// unexpired authorisation, and the consent is recorded as that staff member's.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn complete_authorisation(
         &self,
         state: &str,

@@ -49,6 +49,7 @@ struct Run<'a> {
 impl XplanService {
     /// Runs a sync now. Fails at once if the integration is disabled, not connected, or
     /// already syncing; otherwise always records a run (completed or failed) and returns it.
+    #[tracing::instrument(level = "debug", skip_all, fields(integration = %id), err(level = "debug"))]
     pub async fn sync(
         &self,
         id: IntegrationId,
@@ -59,6 +60,7 @@ impl XplanService {
     }
 
     /// As [`Self::sync`], with the log position of the run's record (for `at_least` reads).
+    #[tracing::instrument(level = "debug", skip_all, fields(integration = %id), err(level = "debug"))]
     pub async fn sync_recorded(
         &self,
         id: IntegrationId,

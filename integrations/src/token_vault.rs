@@ -91,6 +91,7 @@ impl TokenVault for DbVault {
 
 impl DbVault {
     /// A new consent replaces whatever was stored, whatever its version.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn store_new(
         &self,
         integration: IntegrationId,

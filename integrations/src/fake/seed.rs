@@ -35,7 +35,14 @@ pub(crate) fn generate(inner: &mut Inner, clients: usize, policies: usize) {
                     1 + id % 28
                 )),
             )
-            .set("sex", json!(if id % 2 == 0 { "Female" } else { "Male" }))
+            .set(
+                "sex",
+                json!(if id.is_multiple_of(2) {
+                    "Female"
+                } else {
+                    "Male"
+                }),
+            )
             .set("client_adviser", json!(9000 + id % ADVISERS.len() as u64));
         c.contacts = vec![
             json!({"type": "email", "value": format!("client{id}@example.com"), "preferred": true}),

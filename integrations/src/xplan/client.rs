@@ -70,6 +70,7 @@ impl XplanClient {
         )
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn exchange_code(
         &self,
         forward_host: &str,
@@ -85,6 +86,7 @@ impl XplanClient {
     }
 
     /// Refresh tokens rotate: the answer carries a new refresh token that replaces the old one.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn refresh(
         &self,
         forward_host: &str,
@@ -253,7 +255,7 @@ async fn attempt_once(request: RequestBuilder) -> Result<Value, Attempt> {
         | StatusCode::BAD_GATEWAY
         | StatusCode::SERVICE_UNAVAILABLE
         | StatusCode::GATEWAY_TIMEOUT => Err(Attempt::Retryable {
-            reason: format!("{}", s_code(status)),
+            reason: s_code(status).to_string(),
             retry_after,
         }),
         s => {
@@ -440,6 +442,7 @@ impl XplanSession {
     }
 
     /// One page of the clients the connected user can see; an empty page ends the list.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn clients_page(
         &self,
         page_size: usize,
@@ -456,6 +459,7 @@ impl XplanSession {
         as_list(v)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(client = client_id), err(level = "debug"))]
     pub async fn client_list(&self, client_id: &str, list: &str) -> Result<Vec<Value>, XplanError> {
         let path = shape::client_list(client_id, list);
         as_list(
@@ -464,6 +468,7 @@ impl XplanSession {
         )
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(user = user_id), err(level = "debug"))]
     pub async fn user(&self, user_id: &str) -> Result<Value, XplanError> {
         let path = shape::user(user_id);
         self.call(|http, base| http.get(format!("{base}{path}")))
@@ -471,6 +476,7 @@ impl XplanSession {
     }
 
     /// Creates a file note; returns its docid.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn create_docnote(&self, note: &Value) -> Result<String, XplanError> {
         let v = self
             .create(|http, base| http.post(format!("{base}{}", shape::DOCNOTES)).json(note))
@@ -480,6 +486,7 @@ impl XplanSession {
             .ok_or_else(|| XplanError::Unreadable("the new note has no docid".into()))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn attach(
         &self,
         docid: &str,
@@ -495,6 +502,7 @@ impl XplanSession {
     }
 
     /// Notes already on a client, to find one created before a crash.
+    #[tracing::instrument(level = "debug", skip_all, fields(client = client_id), err(level = "debug"))]
     pub async fn docnotes_of(&self, client_id: &str) -> Result<Vec<Value>, XplanError> {
         let query = shape::flattened("entity_ids", &[client_id]);
         as_list(
