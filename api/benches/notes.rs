@@ -14,7 +14,7 @@ use chrono::Utc;
 use clap::Parser;
 use hearth_api::{cli::ServeArgs, startup::Application};
 use hearth_domain::{
-    household::{Dimension, HouseholdCommand},
+    household::{Dimension, HouseholdCommand, SurveyCommand},
     Actor, CommandContext, HouseholdId, MemberId,
 };
 use hearth_eventstore::testing::TestDatabase;
@@ -94,7 +94,7 @@ async fn run(label: &str, amqp: Option<&str>, notes: usize, pace: Option<Duratio
                     tokio::time::sleep(gap).await;
                 }
                 let (h, member) = households[n % households.len()];
-                let survey = HouseholdCommand::CompleteYourLifeSurvey {
+                let survey = HouseholdCommand::Survey(SurveyCommand::CompleteYourLifeSurvey {
                     survey_id: uuid::Uuid::now_v7(),
                     member_id: member,
                     your_life_score_pct: (n % 100) as u8,
@@ -103,7 +103,7 @@ async fn run(label: &str, amqp: Option<&str>, notes: usize, pace: Option<Duratio
                         name: "Health".into(),
                         pct: 50,
                     }],
-                };
+                });
                 exec.household(
                     p,
                     h,

@@ -1,14 +1,31 @@
 //! Stable names and versions for events. The stored name never follows a Rust rename.
 
 /// Declares an event enum whose variants wrap payload structs, with `event_type()`,
-/// `schema_version()`, `to_data()` and `from_stored()`.
+/// `schema_version()`, `to_data()` and `from_stored()`, and a fieldless kind enum with one
+/// variant per event (`kind()`, `Kind::iter()`, `Kind::event_type()`), so lists of event kinds
+/// are derived from this one table with exhaustive matches instead of repeated by hand.
 macro_rules! events {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident($payload:ty) = $type_name:literal, $version:literal),* $(,)? }) => {
+    ($(#[$doc:meta])* $name:ident / $kind:ident { $($variant:ident($payload:ty) = $type_name:literal, $version:literal),* $(,)? }) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
         pub enum $name { $($variant($payload)),* }
 
+        /// The kinds of
+        #[doc = concat!("[`", stringify!($name), "`], without payloads.")]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, strum::EnumIter)]
+        pub enum $kind { $($variant),* }
+
+        impl $kind {
+            pub fn event_type(self) -> &'static str {
+                match self { $(Self::$variant => $type_name),* }
+            }
+        }
+
         impl $name {
+            pub fn kind(&self) -> $kind {
+                match self { $(Self::$variant(_) => $kind::$variant),* }
+            }
+
             /// Every stored type name of this enum.
             pub const TYPES: &'static [&'static str] = &[$($type_name),*];
 

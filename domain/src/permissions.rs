@@ -4,7 +4,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::roles::PracticeRole;
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// `Permission::iter()` lists them all; their snake_case names are the API's.
+#[derive(
+    Copy,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::EnumIter,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Permission {
     ManageHouseholdAccess,
@@ -25,21 +39,6 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
-        Permission::ManageHouseholdAccess,
-        Permission::ManageIntegrations,
-        Permission::InviteStaff,
-        Permission::ManageStaff,
-        Permission::ManagePermissions,
-        Permission::ManageBranches,
-        Permission::AssignBranches,
-        Permission::ArchiveHouseholds,
-        Permission::ExportRoster,
-        Permission::AddHouseholds,
-        Permission::ViewBilling,
-        Permission::ManageLicences,
-    ];
-
     pub fn is_billing(self) -> bool {
         matches!(self, Permission::ViewBilling | Permission::ManageLicences)
     }

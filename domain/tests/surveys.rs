@@ -3,7 +3,7 @@
 mod support;
 
 use hearth_domain::{
-    household::{BlobRef, Dimension, HouseholdCommand, HouseholdEvent},
+    household::{BlobRef, Dimension, HouseholdCommand, HouseholdEvent, SurveyCommand},
     roles::{HouseholdRole, PracticeRole},
     Actor, DomainError, IntegrationId,
 };
@@ -40,10 +40,10 @@ fn the_best_life_plan_names_the_primary_professional_as_adviser() {
         .household_cmd(
             staff(a),
             h,
-            HouseholdCommand::ExportBestLifePlan {
+            HouseholdCommand::Survey(SurveyCommand::ExportBestLifePlan {
                 export_id: Uuid::new_v4(),
                 document: pdf(),
-            },
+            }),
         )
         .unwrap();
     let [HouseholdEvent::BestLifePlanExported(e)] = d.household_events(h) else {
@@ -59,15 +59,17 @@ fn a_survey_score_must_be_a_percentage() {
     let pro = w.active_staff(PracticeRole::Professional);
     let h = w.household_by(pro);
     let member = w.household(h).members[0].member_id;
-    let cmd = |score| HouseholdCommand::CompleteYourLifeSurvey {
-        survey_id: Uuid::new_v4(),
-        member_id: member,
-        your_life_score_pct: score,
-        goals: vec!["Retire at 60".into()],
-        dimensions: vec![Dimension {
-            name: "Health".into(),
-            pct: 70,
-        }],
+    let cmd = |score| {
+        HouseholdCommand::Survey(SurveyCommand::CompleteYourLifeSurvey {
+            survey_id: Uuid::new_v4(),
+            member_id: member,
+            your_life_score_pct: score,
+            goals: vec!["Retire at 60".into()],
+            dimensions: vec![Dimension {
+                name: "Health".into(),
+                pct: 70,
+            }],
+        })
     };
     assert!(matches!(
         w.household_cmd(Actor::System("client-portal".into()), h, cmd(101)),
@@ -89,10 +91,10 @@ fn staff_without_access_cannot_record_a_survey() {
         w.active_staff(PracticeRole::Professional),
     );
     let h = w.household_by(pro);
-    let cmd = HouseholdCommand::ExportInvestmentPreferences {
+    let cmd = HouseholdCommand::Survey(SurveyCommand::ExportInvestmentPreferences {
         export_id: Uuid::new_v4(),
         document: pdf(),
-    };
+    });
     assert!(matches!(
         w.household_cmd(staff(outsider), h, cmd),
         Err(DomainError::NotPermitted(_))

@@ -11,6 +11,7 @@ use hearth_domain::{
     BranchId, HouseholdId, PracticeId, StaffId,
 };
 use serde::Serialize;
+use strum::IntoEnumIterator;
 
 use crate::{
     facts::FactsAt,
@@ -26,13 +27,6 @@ pub enum QueryError {
     #[error("staff member not found")]
     StaffNotFound,
 }
-
-const ACTIONS: [Action; 4] = [
-    Action::View,
-    Action::Edit,
-    Action::Export,
-    Action::ManageAccess,
-];
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct StaffAccess {
@@ -315,8 +309,7 @@ fn allowed_actions(
     staff: StaffId,
     at: DateTime<Utc>,
 ) -> Vec<Action> {
-    ACTIONS
-        .into_iter()
+    Action::iter()
         .filter(|a| decide(p, h, staff, *a, at).allowed)
         .collect()
 }

@@ -257,23 +257,14 @@ pub struct SetPermission {
     pub reason: Option<String>,
 }
 
-/// `permission` is one of manage_household_access, manage_integrations, invite_staff, manage_staff,
-/// manage_permissions, manage_branches, assign_branches, archive_households, export_roster,
-/// add_households (view_billing and manage_licences are the owner's alone).
-#[utoipa::path(put, path = "/v1/practices/{practice_id}/staff/{staff_id}/permissions/{permission}", request_body = SetPermission, responses((status = 200, body = Accepted)), security(("bearer" = [])))]
+/// Grant or withdraw one permission of a staff member (billing ones are the owner's alone).
+#[utoipa::path(put, path = "/v1/practices/{practice_id}/staff/{staff_id}/permissions/{permission}", params(("practice_id" = Uuid, Path), ("staff_id" = Uuid, Path), ("permission" = Permission, Path)), request_body = SetPermission, responses((status = 200, body = Accepted)), security(("bearer" = [])))]
 async fn set_permission(
     State(state): State<AppState>,
     caller: Caller,
-    Path((practice, staff, permission)): Path<(Uuid, Uuid, String)>,
+    Path((practice, staff, permission)): Path<(Uuid, Uuid, Permission)>,
     Json(body): Json<SetPermission>,
 ) -> ApiResult<axum::Json<Accepted>> {
-    let permission: Permission =
-        serde_json::from_value(serde_json::Value::String(permission.clone())).map_err(|_| {
-            Problem::bad_request(
-                "unknown_permission",
-                format!("{permission:?} is not a permission"),
-            )
-        })?;
     practice_command(
         &state,
         caller,

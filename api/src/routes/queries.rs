@@ -5,6 +5,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use hearth_domain::{roles::Action, HouseholdId, PracticeId, StaffId};
 use serde::{Deserialize, Serialize};
+use strum::IntoEnumIterator;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -152,12 +153,7 @@ async fn explain(
     let at = q.at.unwrap_or_else(Utc::now);
     let model = state.projection.read();
     let mut answers = Vec::new();
-    for action in [
-        Action::View,
-        Action::Edit,
-        Action::Export,
-        Action::ManageAccess,
-    ] {
+    for action in Action::iter() {
         let d = model.check(practice, staff, household, action, at)?;
         answers.push(CheckAnswer {
             allowed: d.allowed,

@@ -9,7 +9,9 @@ use axum::{
 };
 use chrono::Utc;
 use hearth_domain::{
-    household::{BlobRef, Dimension, HouseholdCommand, MemberValuesInput, QuestionAnswer},
+    household::{
+        BlobRef, Dimension, HouseholdCommand, MemberValuesInput, QuestionAnswer, SurveyCommand,
+    },
     permissions::Permission,
     roles::Action,
     HouseholdId, MemberId, PracticeId,
@@ -68,13 +70,13 @@ pub(crate) async fn your_life_survey(
     Json(b): Json<YourLifeSurvey>,
 ) -> ApiResult<(StatusCode, axum::Json<Accepted>)> {
     let id = Uuid::now_v7();
-    let cmd = HouseholdCommand::CompleteYourLifeSurvey {
+    let cmd = HouseholdCommand::Survey(SurveyCommand::CompleteYourLifeSurvey {
         survey_id: id,
         member_id: MemberId(b.member_id),
         your_life_score_pct: b.your_life_score_pct,
         goals: b.goals,
         dimensions: b.dimensions,
-    };
+    });
     Ok(created(
         run(&state, caller, p, h, Action::Edit, cmd, None).await?,
         id,
@@ -113,11 +115,11 @@ pub(crate) async fn values_session(
             top_values: v.top_values,
         })
         .collect();
-    let cmd = HouseholdCommand::CompleteValuesSession {
+    let cmd = HouseholdCommand::Survey(SurveyCommand::CompleteValuesSession {
         session_id: id,
         values,
         progress_score: b.progress_score,
-    };
+    });
     Ok(created(
         run(&state, caller, p, h, Action::Edit, cmd, None).await?,
         id,
@@ -178,15 +180,15 @@ async fn export(
     };
     let id = Uuid::now_v7();
     let cmd = if plan {
-        HouseholdCommand::ExportBestLifePlan {
+        HouseholdCommand::Survey(SurveyCommand::ExportBestLifePlan {
             export_id: id,
             document: document.clone(),
-        }
+        })
     } else {
-        HouseholdCommand::ExportInvestmentPreferences {
+        HouseholdCommand::Survey(SurveyCommand::ExportInvestmentPreferences {
             export_id: id,
             document: document.clone(),
-        }
+        })
     };
     let done = state
         .exec
@@ -242,11 +244,11 @@ pub(crate) async fn investment_preferences(
     Json(b): Json<InvestmentPreferences>,
 ) -> ApiResult<(StatusCode, axum::Json<Accepted>)> {
     let id = Uuid::now_v7();
-    let cmd = HouseholdCommand::CompleteInvestmentPreferences {
+    let cmd = HouseholdCommand::Survey(SurveyCommand::CompleteInvestmentPreferences {
         questionnaire_id: id,
         member_id: MemberId(b.member_id),
         answers: b.answers,
-    };
+    });
     Ok(created(
         run(&state, caller, p, h, Action::Edit, cmd, None).await?,
         id,

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::{
     ids::{BranchId, IntegrationId, MemberId, StaffId},
-    roles::HouseholdRole,
+    roles::{Action, HouseholdRole},
 };
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -30,6 +30,51 @@ pub struct NewMember {
 pub struct MemberValuesInput {
     pub member_id: MemberId,
     pub top_values: Vec<String>,
+}
+
+/// Surveys and exports, a family of their own so who may run each is decided by one
+/// exhaustive match ([`SurveyCommand::action`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "survey", rename_all = "snake_case")]
+pub enum SurveyCommand {
+    CompleteYourLifeSurvey {
+        survey_id: Uuid,
+        member_id: MemberId,
+        your_life_score_pct: u8,
+        goals: Vec<String>,
+        dimensions: Vec<Dimension>,
+    },
+    CompleteValuesSession {
+        session_id: Uuid,
+        values: Vec<MemberValuesInput>,
+        progress_score: u8,
+    },
+    ExportBestLifePlan {
+        export_id: Uuid,
+        document: BlobRef,
+    },
+    CompleteInvestmentPreferences {
+        questionnaire_id: Uuid,
+        member_id: MemberId,
+        answers: Vec<QuestionAnswer>,
+    },
+    ExportInvestmentPreferences {
+        export_id: Uuid,
+        document: BlobRef,
+    },
+}
+
+impl SurveyCommand {
+    /// What the actor must be allowed to do with the household to run it.
+    pub fn action(&self) -> Action {
+        match self {
+            SurveyCommand::CompleteYourLifeSurvey { .. }
+            | SurveyCommand::CompleteValuesSession { .. }
+            | SurveyCommand::CompleteInvestmentPreferences { .. } => Action::Edit,
+            SurveyCommand::ExportBestLifePlan { .. }
+            | SurveyCommand::ExportInvestmentPreferences { .. } => Action::Export,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -92,31 +137,8 @@ pub enum HouseholdCommand {
         data: XplanClientData,
         synced_on: NaiveDate,
     },
-    CompleteYourLifeSurvey {
-        survey_id: Uuid,
-        member_id: MemberId,
-        your_life_score_pct: u8,
-        goals: Vec<String>,
-        dimensions: Vec<Dimension>,
-    },
-    CompleteValuesSession {
-        session_id: Uuid,
-        values: Vec<MemberValuesInput>,
-        progress_score: u8,
-    },
-    ExportBestLifePlan {
-        export_id: Uuid,
-        document: BlobRef,
-    },
-    CompleteInvestmentPreferences {
-        questionnaire_id: Uuid,
-        member_id: MemberId,
-        answers: Vec<QuestionAnswer>,
-    },
-    ExportInvestmentPreferences {
-        export_id: Uuid,
-        document: BlobRef,
-    },
+    /// A survey completed or a document exported (the facts file notes are made from).
+    Survey(SurveyCommand),
     RecordXplanFileNote {
         source_event_id: Uuid,
         integration_id: IntegrationId,

@@ -320,23 +320,11 @@ fn decide_existing(
                 reason: reason.clone(),
             })])
         }
-        CompleteYourLifeSurvey { .. }
-        | CompleteValuesSession { .. }
-        | ExportBestLifePlan { .. }
-        | CompleteInvestmentPreferences { .. }
-        | ExportInvestmentPreferences { .. } => {
+        Survey(survey) => {
             if !matches!(ctx.actor, Actor::System(_)) {
-                let action = if matches!(
-                    command,
-                    ExportBestLifePlan { .. } | ExportInvestmentPreferences { .. }
-                ) {
-                    Action::Export
-                } else {
-                    Action::Edit
-                };
-                may(h, p, ctx, action)?;
+                may(h, p, ctx, survey.action())?;
             }
-            surveys::decide(h, p, command, ctx)
+            surveys::decide(h, p, survey, ctx)
         }
     }
 }

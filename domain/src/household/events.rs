@@ -219,7 +219,7 @@ pub struct FileNoteSkipped {
 
 events!(
     /// Events of the `household-{id}` stream.
-    HouseholdEvent {
+    HouseholdEvent / HouseholdEventKind {
         Created(HouseholdCreated) = "household.created", 1,
         PrimaryAssigned(PrimaryAssigned) = "household.primary_professional_assigned", 1,
         SecondarySet(SecondarySet) = "household.secondary_professional_set", 1,

@@ -1,16 +1,36 @@
 //! The XPLAN file note each survey or export makes, exactly per the table of PRODUCT.md §4
 //! (seed: lumiant-xplan-integration): type General, this subject, this content, this attachment.
 
-use super::{events::HouseholdEvent, surveys::BlobRef};
+use strum::IntoEnumIterator;
 
-/// The event types that make a file note, in the table's order.
-pub const FILE_NOTE_TRIGGERS: [&str; 5] = [
-    "household.your_life_survey_completed",
-    "household.values_session_completed",
-    "household.best_life_plan_exported",
-    "household.investment_preferences_completed",
-    "household.investment_preferences_exported",
-];
+use super::{
+    events::{HouseholdEvent, HouseholdEventKind},
+    surveys::BlobRef,
+};
+
+/// Whether events of this kind make a file note. Exhaustive on purpose: a new event kind does
+/// not compile until someone decides here.
+pub fn makes_file_note(kind: HouseholdEventKind) -> bool {
+    use HouseholdEventKind::*;
+    match kind {
+        YourLifeSurveyCompleted
+        | ValuesSessionCompleted
+        | BestLifePlanExported
+        | InvestmentPreferencesCompleted
+        | InvestmentPreferencesExported => true,
+        Created | PrimaryAssigned | SecondarySet | SecondaryCleared | AccessGranted
+        | RoleChanged | AccessRevoked | Archived | Restored | StatusChanged | BranchAssigned
+        | DetailsEdited | XplanIdLinked | XplanClientSynced | PoliciesSynced | FileNoteCreated
+        | FileNoteSkipped | FileNoteFailed => false,
+    }
+}
+
+/// The stored event types that make a file note (the bus's routing keys), in the table's order.
+pub fn file_note_triggers() -> impl Iterator<Item = &'static str> {
+    HouseholdEventKind::iter()
+        .filter(|k| makes_file_note(*k))
+        .map(HouseholdEventKind::event_type)
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileNoteContent {
@@ -89,7 +109,11 @@ pub fn file_note(event: &HouseholdEvent) -> Option<FileNoteContent> {
             String::new(),
             Some(e.document.clone()),
         ),
-        _ => None,
+        Created(_) | PrimaryAssigned(_) | SecondarySet(_) | SecondaryCleared(_)
+        | AccessGranted(_) | RoleChanged(_) | AccessRevoked(_) | Archived(_) | Restored(_)
+        | StatusChanged(_) | BranchAssigned(_) | DetailsEdited(_) | XplanIdLinked(_)
+        | XplanClientSynced(_) | PoliciesSynced(_) | FileNoteCreated(_) | FileNoteSkipped(_)
+        | FileNoteFailed(_) => None,
     }
 }
 
@@ -163,11 +187,20 @@ mod tests {
             }],
         });
         assert_eq!(file_note(&ip).unwrap().body, "Q: Horizon?\nA: 10 years\n");
-        assert_eq!(FILE_NOTE_TRIGGERS.len(), 5);
-        assert!(
-            FILE_NOTE_TRIGGERS.contains(&yls.event_type())
-                && FILE_NOTE_TRIGGERS.contains(&values.event_type())
-                && FILE_NOTE_TRIGGERS.contains(&ip.event_type())
+        let triggers: Vec<&str> = file_note_triggers().collect();
+        assert_eq!(
+            triggers,
+            [
+                "household.your_life_survey_completed",
+                "household.values_session_completed",
+                "household.best_life_plan_exported",
+                "household.investment_preferences_completed",
+                "household.investment_preferences_exported",
+            ],
+            "the five rows of PRODUCT.md §4's table, in its order"
         );
+        for e in [&yls, &values, &ip] {
+            assert!(makes_file_note(e.kind()) && file_note(e).is_some());
+        }
     }
 }

@@ -12,11 +12,11 @@ mod surveys;
 mod sync;
 mod xplan;
 
-pub use commands::{HouseholdCommand, MemberValuesInput, NewMember};
+pub use commands::{HouseholdCommand, MemberValuesInput, NewMember, SurveyCommand};
 pub use decide::{decide, DEFAULT_PREVIOUS_ROLE};
 pub use events::*;
 pub use fields::{ClientField, FieldChange, Fields, SkippedField};
-pub use file_notes::{file_note, FileNoteContent, FILE_NOTE_TRIGGERS};
+pub use file_notes::{file_note, file_note_triggers, makes_file_note, FileNoteContent};
 pub use reassign::reassign_households;
 pub use state::HouseholdState;
 pub use surveys::{BlobRef, Dimension, MemberValues, QuestionAnswer};

@@ -33,7 +33,7 @@ pub struct BlobRef {
     pub mimetype: String,
 }
 
-use super::{commands::HouseholdCommand, decide::Events, events::*, state::HouseholdState};
+use super::{commands::SurveyCommand, decide::Events, events::*, state::HouseholdState};
 use crate::{context::CommandContext, error::DomainError, practice::PracticeState};
 
 fn member_name(h: &HouseholdState, id: MemberId) -> Result<String, DomainError> {
@@ -54,10 +54,10 @@ fn pct(what: &str, v: u8) -> Result<u8, DomainError> {
 pub(crate) fn decide(
     h: &HouseholdState,
     p: &PracticeState,
-    command: &HouseholdCommand,
+    command: &SurveyCommand,
     ctx: &CommandContext,
 ) -> Events {
-    use HouseholdCommand::*;
+    use SurveyCommand::*;
     let meta = ctx.meta();
     let event = match command {
         CompleteYourLifeSurvey {
@@ -153,11 +153,6 @@ pub(crate) fn decide(
             export_id: *export_id,
             document: document.clone(),
         }),
-        _ => {
-            return Err(DomainError::InvalidInput(
-                "not a survey or export command".into(),
-            ))
-        }
     };
     Ok(vec![event])
 }

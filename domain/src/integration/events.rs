@@ -120,7 +120,7 @@ pub struct IdsPreloaded {
 
 events!(
     /// Events of the `integration-{id}` stream.
-    IntegrationEvent {
+    IntegrationEvent / IntegrationEventKind {
         Created(IntegrationCreated) = "integration.created", 1,
         Updated(IntegrationUpdated) = "integration.updated", 1,
         Enabled(IntegrationToggled) = "integration.enabled", 1,

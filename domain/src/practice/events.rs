@@ -102,7 +102,7 @@ pub struct HouseholdLeadsChanged {
 
 events!(
     /// Events of the `practice-{id}` stream.
-    PracticeEvent {
+    PracticeEvent / PracticeEventKind {
         Created(PracticeCreated) = "practice.created", 1,
         StaffInvited(StaffInvited) = "practice.staff_invited", 1,
         StaffActivated(StaffChanged) = "practice.staff_activated", 1,

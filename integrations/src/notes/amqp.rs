@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use futures::StreamExt;
-use hearth_domain::household::FILE_NOTE_TRIGGERS;
+use hearth_domain::household::file_note_triggers;
 use lapin::{
     options::*,
     types::{AMQPValue, FieldTable, LongString, ShortString},
@@ -120,7 +120,7 @@ impl AmqpBus {
         )
         .await
         .map_err(unreachable)?;
-        for key in FILE_NOTE_TRIGGERS {
+        for key in file_note_triggers() {
             ch.queue_bind(
                 &self.names.queue,
                 &self.names.events,

@@ -1,4 +1,4 @@
-use hearth_domain::{household::FILE_NOTE_TRIGGERS, HouseholdId, PracticeId};
+use hearth_domain::{household::file_note_triggers, HouseholdId, PracticeId};
 use hearth_eventstore::RecordedEvent;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -19,7 +19,7 @@ pub struct NoteMessage {
 impl NoteMessage {
     /// The message for a log event, if it is one of the file-note triggers.
     pub fn from_event(e: &RecordedEvent) -> Option<Self> {
-        if !FILE_NOTE_TRIGGERS.contains(&e.event_type.as_str()) {
+        if !file_note_triggers().any(|t| t == e.event_type) {
             return None;
         }
         let household = e

@@ -190,6 +190,23 @@ async fn rule_violations_are_conflicts_with_their_rule_named(backend: Backend) {
         (StatusCode::CONFLICT, "billing_is_owners_alone")
     );
     let r = app
+        .put(
+            &format!("/v1/practices/{p}/staff/{adviser}/permissions/fly_planes"),
+            &owner,
+            json!({"granted": true}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, problem_code(&r)),
+        (StatusCode::BAD_REQUEST, "invalid_path"),
+        "an unknown permission names the problem"
+    );
+    assert!(
+        r.text.contains("manage_household_access"),
+        "the error lists the permissions: {}",
+        r.text
+    );
+    let r = app
         .post(
             &format!("/v1/practices/{p}/licences"),
             &adviser_token,
