@@ -18,6 +18,7 @@ mod model;
 mod plan;
 mod postgres;
 mod raw;
+mod sealed;
 mod sqlite;
 mod store;
 mod subscription;

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use hearth_domain::IntegrationId;
-use hearth_eventstore::{Backend, EventStore};
+use hearth_eventstore::EventStore;
 
 use crate::{
     crypto::Cipher,
@@ -34,29 +34,14 @@ impl DbVault {
     }
 }
 
-fn db(e: sqlx::Error) -> XplanError {
+fn db(e: hearth_eventstore::StoreError) -> XplanError {
     XplanError::Vault(e.to_string())
 }
 
 #[async_trait]
 impl TokenVault for DbVault {
     async fn load(&self, integration: IntegrationId) -> Result<Option<StoredTokens>, XplanError> {
-        let row: Option<(i64, Vec<u8>)> = match self.store.backend() {
-            Backend::Postgres(p) => sqlx::query_as(
-                "SELECT version, sealed FROM integration_tokens WHERE integration_id = $1",
-            )
-            .bind(integration.0)
-            .fetch_optional(p)
-            .await
-            .map_err(db)?,
-            Backend::Sqlite(p) => sqlx::query_as(
-                "SELECT version, sealed FROM integration_tokens WHERE integration_id = ?1",
-            )
-            .bind(integration.to_string())
-            .fetch_optional(p)
-            .await
-            .map_err(db)?,
-        };
+        let row = self.store.sealed_record(integration.0).await.map_err(db)?;
         row.map(|(version, sealed)| {
             Ok(StoredTokens {
                 tokens: self.open(integration, &sealed)?,
@@ -73,24 +58,14 @@ impl TokenVault for DbVault {
         tokens: &Tokens,
     ) -> Result<Option<i64>, XplanError> {
         let sealed = self.seal(integration, tokens)?;
-        let next = expected.unwrap_or(0) + 1;
-        // Insert when nothing is stored yet; otherwise update only the version we read.
-        let changed = match (self.store.backend(), expected) {
-            (Backend::Postgres(p), None) => sqlx::query("INSERT INTO integration_tokens (integration_id, version, sealed) VALUES ($1, 1, $2) ON CONFLICT DO NOTHING")
-                .bind(integration.0).bind(&sealed).execute(p).await.map_err(db)?.rows_affected(),
-            (Backend::Postgres(p), Some(v)) => sqlx::query("UPDATE integration_tokens SET version = $3, sealed = $2, updated_at = now() WHERE integration_id = $1 AND version = $4")
-                .bind(integration.0).bind(&sealed).bind(next).bind(v).execute(p).await.map_err(db)?.rows_affected(),
-            (Backend::Sqlite(p), None) => sqlx::query("INSERT OR IGNORE INTO integration_tokens (integration_id, version, sealed) VALUES (?1, 1, ?2)")
-                .bind(integration.to_string()).bind(&sealed).execute(p).await.map_err(db)?.rows_affected(),
-            (Backend::Sqlite(p), Some(v)) => sqlx::query("UPDATE integration_tokens SET version = ?3, sealed = ?2, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE integration_id = ?1 AND version = ?4")
-                .bind(integration.to_string()).bind(&sealed).bind(next).bind(v).execute(p).await.map_err(db)?.rows_affected(),
-        };
-        Ok((changed == 1).then_some(next))
+        self.store
+            .replace_sealed_record(integration.0, expected, &sealed)
+            .await
+            .map_err(db)
     }
 }
 
 impl DbVault {
-    /// A new consent replaces whatever was stored, whatever its version.
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn store_new(
         &self,
@@ -98,30 +73,16 @@ impl DbVault {
         tokens: &Tokens,
     ) -> Result<i64, XplanError> {
         loop {
-            let current = self.raw_version(integration).await?;
+            // The stored version even when the record cannot be opened (e.g. after a key change).
+            let current = self
+                .store
+                .sealed_record(integration.0)
+                .await
+                .map_err(db)?
+                .map(|(v, _)| v);
             if let Some(v) = self.replace(integration, current, tokens).await? {
                 return Ok(v);
             }
         }
-    }
-
-    /// The stored version even when the record cannot be opened (e.g. after a key change).
-    async fn raw_version(&self, integration: IntegrationId) -> Result<Option<i64>, XplanError> {
-        Ok(match self.store.backend() {
-            Backend::Postgres(p) => sqlx::query_scalar(
-                "SELECT version FROM integration_tokens WHERE integration_id = $1",
-            )
-            .bind(integration.0)
-            .fetch_optional(p)
-            .await
-            .map_err(db)?,
-            Backend::Sqlite(p) => sqlx::query_scalar(
-                "SELECT version FROM integration_tokens WHERE integration_id = ?1",
-            )
-            .bind(integration.to_string())
-            .fetch_optional(p)
-            .await
-            .map_err(db)?,
-        })
     }
 }

@@ -1,6 +1,7 @@
 //! HTTP routes, one module per family.
 
 mod audit;
+mod contract;
 mod households;
 mod integrations;
 mod ops;
@@ -43,7 +44,11 @@ pub fn router() -> Router<AppState> {
 /// The OpenAPI document of [`table`], built once.
 pub fn openapi() -> &'static utoipa::openapi::OpenApi {
     static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    DOC.get_or_init(|| table().split_for_parts().1)
+    DOC.get_or_init(|| {
+        let mut doc = table().split_for_parts().1;
+        utoipa::Modify::modify(&contract::ProblemResponses, &mut doc);
+        doc
+    })
 }
 
 /// What a command answers: the position to pass as `at_least` to see its effect, and the id

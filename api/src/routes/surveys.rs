@@ -8,6 +8,7 @@ use axum::{
     response::IntoResponse,
 };
 use chrono::Utc;
+use hearth_documents as documents;
 use hearth_domain::{
     household::{
         BlobRef, Dimension, HouseholdCommand, MemberValuesInput, QuestionAnswer, SurveyCommand,
@@ -16,7 +17,7 @@ use hearth_domain::{
     roles::Action,
     HouseholdId, MemberId, PracticeId,
 };
-use hearth_integrations::notes::{documents, NoteMessage};
+use hearth_integrations::notes::NoteMessage;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};

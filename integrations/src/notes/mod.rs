@@ -4,7 +4,6 @@
 
 mod amqp;
 mod bus;
-pub mod documents;
 mod message;
 mod relay;
 mod worker;

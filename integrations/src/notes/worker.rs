@@ -13,7 +13,7 @@ use hearth_domain::{
     household::{file_note, FileNoteContent, HouseholdCommand, HouseholdEvent, HouseholdState},
     Actor, CommandContext, IntegrationId,
 };
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{
     bus::{Disposition, Handler},
@@ -165,38 +165,27 @@ impl FileNoteWorker {
             .docnotes_of(&clients[0])
             .await?
             .into_iter()
-            .find(|n| n.get("summary").and_then(Value::as_str) == Some(marker.as_str()));
+            .find(|n| {
+                n.get(shape::DOCNOTE_SUMMARY).and_then(Value::as_str) == Some(marker.as_str())
+            });
         let (docid, attached) = match existing {
             Some(note) => {
                 let docid = note
                     .get(shape::DOCNOTE_ID)
                     .and_then(shape::plain)
                     .ok_or_else(|| Failure::Permanent("a note without docid".into()))?;
-                let attached = note
-                    .get("attachments")
-                    .and_then(Value::as_array)
-                    .is_some_and(|a| !a.is_empty());
+                let attached = shape::docnote_has_attachments(&note);
                 metrics::counter!("hearth_file_notes_recovered_total").increment(1);
                 (docid, attached)
             }
             None => {
-                let entity_ids: Vec<Value> = clients
-                    .iter()
-                    .map(|c| {
-                        c.parse::<u64>()
-                            .map(Value::from)
-                            .unwrap_or_else(|_| json!(c))
-                    })
-                    .collect();
-                let note = json!({
-                    "subject": content.subject,
-                    "body": content.body,
-                    "mimetype": "text/plain",
-                    "entity_ids": entity_ids,
-                    "doctype": shape::DOCTYPE_GENERAL,
-                    "summary": marker,
-                    "reference_date": shape::date(&Utc::now().date_naive().to_string()),
-                });
+                let note = shape::docnote(
+                    &content.subject,
+                    &content.body,
+                    clients,
+                    &marker,
+                    Utc::now().date_naive(),
+                );
                 (session.create_docnote(&note).await?, false)
             }
         };

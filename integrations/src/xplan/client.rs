@@ -5,13 +5,14 @@ use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use hearth_domain::IntegrationId;
-use reqwest::{RequestBuilder, StatusCode};
+use reqwest::RequestBuilder;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::{
     config::XplanConfig,
-    error::{Attempt, XplanError},
+    error::XplanError,
+    retry::{attempt_once, with_retries, Final},
     secret::{Secret, Tokens},
     shape,
     vault::{ConsentRecorder, StoredTokens, TokenVault},
@@ -121,45 +122,32 @@ impl XplanClient {
             self.config.base_url(forward_host),
             shape::OAUTH_TOKEN
         );
-        let policy = &self.config.retry;
-        let mut last = String::new();
-        for attempt in 0..policy.attempts {
-            let request = self
-                .http
-                .post(&url)
-                .header(shape::APP_ID_HEADER, &self.config.app_id)
-                .form(&form);
-            match attempt_once(request).await {
-                Ok(body) => {
-                    let t: TokenAnswer = serde_json::from_value(body)
-                        .map_err(|e| XplanError::Unreadable(format!("token answer: {e}")))?;
-                    return Ok(Tokens {
-                        access_token: Secret::new(t.access_token),
-                        refresh_token: Secret::new(t.refresh_token),
-                        expires_at: now + chrono::Duration::seconds(t.expires_in.max(0)),
-                    });
-                }
-                // A used or revoked code or refresh token: only a new consent helps.
-                Err(Attempt::Unauthorised)
-                | Err(Attempt::Fatal(XplanError::Rejected { status: 400, .. })) => {
-                    return Err(XplanError::ConsentExpired)
-                }
-                Err(Attempt::Fatal(e)) => return Err(e),
-                Err(Attempt::Retryable {
-                    reason,
-                    retry_after,
-                }) => {
-                    last = reason;
-                    if attempt + 1 < policy.attempts {
-                        wait(policy, attempt, retry_after).await?;
-                    }
-                }
-            }
-        }
-        Err(XplanError::Unavailable {
-            attempts: policy.attempts,
-            reason: last,
+        let sent = with_retries(&self.config.retry, true, || {
+            attempt_once(
+                self.http
+                    .post(&url)
+                    .header(shape::APP_ID_HEADER, &self.config.app_id)
+                    .form(&form),
+            )
         })
+        .await;
+        match sent {
+            Ok(body) => {
+                let t: TokenAnswer = serde_json::from_value(body)
+                    .map_err(|e| XplanError::Unreadable(format!("token answer: {e}")))?;
+                Ok(Tokens {
+                    access_token: Secret::new(t.access_token),
+                    refresh_token: Secret::new(t.refresh_token),
+                    expires_at: now + chrono::Duration::seconds(t.expires_in.max(0)),
+                })
+            }
+            // A used or revoked code or refresh token: only a new consent helps.
+            Err(Final::Unauthorised)
+            | Err(Final::Failed(XplanError::Rejected { status: 400, .. })) => {
+                Err(XplanError::ConsentExpired)
+            }
+            Err(Final::Failed(e)) => Err(e),
+        }
     }
 
     pub fn session(
@@ -178,111 +166,6 @@ impl XplanClient {
             current: tokio::sync::Mutex::new(None),
         }
     }
-}
-
-async fn wait(
-    policy: &super::config::RetryPolicy,
-    attempt: u32,
-    retry_after: Option<Duration>,
-) -> Result<(), XplanError> {
-    let delay = match retry_after {
-        Some(d) if d > policy.max_retry_after => {
-            return Err(XplanError::Unavailable {
-                attempts: attempt + 1,
-                reason: format!("XPLAN asked to wait {}s", d.as_secs()),
-            })
-        }
-        Some(d) => d,
-        None => policy.delay(attempt),
-    };
-    tokio::time::sleep(delay).await;
-    Ok(())
-}
-
-/// One HTTP exchange, classified for the retry loop.
-async fn attempt_once(request: RequestBuilder) -> Result<Value, Attempt> {
-    let response = match request.send().await {
-        Ok(r) => r,
-        Err(e) => {
-            let reason = if e.is_timeout() {
-                "timed out".to_string()
-            } else if e.is_connect() {
-                "cannot connect".to_string()
-            } else {
-                "transport error".to_string()
-            };
-            return Err(Attempt::Retryable {
-                reason,
-                retry_after: None,
-            });
-        }
-    };
-    let status = response.status();
-    let retry_after = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    let body = match response.bytes().await {
-        Ok(b) => b,
-        Err(e) => {
-            let reason = if e.is_timeout() {
-                "timed out reading the answer"
-            } else {
-                "the answer was cut off"
-            };
-            return Err(Attempt::Retryable {
-                reason: reason.into(),
-                retry_after: None,
-            });
-        }
-    };
-    match status {
-        s if s.is_success() => {
-            if body.is_empty() {
-                return Ok(Value::Null);
-            }
-            serde_json::from_slice(&body)
-                .map_err(|e| Attempt::Fatal(XplanError::Unreadable(format!("{s}: {e}"))))
-        }
-        StatusCode::UNAUTHORIZED => Err(Attempt::Unauthorised),
-        StatusCode::TOO_MANY_REQUESTS => Err(Attempt::Retryable {
-            reason: "429 too many requests".into(),
-            retry_after,
-        }),
-        StatusCode::INTERNAL_SERVER_ERROR
-        | StatusCode::BAD_GATEWAY
-        | StatusCode::SERVICE_UNAVAILABLE
-        | StatusCode::GATEWAY_TIMEOUT => Err(Attempt::Retryable {
-            reason: s_code(status).to_string(),
-            retry_after,
-        }),
-        s => {
-            // XPLAN's JSON error bodies carry a user_message; other bodies are not echoed, as
-            // they may contain client data.
-            let message = serde_json::from_slice::<Value>(&body)
-                .ok()
-                .and_then(|v| {
-                    v.get(shape::ERROR_USER_MESSAGE)
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                })
-                .unwrap_or_else(|| s.canonical_reason().unwrap_or("error").to_string());
-            Err(Attempt::Fatal(XplanError::Rejected {
-                status: s.as_u16(),
-                message,
-            }))
-        }
-    }
-}
-
-fn s_code(status: StatusCode) -> String {
-    format!(
-        "{} {}",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or("")
-    )
 }
 
 /// Calls on behalf of one integration, with its tokens. Shared by concurrent tasks: a refresh
@@ -400,43 +283,31 @@ impl XplanSession {
         let config = self.client.config();
         let base = config.base_url(&self.host);
         let mut refreshed = false;
-        let mut attempt = 0;
         loop {
             let tokens = self.tokens().await?;
-            let request = build(&self.client.http, &base)
-                .bearer_auth(tokens.tokens.access_token.expose())
-                .header(shape::APP_ID_HEADER, &config.app_id)
-                .header(reqwest::header::ACCEPT, "application/json");
-            match attempt_once(request).await {
+            let sent = with_retries(&config.retry, retry, || {
+                attempt_once(
+                    build(&self.client.http, &base)
+                        .bearer_auth(tokens.tokens.access_token.expose())
+                        .header(shape::APP_ID_HEADER, &config.app_id)
+                        .header(reqwest::header::ACCEPT, "application/json"),
+                )
+            })
+            .await;
+            match sent {
                 Ok(v) => return Ok(v),
-                Err(Attempt::Unauthorised) if !refreshed => {
+                Err(Final::Unauthorised) if !refreshed => {
                     refreshed = true;
                     self.refresh(&tokens).await?;
                 }
-                Err(Attempt::Unauthorised) => {
+                Err(Final::Unauthorised) => {
                     *self.current.lock().await = None;
                     self.recorder
                         .consent_expired(self.integration, "XPLAN refused fresh tokens (401)")
                         .await;
                     return Err(XplanError::ConsentExpired);
                 }
-                Err(Attempt::Fatal(e)) => return Err(e),
-                Err(Attempt::Retryable {
-                    reason,
-                    retry_after,
-                }) => {
-                    attempt += 1;
-                    // A 429 was refused before any work, so even a create may be sent again.
-                    let refused = reason.starts_with("429");
-                    if !(retry || refused) || attempt >= config.retry.attempts {
-                        return Err(XplanError::Unavailable {
-                            attempts: attempt,
-                            reason,
-                        });
-                    }
-                    tracing::debug!(integration = %self.integration, attempt, %reason, "XPLAN call will be retried");
-                    wait(&config.retry, attempt - 1, retry_after).await?;
-                }
+                Err(Final::Failed(e)) => return Err(e),
             }
         }
     }

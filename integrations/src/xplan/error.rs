@@ -1,5 +1,3 @@
-use std::time::Duration;
-
 /// Why a call to XPLAN did not succeed. Messages never carry tokens or client data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum XplanError {
@@ -18,15 +16,4 @@ pub enum XplanError {
     NotConnected,
     #[error("the token vault: {0}")]
     Vault(String),
-}
-
-/// One failed attempt, before the retry policy decides.
-#[derive(Debug)]
-pub(crate) enum Attempt {
-    Unauthorised,
-    Retryable {
-        reason: String,
-        retry_after: Option<Duration>,
-    },
-    Fatal(XplanError),
 }

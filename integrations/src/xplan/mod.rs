@@ -5,6 +5,7 @@ mod client;
 mod config;
 mod error;
 mod mapping;
+mod retry;
 mod secret;
 pub mod shape;
 mod vault;

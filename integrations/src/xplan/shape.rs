@@ -86,6 +86,45 @@ pub fn attachment(docid: &str) -> String {
 pub const DOCNOTE_ID: &str = "docid";
 /// ASSUMED: how "type General" is expressed: the docnote's `doctype`.
 pub const DOCTYPE_GENERAL: &str = "General";
+/// The docnote's summary line; Hearth writes its marker there to find a note it made before.
+pub const DOCNOTE_SUMMARY: &str = "summary";
+/// ASSUMED: a listed note names its attachments.
+pub const DOCNOTE_ATTACHMENTS: &str = "attachments";
+
+/// A plain-text docnote of type General on the given clients (entity ids are numbers when they
+/// look like numbers, as XPLAN's are).
+pub fn docnote(
+    subject: &str,
+    body: &str,
+    clients: &[String],
+    summary: &str,
+    reference_date: chrono::NaiveDate,
+) -> Value {
+    let entity_ids: Vec<Value> = clients
+        .iter()
+        .map(|c| {
+            c.parse::<u64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| Value::from(c.as_str()))
+        })
+        .collect();
+    serde_json::json!({
+        "subject": subject,
+        "body": body,
+        "mimetype": "text/plain",
+        "entity_ids": entity_ids,
+        "doctype": DOCTYPE_GENERAL,
+        DOCNOTE_SUMMARY: summary,
+        "reference_date": date(&reference_date.to_string()),
+    })
+}
+
+/// Whether a listed docnote already has an attachment.
+pub fn docnote_has_attachments(note: &Value) -> bool {
+    note.get(DOCNOTE_ATTACHMENTS)
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty())
+}
 
 // --- Errors (CERTAIN) ---
 pub const ERROR_USER_MESSAGE: &str = "user_message";

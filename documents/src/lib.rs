@@ -1,3 +1,4 @@
+#![forbid(unsafe_code)]
 //! The documents Hearth generates for XPLAN: the Best Life Plan and the investment-preferences
 //! export, as small real PDFs (printpdf). The plan names the household's primary professional
 //! as its adviser (seed: lumiant-manage-household-access).
