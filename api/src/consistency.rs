@@ -14,8 +14,10 @@ pub async fn wait_for_position(state: &AppState, at_least: Option<&str>) -> Resu
             "at_least must be a position returned by a command",
         )
     })?;
+    // A well-formed position the log does not hold conflicts with the log's state (409); it is
+    // not "not found", which would read as the household or practice being absent.
     let cursor = state.store.cursor_of(position).await?.ok_or_else(|| {
-        Problem::bad_request(
+        Problem::conflict(
             "unknown_position",
             format!("no event was written at position {position}"),
         )

@@ -94,3 +94,21 @@ pub trait Stored: Sized {
         data: serde_json::Value,
     ) -> Result<Self, crate::error::EventDecodeError>;
 }
+
+/// Reads an unsigned whole number that JSON may spell `42` or `42.0` (both are integers to
+/// JSON Schema, and generic clients send either); fractions and out-of-range values are refused.
+pub fn whole_number<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    use serde::de::{Deserialize, Error};
+    let n = serde_json::Number::deserialize(d)?;
+    let whole = match (n.as_u64(), n.as_f64()) {
+        (Some(u), _) => Some(u),
+        (None, Some(f)) if f >= 0.0 && f.fract() == 0.0 && f <= u64::MAX as f64 => Some(f as u64),
+        _ => None,
+    }
+    .ok_or_else(|| D::Error::custom(format!("expected a whole number, found {n}")))?;
+    T::try_from(whole).map_err(|_| D::Error::custom(format!("{whole} is out of range")))
+}

@@ -4,6 +4,7 @@
 
 pub mod access;
 mod codec;
+pub use codec::whole_number;
 pub use codec::Stored;
 pub mod context;
 pub mod decision;

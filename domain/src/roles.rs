@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One per staff member (Lumiant + Luminello roles).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PracticeRole {
@@ -44,6 +45,7 @@ impl PracticeRole {
 }
 
 /// A staff member's role on one household, besides primary and secondary.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HouseholdRole {

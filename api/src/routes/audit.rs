@@ -27,6 +27,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct RosterParams {
     pub branch_id: Option<Uuid>,
+    /// A position a command answered: the read waits until the read model has applied it.
+    #[param(pattern = "^[1-9][0-9]{0,17}$", example = "42")]
     pub at_least: Option<String>,
 }
 

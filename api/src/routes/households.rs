@@ -58,7 +58,6 @@ pub struct CreateHousehold {
     #[serde(default)]
     pub branch_id: Option<Uuid>,
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "active")]
     pub status: Option<HouseholdStatus>,
 }
 
@@ -123,7 +122,6 @@ pub struct AssignPrimary {
     pub staff_id: Uuid,
     /// The previous primary's role from now on; `null` removes their access. Default: professional.
     #[serde(default = "keep_professional")]
-    #[schema(value_type = Option<String>, example = "professional")]
     pub previous_keeps: Option<HouseholdRole>,
     #[serde(default)]
     pub reason: Option<String>,
@@ -198,7 +196,6 @@ async fn clear_secondary(
 #[serde(deny_unknown_fields)]
 pub struct Grant {
     pub staff_id: Uuid,
-    #[schema(value_type = String, example = "paraplanner")]
     pub role: HouseholdRole,
     #[serde(default)]
     pub reason: Option<String>,
@@ -229,7 +226,6 @@ async fn grant(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleChange {
-    #[schema(value_type = String, example = "read_only")]
     pub role: HouseholdRole,
     #[serde(default)]
     pub reason: Option<String>,
@@ -317,7 +313,6 @@ async fn restore(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeStatus {
-    #[schema(value_type = String, example = "inactive")]
     pub status: HouseholdStatus,
 }
 

@@ -150,6 +150,8 @@ fn view(id: IntegrationId, state: IntegrationState) -> IntegrationView {
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AtLeast {
+    /// A position a command answered: the read waits until the read model has applied it.
+    #[param(pattern = "^[1-9][0-9]{0,17}$", example = "42")]
     pub at_least: Option<String>,
 }
 
@@ -303,8 +305,11 @@ pub(crate) async fn start_oauth(
 
 #[derive(Deserialize, IntoParams)]
 pub struct CallbackParams {
+    /// The one-time code; absent when consent was refused.
     pub code: Option<String>,
-    pub state: Option<String>,
+    /// The state Hearth sent with the authorisation request (OAuth returns it in both cases).
+    pub state: String,
+    /// Why XPLAN did not grant access, when it did not.
     pub error: Option<String>,
 }
 
@@ -321,18 +326,20 @@ pub(crate) async fn oauth_callback(
     State(state): State<AppState>,
     Query(q): Query<CallbackParams>,
 ) -> ApiResult<axum::Json<Connected>> {
+    // Both refusals are about the state of the consent, not a malformed request: 409.
     if let Some(error) = q.error {
-        return Err(Problem::bad_request(
+        return Err(Problem::conflict(
             "xplan_consent_refused",
             format!("XPLAN did not grant access: {error}"),
         ));
     }
-    let (Some(code), Some(oauth_state)) = (q.code, q.state) else {
-        return Err(Problem::bad_request(
-            "invalid_input",
-            "the callback needs both code and state",
+    let Some(code) = q.code else {
+        return Err(Problem::conflict(
+            "xplan_consent_incomplete",
+            "XPLAN sent neither a code nor an error; start the connection again",
         ));
     };
+    let oauth_state = q.state;
     let (_, id, done) = state
         .xplan
         .complete_authorisation(&oauth_state, &code, Utc::now())

@@ -16,7 +16,16 @@ use crate::{problem::Problem, state::AppState};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Hearth", description = "Who may see which client household — decided, recorded, audited."),
-    components(schemas(Problem, super::Accepted)),
+    components(schemas(
+        Problem,
+        super::Accepted,
+        hearth_domain::permissions::Permission,
+        hearth_domain::roles::Action,
+        hearth_domain::roles::HouseholdRole,
+        hearth_domain::roles::PracticeRole,
+        hearth_domain::household::HouseholdStatus,
+        hearth_domain::practice::StaffStatus,
+    )),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

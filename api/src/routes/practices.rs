@@ -54,6 +54,8 @@ pub struct CreatePractice {
     pub name: String,
     pub owner: Person,
     /// Licences bought with the practice (the owner occupies one).
+    #[schema(minimum = 1, maximum = 100000)]
+    #[serde(deserialize_with = "hearth_domain::whole_number")]
     pub licences: u32,
 }
 
@@ -104,7 +106,6 @@ pub struct InviteStaff {
     pub name: String,
     pub email: String,
     /// owner is not allowed here: use ownership transfer.
-    #[schema(value_type = String, example = "professional")]
     pub role: PracticeRole,
     #[serde(default)]
     pub branch_id: Option<Uuid>,
@@ -223,7 +224,6 @@ async fn deactivate_staff(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeRole {
-    #[schema(value_type = String, example = "manager")]
     pub role: PracticeRole,
     #[serde(default)]
     pub reason: Option<String>,
@@ -282,6 +282,8 @@ async fn set_permission(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PurchaseLicences {
+    #[schema(minimum = 1, maximum = 100000)]
+    #[serde(deserialize_with = "hearth_domain::whole_number")]
     pub count: u32,
 }
 

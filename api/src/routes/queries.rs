@@ -35,23 +35,26 @@ pub struct ReadParams {
     /// Answer as of this instant (RFC 3339). Default: now.
     pub at: Option<DateTime<Utc>>,
     /// A position returned by a command: answer only once its effect is visible.
+    /// A position a command answered: the read waits until the read model has applied it.
+    #[param(pattern = "^[1-9][0-9]{0,17}$", example = "42")]
     pub at_least: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct CheckParams {
-    /// view (default), edit, export or manage_access.
-    #[param(value_type = Option<String>)]
+    /// What the staff member wants to do (default: view).
+    #[param(inline)]
     pub action: Option<Action>,
     pub at: Option<DateTime<Utc>>,
+    /// A position a command answered: the read waits until the read model has applied it.
+    #[param(pattern = "^[1-9][0-9]{0,17}$", example = "42")]
     pub at_least: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct CheckAnswer {
     pub allowed: bool,
-    #[schema(value_type = String)]
     pub action: Action,
     /// The path that decided: direct (primary/secondary/role), practice_wide, manager_of, assistant_of, permission.
     #[schema(value_type = Option<Object>)]
@@ -240,6 +243,8 @@ async fn history(
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct DetailsParams {
+    /// A position a command answered: the read waits until the read model has applied it.
+    #[param(pattern = "^[1-9][0-9]{0,17}$", example = "42")]
     pub at_least: Option<String>,
 }
 

@@ -54,10 +54,11 @@ fn created(done: axum::Json<Accepted>, id: Uuid) -> (StatusCode, axum::Json<Acce
 #[serde(deny_unknown_fields)]
 pub struct YourLifeSurvey {
     pub member_id: Uuid,
+    #[schema(minimum = 0, maximum = 100)]
+    #[serde(deserialize_with = "hearth_domain::whole_number")]
     pub your_life_score_pct: u8,
     #[serde(default)]
     pub goals: Vec<String>,
-    #[schema(value_type = Vec<Object>)]
     #[serde(default)]
     pub dimensions: Vec<Dimension>,
 }
@@ -96,6 +97,8 @@ pub struct MemberValues {
 #[serde(deny_unknown_fields)]
 pub struct ValuesSession {
     pub values: Vec<MemberValues>,
+    #[schema(minimum = 0, maximum = 100)]
+    #[serde(deserialize_with = "hearth_domain::whole_number")]
     pub progress_score: u8,
 }
 
@@ -232,7 +235,6 @@ pub(crate) async fn best_life_plan(
 #[serde(deny_unknown_fields)]
 pub struct InvestmentPreferences {
     pub member_id: Uuid,
-    #[schema(value_type = Vec<Object>)]
     pub answers: Vec<QuestionAnswer>,
 }
 
@@ -259,7 +261,6 @@ pub(crate) async fn investment_preferences(
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct PreferencesExport {
-    #[schema(value_type = Vec<Object>)]
     #[serde(default)]
     pub answers: Vec<QuestionAnswer>,
 }

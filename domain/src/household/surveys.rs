@@ -4,9 +4,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::MemberId;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dimension {
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100))]
+    #[serde(deserialize_with = "crate::codec::whole_number")]
     pub pct: u8,
 }
 
@@ -18,6 +21,7 @@ pub struct MemberValues {
     pub top_values: Vec<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuestionAnswer {
     pub question: String,

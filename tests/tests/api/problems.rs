@@ -132,7 +132,7 @@ async fn bad_input_gets_a_problem_with_a_stable_code(backend: Backend) {
         .await;
     assert_eq!(
         (r.status, problem_code(&r)),
-        (StatusCode::BAD_REQUEST, "unknown_position")
+        (StatusCode::CONFLICT, "unknown_position")
     );
     let r = app
         .get(&format!("/v1/practices/{p}/roster?colour=blue"), &owner)
