@@ -88,6 +88,10 @@ pub struct Settings {
     /// Seconds a graceful shutdown waits for in-flight requests.
     #[arg(long, env = "HEARTH_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
     pub shutdown_grace_secs: u64,
+
+    /// Seconds a bearer token is still accepted past its expiry (clock skew); keep it small.
+    #[arg(long, env = "HEARTH_JWT_LEEWAY_SECS", default_value_t = crate::auth::DEFAULT_LEEWAY_SECS)]
+    pub jwt_leeway_secs: u64,
 }
 
 impl Settings {
@@ -112,6 +116,7 @@ impl std::fmt::Debug for Settings {
                 &self.jwt_secret.as_ref().map(|_| "<redacted>"),
             )
             .field("jwt_algorithm", &self.jwt_algorithm)
+            .field("jwt_leeway_secs", &self.jwt_leeway_secs)
             .field(
                 "encryption_key",
                 &self.encryption_key.as_ref().map(|_| "<redacted>"),

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod consistency;
+pub mod csv_out;
 mod errors;
 pub mod extract;
 pub mod keys;

@@ -206,13 +206,15 @@ async fn every_access_path_is_reported_and_the_past_is_answered_exactly() {
     assert_eq!(
         check(manager, Action::View, 4).path,
         Some(AccessPath::ManagerOf {
-            professional: adviser
+            professional: adviser,
+            capped_by: Holding::Primary
         })
     );
     assert_eq!(
         check(assistant, Action::View, 4).path,
         Some(AccessPath::AssistantOf {
-            professional: adviser
+            professional: adviser,
+            capped_by: Holding::Primary
         })
     );
     assert_eq!(

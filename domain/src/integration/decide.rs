@@ -21,6 +21,7 @@ pub fn decide(
     if !practice.exists() {
         return Err(DomainError::PracticeNotFound);
     }
+    crate::limits::reason(ctx.reason.as_deref())?;
     if let CreateIntegration {
         integration_id,
         name,

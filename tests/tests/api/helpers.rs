@@ -70,6 +70,7 @@ pub fn settings(database_url: &str, data_dir: &std::path::Path) -> Settings {
         xplan_scheme: "http".into(),
         xplan_timeout_secs: 5,
         shutdown_grace_secs: 5,
+        jwt_leeway_secs: hearth_api::auth::DEFAULT_LEEWAY_SECS,
     }
 }
 
