@@ -89,6 +89,15 @@ pub struct Settings {
     #[arg(long, env = "HEARTH_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
     pub shutdown_grace_secs: u64,
 
+    /// XPLAN site domains a forward host must be under (comma-separated; see README).
+    #[arg(
+        long,
+        env = "HEARTH_XPLAN_SITE_SUFFIXES",
+        value_delimiter = ',',
+        default_values_t = hearth_domain::integration::DEFAULT_SITE_SUFFIXES.map(String::from)
+    )]
+    pub xplan_site_suffixes: Vec<String>,
+
     /// Seconds a bearer token is still accepted past its expiry (clock skew); keep it small.
     #[arg(long, env = "HEARTH_JWT_LEEWAY_SECS", default_value_t = crate::auth::DEFAULT_LEEWAY_SECS)]
     pub jwt_leeway_secs: u64,
@@ -131,6 +140,7 @@ impl std::fmt::Debug for Settings {
             .field("xplan_client_secret", &"<redacted>")
             .field("xplan_redirect_uri", &self.xplan_redirect_uri)
             .field("xplan_scheme", &self.xplan_scheme)
+            .field("xplan_site_suffixes", &self.xplan_site_suffixes)
             .finish()
     }
 }

@@ -13,6 +13,8 @@ pub mod extract;
 pub mod keys;
 pub mod metrics;
 pub mod problem;
+pub mod problem_layer;
+pub mod reason;
 pub mod request_id;
 pub mod routes;
 pub mod shutdown;

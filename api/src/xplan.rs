@@ -34,6 +34,7 @@ pub fn service(
             .unwrap_or_else(|| format!("http://{bound}{CALLBACK_PATH}")),
         timeout: Duration::from_secs(settings.xplan_timeout_secs.max(1)),
         retry: RetryPolicy::default(),
+        site_suffixes: settings.xplan_site_suffixes.clone(),
     };
     let client = XplanClient::new(config)?;
     let vault = Arc::new(DbVault::new(exec.store().clone(), cipher));

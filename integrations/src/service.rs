@@ -69,6 +69,10 @@ pub fn state_digest(state: &str) -> String {
 }
 
 impl XplanService {
+    pub fn client(&self) -> &XplanClient {
+        &self.client
+    }
+
     pub fn new(exec: CommandExecutor, client: XplanClient, vault: Arc<DbVault>) -> Self {
         Self {
             exec,

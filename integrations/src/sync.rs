@@ -149,6 +149,7 @@ impl Run<'_> {
                         e @ (XplanError::ConsentExpired
                         | XplanError::Unavailable { .. }
                         | XplanError::NotConnected
+                        | XplanError::Forbidden(_)
                         | XplanError::Vault(_)),
                     ) => return Err(e.into()),
                     Err(e) => {

@@ -33,6 +33,7 @@ fn client(timeout: Duration) -> XplanClient {
             max_delay: Duration::from_millis(100),
             max_retry_after: Duration::from_secs(5),
         },
+        site_suffixes: vec![],
     })
     .unwrap()
 }

@@ -24,6 +24,7 @@ use crate::{
     authz::{self, staff_of},
     extract::{Json, Path},
     problem::{ApiResult, Problem},
+    reason::Reason,
     state::AppState,
 };
 
@@ -213,11 +214,12 @@ async fn set_secondary(
     .await
 }
 
-#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/secondary", responses((status = 200, body = Accepted)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/secondary", params(crate::reason::ReasonQuery), request_body(content = Option<crate::reason::ReasonBody>, content_type = "application/json"), responses((status = 200, body = Accepted)), security(("bearer" = [])))]
 async fn clear_secondary(
     State(state): State<AppState>,
     caller: Caller,
     Path((p, h)): Path<(Uuid, Uuid)>,
+    Reason(reason): Reason,
 ) -> ApiResult<axum::Json<Accepted>> {
     run(
         &state,
@@ -226,7 +228,7 @@ async fn clear_secondary(
         h,
         Action::ManageAccess,
         HouseholdCommand::ClearSecondaryProfessional,
-        None,
+        reason,
     )
     .await
 }
@@ -295,11 +297,12 @@ async fn change_grant(
     .await
 }
 
-#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/grants/{staff_id}", responses((status = 200, body = Accepted)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/grants/{staff_id}", params(crate::reason::ReasonQuery), request_body(content = Option<crate::reason::ReasonBody>, content_type = "application/json"), responses((status = 200, body = Accepted)), security(("bearer" = [])))]
 async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
     Path((p, h, s)): Path<(Uuid, Uuid, Uuid)>,
+    Reason(reason): Reason,
 ) -> ApiResult<axum::Json<Accepted>> {
     run(
         &state,
@@ -310,16 +313,17 @@ async fn revoke(
         HouseholdCommand::RevokeStaffAccess {
             staff_id: StaffId(s),
         },
-        None,
+        reason,
     )
     .await
 }
 
-#[utoipa::path(post, path = "/v1/practices/{practice_id}/households/{household_id}/archive", responses((status = 200, body = Accepted)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/practices/{practice_id}/households/{household_id}/archive", params(crate::reason::ReasonQuery), request_body(content = Option<crate::reason::ReasonBody>, content_type = "application/json"), responses((status = 200, body = Accepted)), security(("bearer" = [])))]
 async fn archive(
     State(state): State<AppState>,
     caller: Caller,
     Path((p, h)): Path<(Uuid, Uuid)>,
+    Reason(reason): Reason,
 ) -> ApiResult<axum::Json<Accepted>> {
     run(
         &state,
@@ -328,16 +332,17 @@ async fn archive(
         h,
         Action::View,
         HouseholdCommand::ArchiveHousehold,
-        None,
+        reason,
     )
     .await
 }
 
-#[utoipa::path(post, path = "/v1/practices/{practice_id}/households/{household_id}/restore", responses((status = 200, body = Accepted)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/practices/{practice_id}/households/{household_id}/restore", params(crate::reason::ReasonQuery), request_body(content = Option<crate::reason::ReasonBody>, content_type = "application/json"), responses((status = 200, body = Accepted)), security(("bearer" = [])))]
 async fn restore(
     State(state): State<AppState>,
     caller: Caller,
     Path((p, h)): Path<(Uuid, Uuid)>,
+    Reason(reason): Reason,
 ) -> ApiResult<axum::Json<Accepted>> {
     run(
         &state,
@@ -346,7 +351,7 @@ async fn restore(
         h,
         Action::View,
         HouseholdCommand::RestoreHousehold,
-        None,
+        reason,
     )
     .await
 }
@@ -356,6 +361,8 @@ async fn restore(
 pub struct ChangeStatus {
     #[schema(value_type = String, example = "inactive")]
     pub status: HouseholdStatus,
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 #[utoipa::path(put, path = "/v1/practices/{practice_id}/households/{household_id}/status", request_body = ChangeStatus, responses((status = 200, body = Accepted)), security(("bearer" = [])))]
@@ -372,7 +379,7 @@ async fn change_status(
         h,
         Action::View,
         HouseholdCommand::ChangeHouseholdStatus { status: b.status },
-        None,
+        b.reason,
     )
     .await
 }
@@ -382,6 +389,8 @@ async fn change_status(
 pub struct AssignBranch {
     /// `null` removes the household from its branch.
     pub branch_id: Option<Uuid>,
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 #[utoipa::path(put, path = "/v1/practices/{practice_id}/households/{household_id}/branch", request_body = AssignBranch, responses((status = 200, body = Accepted)), security(("bearer" = [])))]
@@ -400,7 +409,7 @@ async fn assign_branch(
         HouseholdCommand::AssignHouseholdBranch {
             branch: b.branch_id.map(BranchId),
         },
-        None,
+        b.reason,
     )
     .await
 }

@@ -149,6 +149,7 @@ pub(crate) async fn create_integration(
         forward_host: body.forward_host,
         enabled: body.enabled,
         ids_loaded_confirmed: body.ids_loaded_confirmed,
+        host_policy: state.xplan.client().config().host_policy(),
     };
     let done = state
         .xplan
@@ -247,6 +248,7 @@ pub(crate) async fn update_integration(
                 name: body.name,
                 forward_host: body.forward_host,
                 ids_loaded_confirmed: body.ids_loaded_confirmed,
+                host_policy: state.xplan.client().config().host_policy(),
             },
             &c,
         )

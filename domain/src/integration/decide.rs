@@ -28,6 +28,7 @@ pub fn decide(
         forward_host: host,
         enabled,
         ids_loaded_confirmed,
+        host_policy,
     } = command
     {
         require(practice, ctx, Permission::ManageIntegrations)?;
@@ -45,7 +46,7 @@ pub fn decide(
             auth_mode: "oauth".into(),
             settings: IntegrationSettings {
                 name: non_empty("the integration name", name)?,
-                forward_host: forward_host(host)?,
+                forward_host: forward_host(host, host_policy)?,
                 ids_loaded_confirmed: *ids_loaded_confirmed,
             },
             enabled: *enabled,
@@ -61,6 +62,7 @@ pub fn decide(
             name,
             forward_host: host,
             ids_loaded_confirmed,
+            host_policy,
         } => {
             require(practice, ctx, Permission::ManageIntegrations)?;
             let next = IntegrationSettings {
@@ -69,7 +71,7 @@ pub fn decide(
                     None => settings.name.clone(),
                 },
                 forward_host: match host {
-                    Some(h) => forward_host(h)?,
+                    Some(h) => forward_host(h, host_policy)?,
                     None => settings.forward_host.clone(),
                 },
                 ids_loaded_confirmed: ids_loaded_confirmed.unwrap_or(settings.ids_loaded_confirmed),

@@ -71,6 +71,9 @@ pub fn settings(database_url: &str, data_dir: &std::path::Path) -> Settings {
         xplan_timeout_secs: 5,
         shutdown_grace_secs: 5,
         jwt_leeway_secs: hearth_api::auth::DEFAULT_LEEWAY_SECS,
+        xplan_site_suffixes: hearth_domain::integration::DEFAULT_SITE_SUFFIXES
+            .map(String::from)
+            .to_vec(),
     }
 }
 

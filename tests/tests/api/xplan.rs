@@ -225,7 +225,7 @@ async fn set_up_and_oauth_consent_by_a_practice_manager_only(backend: Backend) {
         .post(
             &list,
             &owner_token,
-            json!({"name": "XPLAN NZ", "forward_host": "nz.xplan.example.com"}),
+            json!({"name": "XPLAN NZ", "forward_host": "nz.xplan.co.nz"}),
         )
         .await;
     assert_eq!(
