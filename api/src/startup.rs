@@ -148,7 +148,13 @@ impl Application {
         };
         sealer.abort();
         let _ = workers_stop.send(true);
-        scheduler.abort();
+        // Running sync jobs (and the scheduler's run) stop at a safe point and record themselves
+        // as interrupted, so the scheduler runs them again after the restart.
+        self.state.xplan.jobs().shut_down(grace).await;
+        let mut scheduler = scheduler;
+        if tokio::time::timeout(grace, &mut scheduler).await.is_err() {
+            scheduler.abort();
+        }
         relay.abort();
         consumer.abort();
         result

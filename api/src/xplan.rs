@@ -11,6 +11,7 @@ use hearth_integrations::{
     token_vault::DbVault,
     xplan::{RetryPolicy, Secret, XplanClient, XplanConfig},
 };
+use hearth_domain::integration::SyncOutcome;
 use hearth_projections::Projection;
 
 use crate::config::Settings;
@@ -52,6 +53,10 @@ pub fn due_integrations(projection: Projection) -> ListIntegrations {
             .map(|(id, s)| Due {
                 integration: *id,
                 last_started: s.last_sync.as_ref().map(|r| r.started_at),
+                last_interrupted: s
+                    .last_sync
+                    .as_ref()
+                    .is_some_and(|r| r.outcome == SyncOutcome::Interrupted),
             })
             .collect()
     })

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod crypto;
+pub mod jobs;
 #[cfg(feature = "fake")]
 pub mod fake;
 pub mod notes;

@@ -64,6 +64,7 @@ use crate::{problem::Problem, state::AppState};
         super::integrations::preload_ids,
         super::integrations::sync_now,
         super::integrations::sync_runs,
+        super::integrations::sync_run,
         super::surveys::your_life_survey,
         super::surveys::values_session,
         super::surveys::best_life_plan,

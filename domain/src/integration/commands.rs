@@ -1,7 +1,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{events::SyncRun, host::HostPolicy};
+use super::{
+    events::{SyncRun, SyncSummary},
+    host::HostPolicy,
+};
 use crate::ids::IntegrationId;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -44,6 +47,15 @@ pub enum IntegrationCommand {
     /// XPLAN refused the tokens even after a refresh: a practice manager must consent again.
     ExpireConsent {
         reason: String,
+    },
+    /// A sync job begins (the worker, or staff who manage integrations, through the API).
+    StartSync {
+        run_id: uuid::Uuid,
+        trigger: String,
+    },
+    RecordSyncProgress {
+        run_id: uuid::Uuid,
+        summary: SyncSummary,
     },
     RecordSync {
         run: SyncRun,

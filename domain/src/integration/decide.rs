@@ -168,6 +168,37 @@ pub fn decide(
                 vec![]
             })
         }
+        StartSync { run_id, trigger } => {
+            if !matches!(ctx.actor, Actor::System(_)) {
+                require(practice, ctx, Permission::ManageIntegrations)?;
+            }
+            if !state.enabled {
+                return Err(DomainError::IntegrationDisabled);
+            }
+            if !state.is_connected() {
+                return Err(DomainError::XplanNotConnected);
+            }
+            Ok(vec![IntegrationEvent::SyncStarted(SyncStarted {
+                meta: ctx.meta(),
+                run_id: *run_id,
+                trigger: crate::limits::text(
+                    "the trigger",
+                    trigger,
+                    crate::limits::IDENTIFIER_MAX,
+                    crate::limits::Lines::Single,
+                )?
+                .to_string(),
+                started_at: ctx.now,
+            })])
+        }
+        RecordSyncProgress { run_id, summary } => {
+            system(ctx)?;
+            Ok(vec![IntegrationEvent::SyncProgressed(SyncProgressed {
+                meta: ctx.meta(),
+                run_id: *run_id,
+                summary: summary.clone(),
+            })])
+        }
         RecordSync { run } => {
             system(ctx)?;
             Ok(vec![IntegrationEvent::SyncRecorded(SyncRecorded {
