@@ -92,3 +92,65 @@ pub async fn limit_headers(req: Request, next: Next) -> Response {
     }
     next.run(req).await
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::{body::Body, http::Request, middleware, routing::get, Router};
+    use tower::ServiceExt;
+    use tower_http::timeout::TimeoutLayer;
+
+    use super::*;
+
+    async fn problem(router: Router, req: Request<Body>) -> (StatusCode, HeaderMap, serde_json::Value) {
+        let r = router.oneshot(req).await.unwrap();
+        let (status, headers) = (r.status(), r.headers().clone());
+        let body = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        (status, headers, serde_json::from_slice(&body).unwrap_or_default())
+    }
+
+    #[tokio::test]
+    async fn a_timeout_answers_a_408_problem() {
+        let router = Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                Duration::from_millis(20),
+            ))
+            .layer(middleware::from_fn(as_problem));
+        let req = Request::get("/slow").body(Body::empty()).unwrap();
+        let (status, headers, body) = problem(router, req).await;
+        assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(body["code"], "request_timeout");
+    }
+
+    #[tokio::test]
+    async fn a_wrong_method_answers_a_405_problem_that_keeps_allow() {
+        let router = Router::new()
+            .route("/only-get", get(|| async { "ok" }))
+            .layer(middleware::from_fn(as_problem));
+        let req = Request::delete("/only-get").body(Body::empty()).unwrap();
+        let (status, headers, body) = problem(router, req).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert!(headers.contains_key(header::ALLOW));
+        assert_eq!(body["code"], "method_not_allowed");
+    }
+
+    #[tokio::test]
+    async fn a_problem_from_a_handler_passes_unchanged() {
+        let router = Router::new()
+            .route("/conflict", get(|| async { Problem::conflict("rule_named", "why") }))
+            .layer(middleware::from_fn(as_problem));
+        let req = Request::get("/conflict").body(Body::empty()).unwrap();
+        let (status, _, body) = problem(router, req).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("rule_named")));
+    }
+}

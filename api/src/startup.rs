@@ -118,12 +118,19 @@ impl Application {
     {
         let sealer = tokio::spawn(seal_periodically(self.state.store.clone()));
         let (workers_stop, workers_stopping) = tokio::sync::watch::channel(false);
-        let scheduler = tokio::spawn(hearth_integrations::scheduler::run(
-            self.state.xplan.clone(),
-            crate::xplan::due_integrations(self.state.projection.clone()),
-            self.sync_interval,
-            workers_stopping.clone(),
-        ));
+        let (projection, xplan) = (self.state.projection.clone(), self.state.xplan.clone());
+        let (sync_interval, scheduler_stopping) = (self.sync_interval, workers_stopping.clone());
+        let scheduler = tokio::spawn(async move {
+            // Its first pass must see the whole log, e.g. a run the last shutdown interrupted.
+            projection.wait_ready(Duration::from_secs(60)).await;
+            hearth_integrations::scheduler::run(
+                xplan,
+                crate::xplan::due_integrations(projection),
+                sync_interval,
+                scheduler_stopping,
+            )
+            .await
+        });
         let relay = tokio::spawn(hearth_integrations::notes::run_relay(
             self.state.store.clone(),
             self.state.notes.clone(),

@@ -241,12 +241,15 @@ impl Run<'_> {
                     .to_string(),
             );
             let (session, advisers) = (&session, &advisers);
-            let fetched: Vec<_> = stream::iter(page.iter().cloned())
-                .map(|item| async move { fetch(session, &item, advisers).await })
-                .buffered(FETCH_CONCURRENCY)
-                .collect()
-                .await;
-            for (item, result) in page.iter().zip(fetched) {
+            // Each client is applied as soon as it is read, so a shutdown waits for one client,
+            // not a page.
+            let mut fetched = stream::iter(page.iter().cloned())
+                .map(|item| async move {
+                    let result = fetch(session, &item, advisers).await;
+                    (item, result)
+                })
+                .buffered(FETCH_CONCURRENCY);
+            while let Some((item, result)) = fetched.next().await {
                 self.summary.clients_seen += 1;
                 let data = match result {
                     Ok(data) => data,

@@ -214,7 +214,7 @@ async fn set_secondary(
     .await
 }
 
-#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/secondary", params(crate::reason::ReasonQuery), request_body(content = Option<crate::reason::ReasonBody>, content_type = "application/json"), responses((status = 200, body = Accepted)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/secondary", params(crate::reason::ReasonQuery), request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted)), security(("bearer" = [])))]
 async fn clear_secondary(
     State(state): State<AppState>,
     caller: Caller,
@@ -297,7 +297,7 @@ async fn change_grant(
     .await
 }
 
-#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/grants/{staff_id}", params(crate::reason::ReasonQuery), request_body(content = Option<crate::reason::ReasonBody>, content_type = "application/json"), responses((status = 200, body = Accepted)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/grants/{staff_id}", params(crate::reason::ReasonQuery), request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted)), security(("bearer" = [])))]
 async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
@@ -318,7 +318,7 @@ async fn revoke(
     .await
 }
 
-#[utoipa::path(post, path = "/v1/practices/{practice_id}/households/{household_id}/archive", params(crate::reason::ReasonQuery), request_body(content = Option<crate::reason::ReasonBody>, content_type = "application/json"), responses((status = 200, body = Accepted)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/practices/{practice_id}/households/{household_id}/archive", params(crate::reason::ReasonQuery), request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted)), security(("bearer" = [])))]
 async fn archive(
     State(state): State<AppState>,
     caller: Caller,
@@ -337,7 +337,7 @@ async fn archive(
     .await
 }
 
-#[utoipa::path(post, path = "/v1/practices/{practice_id}/households/{household_id}/restore", params(crate::reason::ReasonQuery), request_body(content = Option<crate::reason::ReasonBody>, content_type = "application/json"), responses((status = 200, body = Accepted)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/practices/{practice_id}/households/{household_id}/restore", params(crate::reason::ReasonQuery), request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted)), security(("bearer" = [])))]
 async fn restore(
     State(state): State<AppState>,
     caller: Caller,

@@ -30,7 +30,7 @@ pub struct Connected {
     pub last: std::sync::Mutex<String>,
 }
 
-async fn fake() -> FakeXplan {
+pub async fn fake() -> FakeXplan {
     FakeXplan::start("127.0.0.1:0".parse().unwrap(), FakeSettings::default())
         .await
         .unwrap()
