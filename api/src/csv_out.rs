@@ -58,6 +58,9 @@ mod tests {
     fn a_written_row_holds_the_neutralised_cells() {
         let mut out = CsvOut::default();
         out.row(&["=1+1", "Jane"]).unwrap();
-        assert_eq!(String::from_utf8(out.into_bytes().unwrap()).unwrap(), "'=1+1,Jane\n");
+        assert_eq!(
+            String::from_utf8(out.into_bytes().unwrap()).unwrap(),
+            "'=1+1,Jane\n"
+        );
     }
 }

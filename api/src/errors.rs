@@ -67,7 +67,7 @@ fn is_outage(e: &StoreError) -> bool {
         sqlx::Error::Database(d) => d.code().is_some_and(|c| {
             c.starts_with("08")
                 || matches!(
-                    c.as_ref(),
+                    &*c,
                     "57P01" | "57P02" | "57P03" | "53300" | "55000" | "5" | "6"
                 )
         }),
@@ -107,7 +107,9 @@ impl From<hearth_integrations::service::IntegrationError> for Problem {
                 x.to_string(),
             ),
             E::Xplan(x @ X::Vault(_)) => Problem::internal(&x),
-            E::Xplan(x @ X::Forbidden(_)) => Problem::unprocessable("forward_host_refused", x.to_string()),
+            E::Xplan(x @ X::Forbidden(_)) => {
+                Problem::unprocessable("forward_host_refused", x.to_string())
+            }
         }
     }
 }

@@ -12,7 +12,8 @@ pub fn jwt_keys(settings: &Settings) -> Result<JwtKeys, String> {
         Some(s) => s.clone().into_bytes(),
         None => dev_secret(&settings.data_dir, "jwt-secret")?,
     };
-    Ok(JwtKeys::from_secret(&settings.jwt_algorithm, &secret)?.with_leeway(settings.jwt_leeway_secs))
+    Ok(JwtKeys::from_secret(&settings.jwt_algorithm, &secret)?
+        .with_leeway(settings.jwt_leeway_secs))
 }
 
 /// The key that encrypts OAuth tokens at rest: configured, or generated for development.

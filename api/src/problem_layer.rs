@@ -103,11 +103,18 @@ mod tests {
 
     use super::*;
 
-    async fn problem(router: Router, req: Request<Body>) -> (StatusCode, HeaderMap, serde_json::Value) {
+    async fn problem(
+        router: Router,
+        req: Request<Body>,
+    ) -> (StatusCode, HeaderMap, serde_json::Value) {
         let r = router.oneshot(req).await.unwrap();
         let (status, headers) = (r.status(), r.headers().clone());
         let body = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
-        (status, headers, serde_json::from_slice(&body).unwrap_or_default())
+        (
+            status,
+            headers,
+            serde_json::from_slice(&body).unwrap_or_default(),
+        )
     }
 
     #[tokio::test]
@@ -147,10 +154,16 @@ mod tests {
     #[tokio::test]
     async fn a_problem_from_a_handler_passes_unchanged() {
         let router = Router::new()
-            .route("/conflict", get(|| async { Problem::conflict("rule_named", "why") }))
+            .route(
+                "/conflict",
+                get(|| async { Problem::conflict("rule_named", "why") }),
+            )
             .layer(middleware::from_fn(as_problem));
         let req = Request::get("/conflict").body(Body::empty()).unwrap();
         let (status, _, body) = problem(router, req).await;
-        assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("rule_named")));
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("rule_named"))
+        );
     }
 }

@@ -4,6 +4,7 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use hearth_application::CommandExecutor;
+use hearth_domain::integration::SyncOutcome;
 use hearth_integrations::{
     crypto::Cipher,
     scheduler::{Due, ListIntegrations},
@@ -11,7 +12,6 @@ use hearth_integrations::{
     token_vault::DbVault,
     xplan::{RetryPolicy, Secret, XplanClient, XplanConfig},
 };
-use hearth_domain::integration::SyncOutcome;
 use hearth_projections::Projection;
 
 use crate::config::Settings;

@@ -34,13 +34,9 @@ pub trait AccessFacts {
 #[serde(tag = "path", rename_all = "snake_case")]
 pub enum AccessPath {
     /// Primary, secondary or a granted household role.
-    Direct {
-        holding: Holding,
-    },
+    Direct { holding: Holding },
     /// Owner, super admin or practice manager: every household.
-    PracticeWide {
-        role: PracticeRole,
-    },
+    PracticeWide { role: PracticeRole },
     /// Through a clinician the staff member manages; `capped_by` is that clinician's own
     /// holding, which bounds what flows through them.
     ManagerOf {
@@ -53,9 +49,7 @@ pub enum AccessPath {
         capped_by: Holding,
     },
     /// Changing access comes from the "manage household access" permission.
-    Permission {
-        permission: Permission,
-    },
+    Permission { permission: Permission },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

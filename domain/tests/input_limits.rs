@@ -12,7 +12,12 @@ use hearth_domain::{
 use support::{ctx, staff, World};
 use uuid::Uuid;
 
-fn survey(goals: Vec<String>, dimensions: Vec<Dimension>, w: &World, h: HouseholdId) -> HouseholdCommand {
+fn survey(
+    goals: Vec<String>,
+    dimensions: Vec<Dimension>,
+    w: &World,
+    h: HouseholdId,
+) -> HouseholdCommand {
     HouseholdCommand::CompleteYourLifeSurvey {
         survey_id: Uuid::new_v4(),
         member_id: w.household(h).members[0].member_id,
@@ -86,9 +91,21 @@ fn an_over_long_reason_is_refused_and_a_short_one_is_recorded() {
         role: HouseholdRole::Paraplanner,
     };
     let long = ctx(staff(w.owner)).with_reason("r".repeat(limits::REASON_MAX + 1));
-    is_invalid(household::decide(w.household(h), &w.practice, h, &grant, &long));
+    is_invalid(household::decide(
+        w.household(h),
+        &w.practice,
+        h,
+        &grant,
+        &long,
+    ));
     let nul = ctx(staff(w.owner)).with_reason("plan\0review");
-    is_invalid(household::decide(w.household(h), &w.practice, h, &grant, &nul));
+    is_invalid(household::decide(
+        w.household(h),
+        &w.practice,
+        h,
+        &grant,
+        &nul,
+    ));
     let fine = ctx(staff(w.owner)).with_reason("plan review\nsecond line");
     household::decide(w.household(h), &w.practice, h, &grant, &fine).unwrap();
 }

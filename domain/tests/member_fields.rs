@@ -54,16 +54,41 @@ fn an_edit_cannot_blank_or_clear_a_required_name() {
 #[test]
 fn an_edit_refuses_an_impossible_date_of_birth() {
     let (mut w, h, m, pro) = household();
-    invalid(edit(&mut w, h, m, pro, ClientField::DateOfBirth, Some("1990-02-31")));
-    let ok = edit(&mut w, h, m, pro, ClientField::DateOfBirth, Some("1990-02-28")).unwrap();
-    assert!(matches!(ok.household_events(h), [HouseholdEvent::DetailsEdited(_)]));
+    invalid(edit(
+        &mut w,
+        h,
+        m,
+        pro,
+        ClientField::DateOfBirth,
+        Some("1990-02-31"),
+    ));
+    let ok = edit(
+        &mut w,
+        h,
+        m,
+        pro,
+        ClientField::DateOfBirth,
+        Some("1990-02-28"),
+    )
+    .unwrap();
+    assert!(matches!(
+        ok.household_events(h),
+        [HouseholdEvent::DetailsEdited(_)]
+    ));
 }
 
 #[test]
 fn an_edit_refuses_an_over_long_field_and_echoes_only_an_excerpt() {
     let (mut w, h, m, pro) = household();
     let huge = "x".repeat(1_500_000);
-    let detail = invalid(edit(&mut w, h, m, pro, ClientField::AddressLine1, Some(&huge)));
+    let detail = invalid(edit(
+        &mut w,
+        h,
+        m,
+        pro,
+        ClientField::AddressLine1,
+        Some(&huge),
+    ));
     assert!(detail.len() < 200, "{} bytes of detail", detail.len());
     let detail = invalid(edit(&mut w, h, m, pro, ClientField::Email, Some(&huge)));
     assert!(detail.len() < 200, "{} bytes of detail", detail.len());
@@ -72,15 +97,36 @@ fn an_edit_refuses_an_over_long_field_and_echoes_only_an_excerpt() {
 #[test]
 fn an_edit_refuses_control_characters() {
     let (mut w, h, m, pro) = household();
-    invalid(edit(&mut w, h, m, pro, ClientField::FirstName, Some("Ja\0ne")));
-    invalid(edit(&mut w, h, m, pro, ClientField::Suburb, Some("Carlton\u{7}")));
+    invalid(edit(
+        &mut w,
+        h,
+        m,
+        pro,
+        ClientField::FirstName,
+        Some("Ja\0ne"),
+    ));
+    invalid(edit(
+        &mut w,
+        h,
+        m,
+        pro,
+        ClientField::Suburb,
+        Some("Carlton\u{7}"),
+    ));
 }
 
 #[test]
 fn an_edit_normalises_like_a_sync_title_and_mobile() {
     let (mut w, h, m, pro) = household();
     invalid(edit(&mut w, h, m, pro, ClientField::Title, Some("Sir")));
-    invalid(edit(&mut w, h, m, pro, ClientField::Mobile, Some("0412 345 678")));
+    invalid(edit(
+        &mut w,
+        h,
+        m,
+        pro,
+        ClientField::Mobile,
+        Some("0412 345 678"),
+    ));
     edit(&mut w, h, m, pro, ClientField::Title, Some("dr.")).unwrap();
     assert_eq!(
         w.household(h).member(m).unwrap().fields[&ClientField::Title],
@@ -117,10 +163,17 @@ fn a_sync_skips_the_values_an_edit_would_refuse() {
         preferred_email: Some("not-an-email".into()),
         ..Default::default()
     });
-    assert_eq!(fields.get(&ClientField::FirstName).map(String::as_str), Some("Jane"));
+    assert_eq!(
+        fields.get(&ClientField::FirstName).map(String::as_str),
+        Some("Jane")
+    );
     let skipped: Vec<ClientField> = skipped.iter().map(|s| s.field).collect();
     assert_eq!(
         skipped,
-        vec![ClientField::LastName, ClientField::Suburb, ClientField::Email]
+        vec![
+            ClientField::LastName,
+            ClientField::Suburb,
+            ClientField::Email
+        ]
     );
 }

@@ -519,7 +519,10 @@ fn a_deactivated_member_cannot_reactivate_themselves() {
         w.practice_cmd(pro, PracticeCommand::ActivateStaff { staff_id: pro }),
         Err(DomainError::NotPermitted(Permission::ManageStaff))
     );
-    assert_eq!(w.practice.member(pro).unwrap().status, StaffStatus::Deactivated);
+    assert_eq!(
+        w.practice.member(pro).unwrap().status,
+        StaffStatus::Deactivated
+    );
 }
 
 #[test]

@@ -3,9 +3,9 @@
 #![forbid(unsafe_code)]
 
 pub mod crypto;
-pub mod jobs;
 #[cfg(feature = "fake")]
 pub mod fake;
+pub mod jobs;
 pub mod notes;
 pub mod preload;
 mod recorder;

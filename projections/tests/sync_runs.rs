@@ -7,7 +7,7 @@ use hearth_domain::{
         IntegrationEvent, SyncOutcome, SyncProgressed, SyncRecorded, SyncRun, SyncStarted,
         SyncSummary,
     },
-    Actor, EventMeta, IntegrationId, Stored,
+    Actor, EventMeta, IntegrationId,
 };
 use hearth_eventstore::{Cursor, Metadata, RecordedEvent};
 use hearth_projections::{AccessModel, RunStatus};
@@ -21,10 +21,18 @@ fn meta() -> EventMeta {
     }
 }
 
-fn recorded(id: IntegrationId, position: i64, event_type: &str, data: serde_json::Value) -> RecordedEvent {
+fn recorded(
+    id: IntegrationId,
+    position: i64,
+    event_type: &str,
+    data: serde_json::Value,
+) -> RecordedEvent {
     RecordedEvent {
         position,
-        cursor: Cursor { tx: position, position },
+        cursor: Cursor {
+            tx: position,
+            position,
+        },
         stream: format!("integration-{}", id.0),
         version: position,
         event_id: Uuid::new_v4(),
@@ -103,7 +111,11 @@ fn a_run_is_readable_while_it_runs_with_its_progress_and_once_it_ends() {
     let runs = model.sync_runs.runs(id).unwrap();
     assert_eq!(runs.len(), 1, "the start and the record are one run");
     assert_eq!(
-        (runs[0].status, runs[0].summary.clients_seen, runs[0].position),
+        (
+            runs[0].status,
+            runs[0].summary.clients_seen,
+            runs[0].position
+        ),
         (RunStatus::Interrupted, 250, 3)
     );
 }
@@ -122,7 +134,11 @@ fn an_unreadable_integration_event_makes_its_runs_an_error_not_a_short_list() {
     assert_eq!(err.position, 1);
     assert!(model.sync_runs.run(id, Uuid::now_v7()).is_err());
     assert!(
-        model.sync_runs.runs(IntegrationId::new()).unwrap().is_empty(),
+        model
+            .sync_runs
+            .runs(IntegrationId::new())
+            .unwrap()
+            .is_empty(),
         "other integrations are unaffected"
     );
 }

@@ -16,8 +16,8 @@ use hearth_domain::{
     permissions::Permission,
     IntegrationId, PracticeId,
 };
-use hearth_projections::SyncRunView;
 use hearth_integrations::preload::{Candidate, PreloadReport};
+use hearth_projections::SyncRunView;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -458,10 +458,7 @@ pub(crate) async fn sync_now(
     let me = manager(&state, caller, practice).await?;
     let id = IntegrationId(id);
     owned(&state, practice, id).await?;
-    let (run_id, started) = state
-        .xplan
-        .start_sync(id, "api", &ctx(me, None))
-        .await?;
+    let (run_id, started) = state.xplan.start_sync(id, "api", &ctx(me, None)).await?;
     let status_url = format!(
         "/v1/practices/{}/integrations/{}/sync-runs/{run_id}",
         practice.0, id.0

@@ -78,7 +78,10 @@ pub fn clear(field: ClientField) -> Result<(), DomainError> {
 }
 
 /// `Some(value)` checked, or `None` when blank (absent).
-pub fn check_optional(field: ClientField, value: Option<&str>) -> Result<Option<String>, DomainError> {
+pub fn check_optional(
+    field: ClientField,
+    value: Option<&str>,
+) -> Result<Option<String>, DomainError> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         Some(v) => check(field, v).map(Some),
         None => Ok(None),

@@ -59,10 +59,28 @@ fn texts(
 
 fn document(d: &BlobRef) -> Result<BlobRef, DomainError> {
     Ok(BlobRef {
-        sha256: limits::text("the document hash", &d.sha256, limits::IDENTIFIER_MAX, Lines::Single)?.into(),
+        sha256: limits::text(
+            "the document hash",
+            &d.sha256,
+            limits::IDENTIFIER_MAX,
+            Lines::Single,
+        )?
+        .into(),
         size: d.size,
-        filename: limits::text("the file name", &d.filename, limits::IDENTIFIER_MAX, Lines::Single)?.into(),
-        mimetype: limits::text("the mime type", &d.mimetype, limits::IDENTIFIER_MAX, Lines::Single)?.into(),
+        filename: limits::text(
+            "the file name",
+            &d.filename,
+            limits::IDENTIFIER_MAX,
+            Lines::Single,
+        )?
+        .into(),
+        mimetype: limits::text(
+            "the mime type",
+            &d.mimetype,
+            limits::IDENTIFIER_MAX,
+            Lines::Single,
+        )?
+        .into(),
     })
 }
 
@@ -107,7 +125,13 @@ pub(crate) fn decide(
                     })
                 })
                 .collect::<Result<Vec<_>, DomainError>>()?;
-            let goals = texts("a goal", goals, limits::GOALS_MAX, limits::GOAL_MAX, Lines::Multi)?;
+            let goals = texts(
+                "a goal",
+                goals,
+                limits::GOALS_MAX,
+                limits::GOAL_MAX,
+                Lines::Multi,
+            )?;
             HouseholdEvent::YourLifeSurveyCompleted(YourLifeSurveyCompleted {
                 meta,
                 survey_id: *survey_id,

@@ -80,9 +80,8 @@ impl Resolve for GuardedResolver {
         let loopback_allowed = self.loopback_allowed;
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let allowed: Vec<SocketAddr> = found
                 .into_iter()
                 .filter(|a| !refused(a.ip(), loopback_allowed))
@@ -94,7 +93,8 @@ impl Resolve for GuardedResolver {
                         "{host} resolves only to addresses Hearth does not call \
                          (loopback, private, link-local or metadata ranges)"
                     ),
-                )) as Box<dyn std::error::Error + Send + Sync>);
+                ))
+                    as Box<dyn std::error::Error + Send + Sync>);
             }
             Ok(Box::new(allowed.into_iter()) as Addrs)
         })

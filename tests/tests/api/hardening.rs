@@ -125,7 +125,12 @@ async fn free_text_is_bounded_printable_and_never_echoed_in_full(backend: Backen
             json!({"name": "Ada", "email": long_email, "role": "professional"}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", &r.text[..200.min(r.text.len())]);
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        &r.text[..200.min(r.text.len())]
+    );
     assert!(r.text.len() < 1_000, "{} bytes echoed", r.text.len());
     let r = app
         .post(
@@ -180,7 +185,9 @@ async fn roster_csv_cells_cannot_be_formulas(backend: Backend) {
         r.text
     );
     assert!(
-        !r.text.lines().any(|l| l.split(',').any(|c| c.starts_with('='))),
+        !r.text
+            .lines()
+            .any(|l| l.split(',').any(|c| c.starts_with('='))),
         "{}",
         r.text
     );
@@ -220,7 +227,11 @@ async fn destructive_commands_record_an_optional_reason_shown_in_history(backend
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let r = app
-        .post(&format!("{base}/restore"), &owner, json!({"reason": "client came back"}))
+        .post(
+            &format!("{base}/restore"),
+            &owner,
+            json!({"reason": "client came back"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let r = app
@@ -292,7 +303,11 @@ async fn forward_hosts_are_xplan_sites_never_internal_addresses(backend: Backend
         "xplan.com.au.evil.example",
     ] {
         let r = app
-            .post(&list, &owner, json!({"name": "XPLAN", "forward_host": host}))
+            .post(
+                &list,
+                &owner,
+                json!({"name": "XPLAN", "forward_host": host}),
+            )
             .await;
         assert_eq!(
             (r.status, problem_code(&r)),
@@ -314,11 +329,19 @@ async fn forward_hosts_are_xplan_sites_never_internal_addresses(backend: Backend
     let (p, _, owner) = db_app.practice().await;
     let list = format!("/v1/practices/{p}/integrations");
     let r = db_app
-        .post(&list, &owner, json!({"name": "XPLAN", "forward_host": "127.0.0.1:9"}))
+        .post(
+            &list,
+            &owner,
+            json!({"name": "XPLAN", "forward_host": "127.0.0.1:9"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let r = db_app
-        .post(&list, &owner, json!({"name": "XPLAN", "forward_host": "169.254.169.254"}))
+        .post(
+            &list,
+            &owner,
+            json!({"name": "XPLAN", "forward_host": "169.254.169.254"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
 }

@@ -44,7 +44,10 @@ async fn errors_made_by_layers_are_problems_and_are_counted(backend: Backend) {
         .await
         .unwrap();
     let (status, headers, body) = problem_of(r).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed"))
+    );
     assert!(headers.contains_key("allow"), "the Allow header is kept");
 
     // Over the test body limit (64 KiB), announced by Content-Length.
@@ -58,7 +61,10 @@ async fn errors_made_by_layers_are_problems_and_are_counted(backend: Backend) {
         .await
         .unwrap();
     let (status, _, body) = problem_of(r).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large"))
+    );
 
     let r = app
         .client
@@ -71,7 +77,10 @@ async fn errors_made_by_layers_are_problems_and_are_counted(backend: Backend) {
     let (status, _, body) = problem_of(r).await;
     assert_eq!(
         (status, body["code"].as_str()),
-        (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, Some("request_header_fields_too_large"))
+        (
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Some("request_header_fields_too_large")
+        )
     );
 
     let metrics = app.call(Method::GET, "/metrics", None, None).await.text;
@@ -79,7 +88,8 @@ async fn errors_made_by_layers_are_problems_and_are_counted(backend: Backend) {
         assert!(
             metrics
                 .lines()
-                .any(|l| l.starts_with("hearth_http_requests_total") && l.contains(&format!("status=\"{status}\""))),
+                .any(|l| l.starts_with("hearth_http_requests_total")
+                    && l.contains(&format!("status=\"{status}\""))),
             "{status} is counted"
         );
     }
@@ -178,14 +188,22 @@ async fn a_sync_job_answers_at_once_is_interrupted_at_shutdown_and_rerun_by_the_
     xplan.seed(40, 1);
     let c = connected(&app, &xplan).await;
     // Every sub-list answers slowly: the run takes seconds, the request does not.
-    xplan.inject_after(Route::ClientList, 0, Fault::Latency(Duration::from_millis(200)), 100_000);
+    xplan.inject_after(
+        Route::ClientList,
+        0,
+        Fault::Latency(Duration::from_millis(200)),
+        100_000,
+    );
 
     let started = std::time::Instant::now();
     let r = app
         .post(&format!("{}/sync", c.base), &c.owner_token, json!({}))
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
-    assert!(started.elapsed() < Duration::from_secs(2), "answered before the run ends");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "answered before the run ends"
+    );
     let run_id = r.body["run_id"].as_str().unwrap().to_string();
     let status_url = r.body["status_url"].as_str().unwrap().to_string();
     let r = app.get(&status_url, &c.owner_token).await;
@@ -205,7 +223,11 @@ async fn a_sync_job_answers_at_once_is_interrupted_at_shutdown_and_rerun_by_the_
         .collect();
     assert_eq!(recorded.len(), 1, "the interrupted run is recorded");
     let run = &recorded[0]["run"];
-    assert_eq!((run["run_id"].as_str(), run["outcome"].as_str()), (Some(run_id.as_str()), Some("interrupted")), "{run}");
+    assert_eq!(
+        (run["run_id"].as_str(), run["outcome"].as_str()),
+        (Some(run_id.as_str()), Some("interrupted")),
+        "{run}"
+    );
     assert!(run["summary"]["created"].as_u64().unwrap() < 40, "{run}");
 
     // After the restart the scheduler runs it again at once (the interval is an hour).
@@ -234,9 +256,17 @@ async fn a_sync_job_answers_at_once_is_interrupted_at_shutdown_and_rerun_by_the_
     assert_eq!(runs[1]["status"], "interrupted", "{runs}");
     let r = again
         .get(
-            &format!("/v1/practices/{}/roster?at_least={}", c.p, runs[0]["position"].as_str().unwrap()),
+            &format!(
+                "/v1/practices/{}/roster?at_least={}",
+                c.p,
+                runs[0]["position"].as_str().unwrap()
+            ),
             &c.owner_token,
         )
         .await;
-    assert_eq!(r.body["households"].as_array().map(Vec::len), Some(40), "every client exactly once");
+    assert_eq!(
+        r.body["households"].as_array().map(Vec::len),
+        Some(40),
+        "every client exactly once"
+    );
 }
