@@ -93,9 +93,9 @@ pub fn decide(state: &PracticeState, command: &PracticeCommand, ctx: &CommandCon
             // Accepting one's own invitation is the only self-service activation: a member who
             // was deactivated comes back only through someone who manages staff, or an old
             // token would undo the deactivation.
-            let accepting_own_invitation =
-                ctx.actor.staff() == Some(*staff_id) && m.status == StaffStatus::Invited;
-            if !accepting_own_invitation {
+            let own_account_never_deactivated =
+                ctx.actor.staff() == Some(*staff_id) && m.status != StaffStatus::Deactivated;
+            if !own_account_never_deactivated {
                 require(state, ctx, Permission::ManageStaff)?;
             }
             match m.status {
