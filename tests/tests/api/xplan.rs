@@ -749,11 +749,10 @@ async fn an_interrupted_sync_rerun_and_overlapping_syncs_create_no_duplicates() 
         "{}",
         d.text
     );
-    let (run_a, run_b) = tokio::join!(follow(&app, &c, &a), follow(&second, &on_second, &b));
-    assert_eq!(
-        (run_a["outcome"].as_str(), run_b["outcome"].as_str()),
-        (Some("completed"), Some("completed"))
-    );
+    // Each run is followed to its end (the second instance has its own development encryption
+    // key, so its run may stop at the token vault: only the absence of duplicates matters here).
+    let (run_a, _) = tokio::join!(follow(&app, &c, &a), follow(&second, &on_second, &b));
+    assert_eq!(run_a["outcome"], "completed", "{run_a}");
     if d.status == StatusCode::ACCEPTED {
         follow(&app, &c, &d).await;
     }
