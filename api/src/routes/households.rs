@@ -214,7 +214,7 @@ async fn set_secondary(
     .await
 }
 
-#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/secondary", params(crate::reason::ReasonQuery), request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/secondary", params(crate::reason::ReasonQuery), request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted), (status = 400, description = "reason given twice", body = Problem), (status = 415, body = Problem), (status = 422, description = "reason over 1,000 characters or with control characters", body = Problem)), security(("bearer" = [])))]
 async fn clear_secondary(
     State(state): State<AppState>,
     caller: Caller,
@@ -297,7 +297,7 @@ async fn change_grant(
     .await
 }
 
-#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/grants/{staff_id}", params(crate::reason::ReasonQuery), request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/grants/{staff_id}", params(crate::reason::ReasonQuery), request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted), (status = 400, description = "reason given twice", body = Problem), (status = 415, body = Problem), (status = 422, description = "reason over 1,000 characters or with control characters", body = Problem)), security(("bearer" = [])))]
 async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
@@ -318,7 +318,7 @@ async fn revoke(
     .await
 }
 
-#[utoipa::path(post, path = "/v1/practices/{practice_id}/households/{household_id}/archive", params(crate::reason::ReasonQuery), request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/practices/{practice_id}/households/{household_id}/archive", params(crate::reason::ReasonQuery), request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted), (status = 400, description = "reason given twice", body = Problem), (status = 415, body = Problem), (status = 422, description = "reason over 1,000 characters or with control characters", body = Problem)), security(("bearer" = [])))]
 async fn archive(
     State(state): State<AppState>,
     caller: Caller,
@@ -337,7 +337,7 @@ async fn archive(
     .await
 }
 
-#[utoipa::path(post, path = "/v1/practices/{practice_id}/households/{household_id}/restore", params(crate::reason::ReasonQuery), request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/practices/{practice_id}/households/{household_id}/restore", params(crate::reason::ReasonQuery), request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted), (status = 400, description = "reason given twice", body = Problem), (status = 415, body = Problem), (status = 422, description = "reason over 1,000 characters or with control characters", body = Problem)), security(("bearer" = [])))]
 async fn restore(
     State(state): State<AppState>,
     caller: Caller,
@@ -424,7 +424,7 @@ pub struct EditMember {
     pub reason: Option<String>,
 }
 
-#[utoipa::path(patch, path = "/v1/practices/{practice_id}/households/{household_id}/members/{member_id}", request_body = EditMember, responses((status = 200, body = Accepted)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/v1/practices/{practice_id}/households/{household_id}/members/{member_id}", request_body = EditMember, responses((status = 200, body = Accepted), (status = 422, description = "a value fails the member-field rules or limits", body = Problem)), security(("bearer" = [])))]
 async fn edit_member(
     State(state): State<AppState>,
     caller: Caller,
