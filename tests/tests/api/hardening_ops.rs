@@ -219,6 +219,16 @@ async fn a_sync_job_answers_at_once_is_interrupted_at_shutdown_and_rerun_by_the_
     let r = app.get(&status_url, &c.owner_token).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["status"], "running", "{}", r.text);
+    let r = app
+        .get(
+            &format!("{}/sync-runs/{}", c.base, Uuid::now_v7()),
+            &c.owner_token,
+        )
+        .await;
+    assert_eq!(
+        (r.status, problem_code(&r)),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
 
     app.stop();
     app.server.take().unwrap().await.unwrap().unwrap();
