@@ -153,3 +153,22 @@ fn an_invalid_email_is_echoed_only_as_a_short_excerpt() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn an_over_long_or_unprintable_xplan_id_is_not_linked() {
+    let mut w = World::new(5);
+    let pro = w.active_staff(PracticeRole::Professional);
+    let h = w.household_by(pro);
+    let member = w.household(h).members[0].member_id;
+    let link = |xplan_id: String| HouseholdCommand::LinkXplanId {
+        integration_id: hearth_domain::IntegrationId::new(),
+        member_id: member,
+        xplan_id,
+    };
+    is_invalid(w.household_cmd(
+        staff(w.owner),
+        h,
+        link("9".repeat(limits::IDENTIFIER_MAX + 1)),
+    ));
+    is_invalid(w.household_cmd(staff(w.owner), h, link("12\u{0}3".into())));
+}
