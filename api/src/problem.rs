@@ -144,3 +144,30 @@ pub type ApiResult<T> = Result<T, Problem>;
 
 /// Seconds a client is told to wait when the database is unreachable.
 pub const OUTAGE_RETRY_AFTER_SECS: u64 = 5;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_detail_never_carries_more_than_the_bound() {
+        let p = Problem::bad_request("invalid_body", "x".repeat(1_000_000));
+        let detail = p.detail.unwrap();
+        assert_eq!(
+            detail.chars().count(),
+            DETAIL_MAX + 1,
+            "the bound and an ellipsis"
+        );
+        assert!(detail.ends_with('…'));
+    }
+
+    #[test]
+    fn retry_after_reaches_the_response_header() {
+        let r = Problem::outage(&"db down").into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            r.headers()[header::RETRY_AFTER],
+            OUTAGE_RETRY_AFTER_SECS.to_string()
+        );
+    }
+}
