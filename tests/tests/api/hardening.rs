@@ -208,6 +208,25 @@ async fn destructive_commands_record_an_optional_reason_shown_in_history(backend
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 
+    let (bea, _) = app.staff(p, &owner, "professional", "bea").await;
+    let r = app
+        .put(
+            &format!("{base}/secondary"),
+            &owner,
+            json!({"staff_id": bea}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!("{base}/secondary"),
+            Some(&owner),
+            Some(json!({"reason": "covering ended"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+
     let r = app
         .call(
             Method::DELETE,
@@ -268,6 +287,13 @@ async fn destructive_commands_record_an_optional_reason_shown_in_history(backend
         .find(|i| i["staff_id"] == ada.to_string())
         .expect("ada's interval");
     assert_eq!(revoked["end_reason"], "left the team", "{revoked}");
+    let secondary = r.body["intervals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["staff_id"] == bea.to_string())
+        .expect("bea's interval");
+    assert_eq!(secondary["end_reason"], "covering ended", "{secondary}");
     let reason_of = |event_type: &str| -> Value {
         r.body["events"]
             .as_array()
