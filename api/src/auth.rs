@@ -41,7 +41,14 @@ pub struct JwtKeys {
     /// Tokens already verified, with their expiry: a client sends the same token with every
     /// request, and checking its signature each time was a measurable share of an access check.
     verified: Arc<std::sync::RwLock<std::collections::HashMap<String, (Caller, i64)>>>,
+    /// Seconds a token is still accepted past its `exp`, for clock skew between minting and
+    /// verifying hosts. Kept small and explicit: the library's default (60 s) let expired tokens
+    /// through for a minute.
+    leeway_secs: u64,
 }
+
+/// Default clock-skew allowance on `exp` (`HEARTH_JWT_LEEWAY_SECS`).
+pub const DEFAULT_LEEWAY_SECS: u64 = 5;
 
 /// Verified tokens remembered at most; the memory is dropped and rebuilt when full.
 const VERIFIED_CACHE: usize = 10_000;
@@ -67,7 +74,14 @@ impl JwtKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             verified: Arc::default(),
+            leeway_secs: DEFAULT_LEEWAY_SECS,
         })
+    }
+
+    /// Accept tokens up to `secs` past their expiry (clock skew), instead of the default.
+    pub fn with_leeway(mut self, secs: u64) -> Self {
+        self.leeway_secs = secs;
+        self
     }
 
     pub fn mint(
@@ -115,6 +129,7 @@ impl JwtKeys {
 
     fn verify_signed(&self, token: &str) -> Result<(Caller, i64), Problem> {
         let mut validation = Validation::new(self.algorithm);
+        validation.leeway = self.leeway_secs;
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
@@ -218,6 +233,21 @@ mod tests {
             )
             .unwrap();
         assert_eq!(keys().verify(&token).unwrap_err().status.as_u16(), 401);
+    }
+
+    #[test]
+    fn a_token_past_its_expiry_by_more_than_the_leeway_is_refused() {
+        // Ten seconds past expiry: inside the library's 60 s default, outside Hearth's 5 s.
+        let token = keys()
+            .mint(
+                Caller::Operator,
+                Utc::now() - chrono::Duration::seconds(70),
+                chrono::Duration::seconds(60),
+            )
+            .unwrap();
+        assert_eq!(keys().verify(&token).unwrap_err().status.as_u16(), 401);
+        let lenient = keys().with_leeway(30);
+        assert_eq!(lenient.verify(&token).unwrap(), Caller::Operator);
     }
 
     #[test]

@@ -146,6 +146,9 @@ pub async fn sync_xplan(args: crate::cli::SyncArgs) -> CliResult {
         hearth_domain::integration::SyncOutcome::Failed => {
             Err("the sync stopped early; see errors above".into())
         }
+        hearth_domain::integration::SyncOutcome::Interrupted => {
+            Err("the sync was interrupted; the scheduler runs it again".into())
+        }
     }
 }
 

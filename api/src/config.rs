@@ -63,6 +63,10 @@ pub struct AuthSettings {
     /// JWT algorithm: HS256 (default), HS384, HS512.
     #[arg(long, env = "HEARTH_JWT_ALGORITHM", default_value = "HS256")]
     pub jwt_algorithm: String,
+
+    /// Seconds a bearer token is still accepted past its expiry (clock skew); keep it small.
+    #[arg(long, env = "HEARTH_JWT_LEEWAY_SECS", default_value_t = crate::auth::DEFAULT_LEEWAY_SECS)]
+    pub jwt_leeway_secs: u64,
 }
 
 /// The HTTP server.
@@ -143,6 +147,15 @@ pub struct XplanSettings {
     /// Seconds before a single XPLAN call is abandoned (and retried).
     #[arg(long, env = "HEARTH_XPLAN_TIMEOUT_SECS", default_value_t = 30)]
     pub xplan_timeout_secs: u64,
+
+    /// XPLAN site domains a forward host must be under (comma-separated; see README).
+    #[arg(
+        long,
+        env = "HEARTH_XPLAN_SITE_SUFFIXES",
+        value_delimiter = ',',
+        default_values_t = hearth_domain::integration::DEFAULT_SITE_SUFFIXES.map(String::from)
+    )]
+    pub xplan_site_suffixes: Vec<String>,
 }
 
 /// Everything `serve` needs; the other commands take only the groups they use, so their
@@ -179,6 +192,7 @@ impl std::fmt::Debug for AuthSettings {
                 &self.jwt_secret.as_ref().map(|_| "<redacted>"),
             )
             .field("jwt_algorithm", &self.jwt_algorithm)
+            .field("jwt_leeway_secs", &self.jwt_leeway_secs)
             .finish()
     }
 }
@@ -205,6 +219,7 @@ impl std::fmt::Debug for XplanSettings {
             .field("xplan_client_secret", &"<redacted>")
             .field("xplan_redirect_uri", &self.xplan_redirect_uri)
             .field("xplan_scheme", &self.xplan_scheme)
+            .field("xplan_site_suffixes", &self.xplan_site_suffixes)
             .finish()
     }
 }
@@ -299,10 +314,12 @@ mod tests {
             xplan_redirect_uri: None,
             xplan_scheme: "https".into(),
             xplan_timeout_secs: 1,
+            xplan_site_suffixes: vec![],
         };
         let a = AuthSettings {
             jwt_secret: Some("jwt-s3cret".into()),
             jwt_algorithm: "HS256".into(),
+            jwt_leeway_secs: 5,
         };
         let shown = format!("{x:?}{a:?}");
         for secret in ["k3y-value", "s3cret-value", "jwt-s3cret"] {

@@ -32,6 +32,7 @@ impl From<ExecError> for Problem {
                 p.with_detail_prefix(&format!("item {index}: "))
             }
             ExecError::Contended => Problem::conflict("contended", e.to_string()),
+            ExecError::Store(e) => e.into(),
             other => Problem::internal(&other),
         }
     }
@@ -39,7 +40,38 @@ impl From<ExecError> for Problem {
 
 impl From<StoreError> for Problem {
     fn from(e: StoreError) -> Self {
-        Problem::internal(&e)
+        if is_outage(&e) {
+            Problem::outage(&e)
+        } else {
+            Problem::internal(&e)
+        }
+    }
+}
+
+/// The database cannot be reached (down, restarting, refusing connections, pool exhausted):
+/// a 503 the client may retry, not a 500.
+fn is_outage(e: &StoreError) -> bool {
+    let StoreError::Database(db) = e else {
+        return false;
+    };
+    match db {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_) => true,
+        // PostgreSQL class 08 (connection exception), 57P01–57P03 (admin shutdown, crash
+        // shutdown, cannot connect now), 53300 (too many connections), 55000 (the database does not
+        // accept connections); SQLite busy/locked.
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+            c.starts_with("08")
+                || matches!(
+                    &*c,
+                    "57P01" | "57P02" | "57P03" | "53300" | "55000" | "5" | "6"
+                )
+        }),
+        _ => false,
     }
 }
 
@@ -75,6 +107,9 @@ impl From<hearth_integrations::service::IntegrationError> for Problem {
                 x.to_string(),
             ),
             E::Xplan(x @ X::Vault(_)) => Problem::internal(&x),
+            E::Xplan(x @ X::Forbidden(_)) => {
+                Problem::unprocessable("forward_host_refused", x.to_string())
+            }
         }
     }
 }

@@ -35,7 +35,11 @@ fn json_problem(rejection: JsonRejection) -> Problem {
             "send the body as JSON with Content-Type: application/json",
         ),
         JsonRejection::BytesRejection(e) => {
-            Problem::new(e.status(), "body_unreadable", e.body_text())
+            let code = match e.status() {
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+                _ => "body_unreadable",
+            };
+            Problem::new(e.status(), code, e.body_text())
         }
         other => Problem::bad_request("invalid_body", other.body_text()),
     }

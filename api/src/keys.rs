@@ -15,7 +15,7 @@ pub fn jwt_keys(auth: &AuthSettings, data_dir: &Path) -> Result<JwtKeys, String>
         Some(s) => s.clone().into_bytes(),
         None => dev_secret(data_dir, "jwt-secret")?,
     };
-    JwtKeys::from_secret(&auth.jwt_algorithm, &secret)
+    Ok(JwtKeys::from_secret(&auth.jwt_algorithm, &secret)?.with_leeway(auth.jwt_leeway_secs))
 }
 
 /// The key that encrypts OAuth tokens at rest: configured, or generated for development.

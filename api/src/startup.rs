@@ -126,12 +126,19 @@ impl Application {
     {
         let sealer = tokio::spawn(seal_periodically(self.state.store.clone()));
         let (workers_stop, workers_stopping) = tokio::sync::watch::channel(false);
-        let scheduler = tokio::spawn(hearth_integrations::scheduler::run(
-            self.state.xplan.clone(),
-            crate::xplan::due_integrations(self.state.projection.clone()),
-            self.sync_interval,
-            workers_stopping.clone(),
-        ));
+        let (projection, xplan) = (self.state.projection.clone(), self.state.xplan.clone());
+        let (sync_interval, scheduler_stopping) = (self.sync_interval, workers_stopping.clone());
+        let scheduler = tokio::spawn(async move {
+            // Its first pass must see the whole log, e.g. a run the last shutdown interrupted.
+            projection.wait_ready(Duration::from_secs(60)).await;
+            hearth_integrations::scheduler::run(
+                xplan,
+                crate::xplan::due_integrations(projection),
+                sync_interval,
+                scheduler_stopping,
+            )
+            .await
+        });
         let relay = tokio::spawn(hearth_integrations::notes::run_relay(
             self.state.store.clone(),
             self.state.notes.clone(),
@@ -156,7 +163,13 @@ impl Application {
         };
         sealer.abort();
         let _ = workers_stop.send(true);
-        scheduler.abort();
+        // Running sync jobs (and the scheduler's run) stop at a safe point and record themselves
+        // as interrupted, so the scheduler runs them again after the restart.
+        self.state.xplan.jobs().shut_down(grace).await;
+        let mut scheduler = scheduler;
+        if tokio::time::timeout(grace, &mut scheduler).await.is_err() {
+            scheduler.abort();
+        }
         relay.abort();
         consumer.abort();
         result
@@ -171,11 +184,15 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID);
     routes::router()
         .fallback(routes_fallback)
-        .layer(middleware::from_fn(crate::metrics::track))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(CatchPanicLayer::custom(|_| axum::response::IntoResponse::into_response(Problem::internal(&"a handler panicked"))))
+        .layer(middleware::from_fn(crate::problem_layer::limit_headers))
+        // Outside every layer that can answer on its own, so each such answer is a problem and
+        // is counted.
+        .layer(middleware::from_fn(crate::problem_layer::as_problem))
+        .layer(middleware::from_fn(crate::metrics::track))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();

@@ -4,6 +4,7 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use hearth_application::CommandExecutor;
+use hearth_domain::integration::SyncOutcome;
 use hearth_integrations::{
     crypto::Cipher,
     scheduler::{Due, ListIntegrations},
@@ -34,6 +35,7 @@ pub fn service(
             .unwrap_or_else(|| format!("http://{bound}{CALLBACK_PATH}")),
         timeout: Duration::from_secs(settings.xplan_timeout_secs.max(1)),
         retry: RetryPolicy::default(),
+        site_suffixes: settings.xplan_site_suffixes.clone(),
     };
     let client = XplanClient::new(config)?;
     let vault = Arc::new(DbVault::new(exec.store().clone(), cipher));
@@ -51,6 +53,10 @@ pub fn due_integrations(projection: Projection) -> ListIntegrations {
             .map(|(id, s)| Due {
                 integration: *id,
                 last_started: s.last_sync.as_ref().map(|r| r.started_at),
+                last_interrupted: s
+                    .last_sync
+                    .as_ref()
+                    .is_some_and(|r| r.outcome == SyncOutcome::Interrupted),
             })
             .collect()
     })

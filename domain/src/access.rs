@@ -34,23 +34,22 @@ pub trait AccessFacts {
 #[serde(tag = "path", rename_all = "snake_case")]
 pub enum AccessPath {
     /// Primary, secondary or a granted household role.
-    Direct {
-        holding: Holding,
-    },
+    Direct { holding: Holding },
     /// Owner, super admin or practice manager: every household.
-    PracticeWide {
-        role: PracticeRole,
-    },
+    PracticeWide { role: PracticeRole },
+    /// Through a clinician the staff member manages; `capped_by` is that clinician's own
+    /// holding, which bounds what flows through them.
     ManagerOf {
         professional: StaffId,
+        capped_by: Holding,
     },
+    /// Through a clinician the staff member assists, capped by the clinician's own holding.
     AssistantOf {
         professional: StaffId,
+        capped_by: Holding,
     },
     /// Changing access comes from the "manage household access" permission.
-    Permission {
-        permission: Permission,
-    },
+    Permission { permission: Permission },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,7 +92,9 @@ impl AccessDecision {
 /// - an archived household can be viewed only by holders of "archive households" (to restore
 ///   it); nobody edits or exports it;
 /// - otherwise a direct holding, a practice-wide role, managing a holder, or assisting a holder
-///   allows what [`crate::roles`] says, checked in that order.
+///   allows what [`crate::roles`] says, checked in that order;
+/// - access that flows through a clinician (as their manager or assistant) never exceeds that
+///   clinician's own: the clinician must be active and their holding must allow the action too.
 pub fn evaluate<F: AccessFacts + ?Sized>(
     facts: &F,
     staff: StaffId,
@@ -134,16 +135,39 @@ pub fn evaluate<F: AccessFacts + ?Sized>(
         return AccessDecision::allow(AccessPath::PracticeWide { role });
     }
     if role == PracticeRole::Manager && manager_allows(action) {
-        if let Some(p) = facts.managed_holders(staff).into_iter().next() {
-            return AccessDecision::allow(AccessPath::ManagerOf { professional: p });
+        if let Some((professional, capped_by)) =
+            through_clinician(facts, facts.managed_holders(staff), action)
+        {
+            return AccessDecision::allow(AccessPath::ManagerOf {
+                professional,
+                capped_by,
+            });
         }
     }
     if role == PracticeRole::Support && assistant_allows(action) {
-        if let Some(p) = facts.assisted_holders(staff).into_iter().next() {
-            return AccessDecision::allow(AccessPath::AssistantOf { professional: p });
+        if let Some((professional, capped_by)) =
+            through_clinician(facts, facts.assisted_holders(staff), action)
+        {
+            return AccessDecision::allow(AccessPath::AssistantOf {
+                professional,
+                capped_by,
+            });
         }
     }
     AccessDecision::deny(DenyReason::NoAccess)
+}
+
+/// The first clinician among `holders` whose own access allows `action`, with their holding.
+fn through_clinician<F: AccessFacts + ?Sized>(
+    facts: &F,
+    holders: Vec<StaffId>,
+    action: Action,
+) -> Option<(StaffId, Holding)> {
+    holders.into_iter().find_map(|clinician| {
+        let holding = facts.holding(clinician)?;
+        (facts.staff_active(clinician) && holding_allows(holding, action))
+            .then_some((clinician, holding))
+    })
 }
 
 /// Current state as access facts.

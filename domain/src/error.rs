@@ -106,6 +106,8 @@ pub enum DomainError {
     OAuthStateInvalid,
     #[error("the integration is not connected to XPLAN; a practice manager must authorise it")]
     XplanNotConnected,
+    #[error("the integration is disabled")]
+    IntegrationDisabled,
     #[error("only Hearth's own workers record this")]
     SystemOnly,
     #[error("{0}")]
@@ -164,6 +166,7 @@ impl DomainError {
             XplanIdsNotConfirmed => "xplan_ids_not_confirmed",
             OAuthStateInvalid => "oauth_state_invalid",
             XplanNotConnected => "xplan_not_connected",
+            IntegrationDisabled => "integration_disabled",
             SystemOnly => "system_only",
             InvalidInput(_) => "invalid_input",
         }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod household;
 pub mod ids;
 pub mod integration;
+pub mod limits;
 pub mod permissions;
 pub mod practice;
 pub mod roles;

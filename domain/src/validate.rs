@@ -1,17 +1,16 @@
 //! Small input checks shared by decisions.
 
-use crate::error::DomainError;
+use crate::{
+    error::DomainError,
+    limits::{excerpt, text, Lines, EMAIL_MAX, NAME_MAX},
+};
 
+/// A required single-line name: not blank, within [`NAME_MAX`], no control characters.
 pub fn non_empty(what: &str, value: &str) -> Result<String, DomainError> {
-    let v = value.trim();
+    let v = text(what, value, NAME_MAX, Lines::Single)?;
     if v.is_empty() {
         return Err(DomainError::InvalidInput(format!(
             "{what} must not be empty"
-        )));
-    }
-    if v.chars().count() > 200 {
-        return Err(DomainError::InvalidInput(format!(
-            "{what} is longer than 200 characters"
         )));
     }
     Ok(v.to_string())
@@ -20,8 +19,8 @@ pub fn non_empty(what: &str, value: &str) -> Result<String, DomainError> {
 /// A deliberately modest check: something@something.tld, no spaces. Normalised to lowercase.
 pub fn email(value: &str) -> Result<String, DomainError> {
     let v = value.trim();
-    let valid = v.len() <= 254
-        && !v.contains(char::is_whitespace)
+    let valid = v.chars().count() <= EMAIL_MAX
+        && !v.chars().any(|c| c.is_whitespace() || c.is_control())
         && v.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && domain.contains('.')
@@ -30,7 +29,8 @@ pub fn email(value: &str) -> Result<String, DomainError> {
         });
     if !valid {
         return Err(DomainError::InvalidInput(format!(
-            "{v:?} is not a valid email address"
+            "{} is not a valid email address",
+            excerpt(v)
         )));
     }
     Ok(v.to_lowercase())

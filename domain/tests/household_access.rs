@@ -618,11 +618,17 @@ fn access_paths_are_direct_practice_wide_manager_and_assistant() {
     );
     assert_eq!(
         path(manager),
-        Some(AccessPath::ManagerOf { professional: pro })
+        Some(AccessPath::ManagerOf {
+            professional: pro,
+            capped_by: Holding::Primary
+        })
     );
     assert_eq!(
         path(assistant),
-        Some(AccessPath::AssistantOf { professional: pro })
+        Some(AccessPath::AssistantOf {
+            professional: pro,
+            capped_by: Holding::Primary
+        })
     );
     assert_eq!(
         check(&w.practice, &hh, outsider, Action::View).deny_reason,

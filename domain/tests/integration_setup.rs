@@ -20,6 +20,7 @@ fn create(enabled: bool, confirmed: bool) -> IntegrationCommand {
         forward_host: "Harbour.xplan.iress.com.au".into(),
         enabled,
         ids_loaded_confirmed: confirmed,
+        host_policy: Default::default(),
     }
 }
 
@@ -103,6 +104,7 @@ fn enabling_needs_the_confirmation_that_xplan_ids_are_loaded() {
         name: None,
         forward_host: None,
         ids_loaded_confirmed: Some(false),
+        host_policy: Default::default(),
     };
     assert_eq!(
         integration::decide(&state, &w.practice, &withdraw, &owner),
@@ -130,6 +132,7 @@ fn an_update_that_changes_nothing_records_nothing() {
         name: Some("XPLAN AU".into()),
         forward_host: Some("harbour.xplan.iress.com.au".into()),
         ids_loaded_confirmed: None,
+        host_policy: Default::default(),
     };
     assert_eq!(
         integration::decide(&state, &w.practice, &same, &owner),
@@ -139,6 +142,7 @@ fn an_update_that_changes_nothing_records_nothing() {
         name: None,
         forward_host: Some("https://x.example".into()),
         ids_loaded_confirmed: None,
+        host_policy: Default::default(),
     };
     assert!(matches!(
         integration::decide(&state, &w.practice, &bad, &owner),

@@ -508,3 +508,31 @@ fn ownership_is_transferred_by_the_owner_alone() {
     assert!(!w.practice.has_permission(old, Permission::ViewBilling));
     assert!(w.practice.has_permission(pro, Permission::ViewBilling));
 }
+
+#[test]
+fn a_deactivated_member_cannot_reactivate_themselves() {
+    let mut w = World::new(5);
+    let pro = w.active_staff(PracticeRole::Professional);
+    w.practice_cmd(w.owner, PracticeCommand::DeactivateStaff { staff_id: pro })
+        .unwrap();
+    assert_eq!(
+        w.practice_cmd(pro, PracticeCommand::ActivateStaff { staff_id: pro }),
+        Err(DomainError::NotPermitted(Permission::ManageStaff))
+    );
+    assert_eq!(
+        w.practice.member(pro).unwrap().status,
+        StaffStatus::Deactivated
+    );
+}
+
+#[test]
+fn a_deactivated_member_is_reactivated_by_someone_who_manages_staff() {
+    let mut w = World::new(5);
+    let pro = w.active_staff(PracticeRole::Professional);
+    w.practice_cmd(w.owner, PracticeCommand::DeactivateStaff { staff_id: pro })
+        .unwrap();
+    let events = w
+        .practice_cmd(w.owner, PracticeCommand::ActivateStaff { staff_id: pro })
+        .unwrap();
+    assert!(matches!(&events[..], [PracticeEvent::StaffActivated(e)] if e.staff_id == pro));
+}

@@ -53,6 +53,7 @@ async fn main() {
         redirect_uri: "http://127.0.0.1:1/callback".into(),
         timeout: std::time::Duration::from_secs(30),
         retry: RetryPolicy::default(),
+        site_suffixes: vec![],
     })
     .unwrap();
     let vault = Arc::new(DbVault::new(

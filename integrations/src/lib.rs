@@ -5,6 +5,7 @@
 pub mod crypto;
 #[cfg(feature = "fake")]
 pub mod fake;
+pub mod jobs;
 pub mod notes;
 pub mod preload;
 mod recorder;

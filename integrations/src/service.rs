@@ -46,6 +46,7 @@ pub struct XplanService {
     pub(crate) vault: Arc<DbVault>,
     running: Arc<Mutex<HashSet<IntegrationId>>>,
     pub(crate) page_size: usize,
+    pub(crate) jobs: crate::jobs::Jobs,
 }
 
 /// Held while a sync runs; releases the integration when dropped (also on panic or cancel).
@@ -69,6 +70,10 @@ pub fn state_digest(state: &str) -> String {
 }
 
 impl XplanService {
+    pub fn client(&self) -> &XplanClient {
+        &self.client
+    }
+
     pub fn new(exec: CommandExecutor, client: XplanClient, vault: Arc<DbVault>) -> Self {
         Self {
             exec,
@@ -76,7 +81,13 @@ impl XplanService {
             vault,
             running: Arc::default(),
             page_size: 200,
+            jobs: crate::jobs::Jobs::default(),
         }
+    }
+
+    /// Background jobs (sync runs): stopped at a safe point at shutdown.
+    pub fn jobs(&self) -> &crate::jobs::Jobs {
+        &self.jobs
     }
 
     pub fn executor(&self) -> &CommandExecutor {

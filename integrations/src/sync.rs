@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use futures::{stream, StreamExt};
-use hearth_application::ExecError;
+use hearth_application::{ExecError, Executed};
 use hearth_domain::{
     household::{normalise, HouseholdCommand, XplanClientData},
     integration::{
@@ -42,13 +42,72 @@ struct Run<'a> {
     svc: &'a XplanService,
     practice: PracticeId,
     integration: IntegrationId,
+    run_id: uuid::Uuid,
     ctx: CommandContext,
     summary: SyncSummary,
+    stop: tokio::sync::watch::Receiver<bool>,
+}
+
+/// Why a run ended before reading every client.
+enum Stopped {
+    Failed(IntegrationError),
+    /// Shutdown: stopped at a safe point.
+    Interrupted,
+}
+
+impl From<IntegrationError> for Stopped {
+    fn from(e: IntegrationError) -> Self {
+        Stopped::Failed(e)
+    }
+}
+
+impl From<XplanError> for Stopped {
+    fn from(e: XplanError) -> Self {
+        Stopped::Failed(e.into())
+    }
+}
+
+impl From<ExecError> for Stopped {
+    fn from(e: ExecError) -> Self {
+        Stopped::Failed(e.into())
+    }
 }
 
 impl XplanService {
-    /// Runs a sync now. Fails at once if the integration is disabled, not connected, or
-    /// already syncing; otherwise always records a run (completed or failed) and returns it.
+    /// Starts a sync job: checks it may run, records its start (who asked, which run), and
+    /// returns; the run goes on in the background and records its summary when it ends.
+    pub async fn start_sync(
+        &self,
+        id: IntegrationId,
+        trigger: &str,
+        ctx: &CommandContext,
+    ) -> Result<(uuid::Uuid, Executed), IntegrationError> {
+        let lease = self.lease(id)?;
+        let (state, practice) = self.ready_to_sync(id).await?;
+        let run_id = uuid::Uuid::now_v7();
+        let start = IntegrationCommand::StartSync {
+            run_id,
+            trigger: trigger.to_string(),
+        };
+        let started = self.command(practice, id, start, ctx).await?;
+        let (svc, trigger, started_at) = (self.clone(), trigger.to_string(), ctx.now);
+        self.jobs
+            .spawn(async move {
+                let _lease = lease;
+                if let Err(error) = svc
+                    .run(&state, practice, run_id, &trigger, started_at)
+                    .await
+                {
+                    tracing::error!(integration = %id, %error, "a sync job could not record its end");
+                }
+            })
+            .await;
+        Ok((run_id, started))
+    }
+
+    /// Runs a sync to its end in the caller's task (the scheduler, the CLI). Fails at once if the
+    /// integration is disabled, not connected, or already syncing; otherwise always records a
+    /// run (completed, failed or interrupted) and returns it.
     #[tracing::instrument(level = "debug", skip_all, fields(integration = %id), err(level = "debug"))]
     pub async fn sync(
         &self,
@@ -68,6 +127,22 @@ impl XplanService {
         started_at: DateTime<Utc>,
     ) -> Result<(SyncRun, Option<i64>), IntegrationError> {
         let _lease = self.lease(id)?;
+        let (state, practice) = self.ready_to_sync(id).await?;
+        let run_id = uuid::Uuid::now_v7();
+        let start = IntegrationCommand::StartSync {
+            run_id,
+            trigger: trigger.to_string(),
+        };
+        self.command(practice, id, start, &Self::system_context(started_at))
+            .await?;
+        self.run(&state, practice, run_id, trigger, started_at)
+            .await
+    }
+
+    async fn ready_to_sync(
+        &self,
+        id: IntegrationId,
+    ) -> Result<(IntegrationState, PracticeId), IntegrationError> {
         let state = self.state(id).await?;
         let practice = state.practice_id.ok_or(ExecError::Domain(
             hearth_domain::DomainError::IntegrationNotFound,
@@ -78,23 +153,43 @@ impl XplanService {
         if !state.is_connected() {
             return Err(ExecError::Domain(hearth_domain::DomainError::XplanNotConnected).into());
         }
+        Ok((state, practice))
+    }
+
+    async fn run(
+        &self,
+        state: &IntegrationState,
+        practice: PracticeId,
+        run_id: uuid::Uuid,
+        trigger: &str,
+        started_at: DateTime<Utc>,
+    ) -> Result<(SyncRun, Option<i64>), IntegrationError> {
+        let id = state.id.ok_or(ExecError::Domain(
+            hearth_domain::DomainError::IntegrationNotFound,
+        ))?;
         let mut run = Run {
             svc: self,
             practice,
             integration: id,
+            run_id,
             ctx: Self::system_context(started_at),
             summary: SyncSummary::default(),
+            stop: self.jobs.stopping(),
         };
-        let outcome = match run.all_clients(&state).await {
+        let outcome = match run.all_clients(state).await {
             Ok(()) => SyncOutcome::Completed,
-            Err(e) => {
+            Err(Stopped::Interrupted) => {
+                tracing::info!(integration = %id, "XPLAN sync interrupted by shutdown at a safe point");
+                SyncOutcome::Interrupted
+            }
+            Err(Stopped::Failed(e)) => {
                 tracing::warn!(integration = %id, error = %e, "XPLAN sync stopped early");
                 run.summary.errors.push(format!("stopped: {e}"));
                 SyncOutcome::Failed
             }
         };
         let record = SyncRun {
-            run_id: uuid::Uuid::now_v7(),
+            run_id,
             trigger: trigger.to_string(),
             started_at,
             finished_at: Utc::now(),
@@ -118,11 +213,21 @@ impl XplanService {
 }
 
 impl Run<'_> {
-    async fn all_clients(&mut self, state: &IntegrationState) -> Result<(), IntegrationError> {
+    /// A safe point: every client so far is applied atomically; stop here at shutdown.
+    fn stopping(&self) -> Result<(), Stopped> {
+        if *self.stop.borrow() {
+            Err(Stopped::Interrupted)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn all_clients(&mut self, state: &IntegrationState) -> Result<(), Stopped> {
         let session = self.svc.session(state)?;
         let advisers: Mutex<HashMap<String, Option<Value>>> = Mutex::default();
         let mut bookmark: Option<String> = None;
         loop {
+            self.stopping()?;
             let page = session
                 .clients_page(self.svc.page_size, bookmark.as_deref())
                 .await?;
@@ -138,12 +243,15 @@ impl Run<'_> {
                     .to_string(),
             );
             let (session, advisers) = (&session, &advisers);
-            let fetched: Vec<_> = stream::iter(page.iter().cloned())
-                .map(|item| async move { fetch(session, &item, advisers).await })
-                .buffered(FETCH_CONCURRENCY)
-                .collect()
-                .await;
-            for (item, result) in page.iter().zip(fetched) {
+            // Each client is applied as soon as it is read, so a shutdown waits for one client,
+            // not a page.
+            let mut fetched = stream::iter(page.iter().cloned())
+                .map(|item| async move {
+                    let result = fetch(session, &item, advisers).await;
+                    (item, result)
+                })
+                .buffered(FETCH_CONCURRENCY);
+            while let Some((item, result)) = fetched.next().await {
                 self.summary.clients_seen += 1;
                 let data = match result {
                     Ok(data) => data,
@@ -151,6 +259,7 @@ impl Run<'_> {
                         e @ (XplanError::ConsentExpired
                         | XplanError::Unavailable { .. }
                         | XplanError::NotConnected
+                        | XplanError::Forbidden(_)
                         | XplanError::Vault(_)),
                     ) => return Err(e.into()),
                     Err(e) => {
@@ -182,8 +291,25 @@ impl Run<'_> {
                         .push(format!("client {}: {e}", data.xplan_id)),
                     Err(e) => return Err(e.into()),
                 }
+                self.stopping()?;
+            }
+            if page.len() >= self.svc.page_size {
+                // More pages may follow: a long run says how far it has got.
+                self.record_progress().await?;
             }
         }
+    }
+
+    async fn record_progress(&self) -> Result<(), IntegrationError> {
+        let command = IntegrationCommand::RecordSyncProgress {
+            run_id: self.run_id,
+            summary: self.summary.clone(),
+        };
+        let ctx = XplanService::system_context(Utc::now());
+        self.svc
+            .command(self.practice, self.integration, command, &ctx)
+            .await?;
+        Ok(())
     }
 
     async fn claimed_household(&self, xplan_id: &str) -> Result<Option<HouseholdId>, ExecError> {

@@ -67,6 +67,7 @@ pub async fn connected_practice(svc: &XplanService, xplan: &FakeXplan) -> Connec
         forward_host: xplan.host(),
         enabled: true,
         ids_loaded_confirmed: true,
+        host_policy: hearth_domain::integration::HostPolicy::development(),
     };
     svc.command(practice, integration, command, &as_owner)
         .await

@@ -33,6 +33,7 @@ fn client(timeout: Duration) -> XplanClient {
             max_delay: Duration::from_millis(100),
             max_retry_after: Duration::from_secs(5),
         },
+        site_suffixes: vec![],
     })
     .unwrap()
 }
@@ -279,4 +280,45 @@ async fn file_notes_and_attachments_arrive_as_sent() {
     assert_eq!(notes[0].attachments[0].content, b"%PDF-1.7 bytes");
     assert_eq!(s.docnotes_of("77").await.unwrap().len(), 1);
     assert!(s.docnotes_of("78").await.unwrap().is_empty());
+}
+
+/// The production scheme: nothing inside the network is called, whatever the forward host says.
+fn production_client() -> XplanClient {
+    XplanClient::new(XplanConfig {
+        scheme: "https".into(),
+        app_id: "hearth-app".into(),
+        client_id: "hearth".into(),
+        client_secret: Secret::new("hearth-secret"),
+        redirect_uri: "https://hearth.example/callback".into(),
+        timeout: Duration::from_secs(2),
+        retry: RetryPolicy {
+            attempts: 1,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(1),
+            max_retry_after: Duration::from_secs(1),
+        },
+        site_suffixes: vec![],
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_client_secret_is_never_sent_to_an_internal_address() {
+    let fake = fake().await;
+    let client = production_client();
+    let loopback_fake = fake.host();
+    for host in ["169.254.169.254", "10.0.0.1:443", loopback_fake.as_str()] {
+        assert!(
+            matches!(
+                client.exchange_code(host, "code", Utc::now()).await,
+                Err(XplanError::Forbidden(_))
+            ),
+            "{host}"
+        );
+    }
+    assert_eq!(
+        fake.calls(Route::Token),
+        0,
+        "nothing reached the fake on loopback"
+    );
 }

@@ -8,7 +8,10 @@ mod queries;
 mod runner;
 mod timeline;
 
-pub use model::{AccessInterval, AccessModel, AuditEntry, HouseholdView, PracticeView, StaffView};
+pub use model::{
+    AccessInterval, AccessModel, AuditEntry, HouseholdView, PracticeView, RunStatus, StaffView,
+    SyncRunView, SyncRuns, Unreadable,
+};
 pub use queries::{
     History, HouseholdAccess, QueryError, Roster, RosterHousehold, RosterStaff, StaffAccess,
 };

@@ -206,13 +206,15 @@ async fn every_access_path_is_reported_and_the_past_is_answered_exactly() {
     assert_eq!(
         check(manager, Action::View, 4).path,
         Some(AccessPath::ManagerOf {
-            professional: adviser
+            professional: adviser,
+            capped_by: Holding::Primary
         })
     );
     assert_eq!(
         check(assistant, Action::View, 4).path,
         Some(AccessPath::AssistantOf {
-            professional: adviser
+            professional: adviser,
+            capped_by: Holding::Primary
         })
     );
     assert_eq!(
@@ -558,4 +560,80 @@ async fn rebuild_matches_live(store: &EventStore) {
             "live as-of {when}"
         );
     }
+}
+
+#[tokio::test]
+async fn access_through_a_clinician_is_capped_by_the_clinician_s_own_now_and_as_of() {
+    let file = TestSqlite::new();
+    let store = file.store().await.unwrap();
+    let p = Practice::new(&store).await;
+    let lead = p.staff(PracticeRole::Professional, "lead", 1).await;
+    let clinician = p.staff(PracticeRole::Professional, "clinician", 1).await;
+    let manager = p.staff(PracticeRole::Manager, "manager", 1).await;
+    let assistant = p.staff(PracticeRole::Support, "assistant", 1).await;
+    p.practice_cmd(
+        PracticeCommand::AssignManagerToProfessional {
+            manager,
+            professional: clinician,
+        },
+        1,
+    )
+    .await;
+    p.practice_cmd(
+        PracticeCommand::AssignSupportToProfessional {
+            support: assistant,
+            professional: clinician,
+        },
+        1,
+    )
+    .await;
+    let h = p.household(lead, 2).await;
+    p.cmd(
+        h,
+        HouseholdCommand::GrantStaffAccess {
+            staff_id: clinician,
+            role: HouseholdRole::ReadOnly,
+        },
+        3,
+    )
+    .await;
+    p.cmd(
+        h,
+        HouseholdCommand::ChangeStaffRole {
+            staff_id: clinician,
+            role: HouseholdRole::Paraplanner,
+        },
+        4,
+    )
+    .await;
+
+    let projection = caught_up(&store).await;
+    let m = projection.read();
+    let check = |s, a, minute| m.check(p.id, s, h, a, t(minute)).unwrap();
+    // 09:03: the clinician only reads, so nothing more flows through them.
+    assert!(!check(assistant, Action::Edit, 3).allowed);
+    assert!(!check(manager, Action::Edit, 3).allowed);
+    assert!(!check(manager, Action::Export, 3).allowed);
+    assert_eq!(
+        check(manager, Action::View, 3).path,
+        Some(AccessPath::ManagerOf {
+            professional: clinician,
+            capped_by: Holding::Role(HouseholdRole::ReadOnly)
+        })
+    );
+    // 09:04: raised to paraplanner, the clinician edits and exports, and so may those through them.
+    assert_eq!(
+        check(manager, Action::Export, 4).path,
+        Some(AccessPath::ManagerOf {
+            professional: clinician,
+            capped_by: Holding::Role(HouseholdRole::Paraplanner)
+        })
+    );
+    assert_eq!(
+        check(assistant, Action::Edit, 4).path,
+        Some(AccessPath::AssistantOf {
+            professional: clinician,
+            capped_by: Holding::Role(HouseholdRole::Paraplanner)
+        })
+    );
 }

@@ -73,10 +73,10 @@ async fn roster_csv(
         .iter()
         .map(|s| (s.staff_id, s.name.clone()))
         .collect();
-    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut out = crate::csv_out::CsvOut::default();
     let opt = |v: Option<String>| v.unwrap_or_default();
-    let write = |out: &mut csv::Writer<Vec<u8>>, row: &[String]| {
-        out.write_record(row).map_err(|e| Problem::internal(&e))
+    let write = |out: &mut crate::csv_out::CsvOut, row: &[String]| {
+        out.row(row).map_err(|e| Problem::internal(&e))
     };
     write(
         &mut out,
@@ -113,7 +113,7 @@ async fn roster_csv(
             ],
         )?;
     }
-    let body = out.into_inner().map_err(|e| Problem::internal(&e))?;
+    let body = out.into_bytes().map_err(|e| Problem::internal(&e))?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

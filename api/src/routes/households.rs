@@ -21,6 +21,7 @@ use crate::{
     authz::{self, staff_of},
     extract::{Json, Path},
     problem::{ApiResult, Problem},
+    reason::Reason,
     state::AppState,
 };
 
@@ -174,11 +175,12 @@ async fn set_secondary(
     .await
 }
 
-#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/secondary", responses((status = 200, body = Accepted)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/secondary", params(crate::reason::ReasonQuery), request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted), (status = 400, description = "reason given twice", body = Problem), (status = 415, body = Problem), (status = 422, description = "reason over 1,000 characters or with control characters", body = Problem)), security(("bearer" = [])))]
 async fn clear_secondary(
     State(state): State<AppState>,
     caller: Caller,
     Path((p, h)): Path<(Uuid, Uuid)>,
+    Reason(reason): Reason,
 ) -> ApiResult<axum::Json<Accepted>> {
     run(
         &state,
@@ -187,7 +189,7 @@ async fn clear_secondary(
         h,
         Action::ManageAccess,
         HouseholdCommand::ClearSecondaryProfessional,
-        None,
+        reason,
     )
     .await
 }
@@ -254,11 +256,12 @@ async fn change_grant(
     .await
 }
 
-#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/grants/{staff_id}", responses((status = 200, body = Accepted)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/grants/{staff_id}", params(crate::reason::ReasonQuery), request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted), (status = 400, description = "reason given twice", body = Problem), (status = 415, body = Problem), (status = 422, description = "reason over 1,000 characters or with control characters", body = Problem)), security(("bearer" = [])))]
 async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
     Path((p, h, s)): Path<(Uuid, Uuid, Uuid)>,
+    Reason(reason): Reason,
 ) -> ApiResult<axum::Json<Accepted>> {
     run(
         &state,
@@ -269,16 +272,17 @@ async fn revoke(
         HouseholdCommand::RevokeStaffAccess {
             staff_id: StaffId(s),
         },
-        None,
+        reason,
     )
     .await
 }
 
-#[utoipa::path(post, path = "/v1/practices/{practice_id}/households/{household_id}/archive", responses((status = 200, body = Accepted)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/practices/{practice_id}/households/{household_id}/archive", params(crate::reason::ReasonQuery), request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted), (status = 400, description = "reason given twice", body = Problem), (status = 415, body = Problem), (status = 422, description = "reason over 1,000 characters or with control characters", body = Problem)), security(("bearer" = [])))]
 async fn archive(
     State(state): State<AppState>,
     caller: Caller,
     Path((p, h)): Path<(Uuid, Uuid)>,
+    Reason(reason): Reason,
 ) -> ApiResult<axum::Json<Accepted>> {
     run(
         &state,
@@ -287,16 +291,17 @@ async fn archive(
         h,
         Action::View,
         HouseholdCommand::ArchiveHousehold,
-        None,
+        reason,
     )
     .await
 }
 
-#[utoipa::path(post, path = "/v1/practices/{practice_id}/households/{household_id}/restore", responses((status = 200, body = Accepted)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/practices/{practice_id}/households/{household_id}/restore", params(crate::reason::ReasonQuery), request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted), (status = 400, description = "reason given twice", body = Problem), (status = 415, body = Problem), (status = 422, description = "reason over 1,000 characters or with control characters", body = Problem)), security(("bearer" = [])))]
 async fn restore(
     State(state): State<AppState>,
     caller: Caller,
     Path((p, h)): Path<(Uuid, Uuid)>,
+    Reason(reason): Reason,
 ) -> ApiResult<axum::Json<Accepted>> {
     run(
         &state,
@@ -305,7 +310,7 @@ async fn restore(
         h,
         Action::View,
         HouseholdCommand::RestoreHousehold,
-        None,
+        reason,
     )
     .await
 }
@@ -314,6 +319,8 @@ async fn restore(
 #[serde(deny_unknown_fields)]
 pub struct ChangeStatus {
     pub status: HouseholdStatus,
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 #[utoipa::path(put, path = "/v1/practices/{practice_id}/households/{household_id}/status", request_body = ChangeStatus, responses((status = 200, body = Accepted)), security(("bearer" = [])))]
@@ -330,7 +337,7 @@ async fn change_status(
         h,
         Action::View,
         HouseholdCommand::ChangeHouseholdStatus { status: b.status },
-        None,
+        b.reason,
     )
     .await
 }
@@ -340,6 +347,8 @@ async fn change_status(
 pub struct AssignBranch {
     /// `null` removes the household from its branch.
     pub branch_id: Option<Uuid>,
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 #[utoipa::path(put, path = "/v1/practices/{practice_id}/households/{household_id}/branch", request_body = AssignBranch, responses((status = 200, body = Accepted)), security(("bearer" = [])))]
@@ -358,7 +367,7 @@ async fn assign_branch(
         HouseholdCommand::AssignHouseholdBranch {
             branch: b.branch_id.map(BranchId),
         },
-        None,
+        b.reason,
     )
     .await
 }
@@ -373,7 +382,7 @@ pub struct EditMember {
     pub reason: Option<String>,
 }
 
-#[utoipa::path(patch, path = "/v1/practices/{practice_id}/households/{household_id}/members/{member_id}", request_body = EditMember, responses((status = 200, body = Accepted)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/v1/practices/{practice_id}/households/{household_id}/members/{member_id}", request_body = EditMember, responses((status = 200, body = Accepted), (status = 422, description = "a value fails the member-field rules or limits", body = Problem)), security(("bearer" = [])))]
 async fn edit_member(
     State(state): State<AppState>,
     caller: Caller,

@@ -8,11 +8,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use axum::{body::Bytes, extract::State};
 use chrono::Utc;
 use hearth_domain::{
-    integration::{IntegrationCommand, IntegrationEvent, IntegrationState, SyncRun},
+    integration::{IntegrationCommand, IntegrationState},
     permissions::Permission,
-    streams, IntegrationId, PracticeId,
+    IntegrationId, PracticeId,
 };
 use hearth_integrations::preload::{Candidate, PreloadReport};
+use hearth_projections::SyncRunView;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -37,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(preload_ids))
         .routes(routes!(sync_now))
         .routes(routes!(sync_runs))
+        .routes(routes!(sync_run))
         .routes(routes!(oauth_callback))
 }
 
@@ -120,6 +122,7 @@ pub(crate) async fn create_integration(
         forward_host: body.forward_host,
         enabled: body.enabled,
         ids_loaded_confirmed: body.ids_loaded_confirmed,
+        host_policy: state.xplan.client().config().host_policy(),
     };
     let done = state
         .xplan
@@ -220,6 +223,7 @@ pub(crate) async fn update_integration(
                 name: body.name,
                 forward_host: body.forward_host,
                 ids_loaded_confirmed: body.ids_loaded_confirmed,
+                host_policy: state.xplan.client().config().host_policy(),
             },
             &c,
         )
@@ -409,31 +413,42 @@ fn email_index(state: &AppState, practice: PracticeId) -> HashMap<String, Vec<Ca
         .collect()
 }
 
-/// Run a sync now and answer with its summary (clients seen, created, updated, unchanged,
-/// skipped with reasons, errors).
-#[utoipa::path(post, path = "/v1/practices/{practice_id}/integrations/{integration_id}/sync", responses((status = 200, body = Object), (status = 409, body = Problem)), security(("bearer" = [])))]
+/// Start a sync job now. Answers 202 at once with the run's id and its status URL; the run
+/// goes on in the background (progress and summary at the status URL). 409 when a run of this
+/// integration is already going on this instance, or it is disabled or not connected.
+#[utoipa::path(post, path = "/v1/practices/{practice_id}/integrations/{integration_id}/sync", responses((status = 202, body = SyncJob), (status = 409, body = Problem)), security(("bearer" = [])))]
 pub(crate) async fn sync_now(
     State(state): State<AppState>,
     caller: Caller,
     Path((practice, id)): Path<(Uuid, Uuid)>,
-) -> ApiResult<axum::Json<SyncReport>> {
+) -> ApiResult<impl axum::response::IntoResponse> {
     let practice = PracticeId(practice);
-    manager(&state, caller, practice).await?;
+    let me = manager(&state, caller, practice).await?;
     let id = IntegrationId(id);
     owned(&state, practice, id).await?;
-    let (run, position) = state.xplan.sync_recorded(id, "api", Utc::now()).await?;
-    Ok(axum::Json(SyncReport {
-        run,
-        position: position.map(|p| p.to_string()),
-    }))
+    let (run_id, started) = state.xplan.start_sync(id, "api", &ctx(me, None)).await?;
+    let status_url = format!(
+        "/v1/practices/{}/integrations/{}/sync-runs/{run_id}",
+        practice.0, id.0
+    );
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        [(axum::http::header::LOCATION, status_url.clone())],
+        axum::Json(SyncJob {
+            run_id,
+            status_url,
+            position: started.position.map(|p| p.to_string()),
+        }),
+    ))
 }
 
-/// A sync run's summary, and the position its record was written at (for `at_least`).
+/// A started sync job: where to follow it.
 #[derive(Serialize, ToSchema)]
-pub struct SyncReport {
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub run: SyncRun,
+pub struct SyncJob {
+    pub run_id: Uuid,
+    /// `GET` it for the run's status, progress and summary.
+    pub status_url: String,
+    /// Where the run's start was recorded (for `at_least`).
     pub position: Option<String>,
 }
 
@@ -444,31 +459,54 @@ pub struct RunsParams {
     pub limit: Option<usize>,
 }
 
-/// Past sync runs with their summaries, newest first.
+/// Sync runs with their status and summaries (progress so far for a running one), newest first.
 #[utoipa::path(get, path = "/v1/practices/{practice_id}/integrations/{integration_id}/sync-runs", params(RunsParams), responses((status = 200, body = [Object])), security(("bearer" = [])))]
 pub(crate) async fn sync_runs(
     State(state): State<AppState>,
     caller: Caller,
     Path((practice, id)): Path<(Uuid, Uuid)>,
     Query(q): Query<RunsParams>,
-) -> ApiResult<axum::Json<Vec<SyncRun>>> {
+) -> ApiResult<axum::Json<Vec<SyncRunView>>> {
     let practice = PracticeId(practice);
     manager(&state, caller, practice).await?;
     let id = IntegrationId(id);
     owned(&state, practice, id).await?;
-    let mut runs = Vec::new();
-    for e in state
-        .store
-        .read_stream(&streams::integration(id), 1)
-        .await?
-    {
-        if let Ok(IntegrationEvent::SyncRecorded(r)) =
-            IntegrationEvent::from_stored(&e.event_type, e.schema_version, e.data)
-        {
-            runs.push(r.run);
-        }
-    }
-    runs.reverse();
+    let mut runs = state
+        .projection
+        .read()
+        .sync_runs
+        .runs(id)
+        .map_err(|e| Problem::internal(&e))?;
     runs.truncate(q.limit.unwrap_or(50).clamp(1, 1000));
     Ok(axum::Json(runs))
+}
+
+/// One sync run: `running` with its progress so far, or how it ended (completed, failed,
+/// interrupted by a shutdown — then the scheduler runs it again) with its summary.
+#[utoipa::path(get, path = "/v1/practices/{practice_id}/integrations/{integration_id}/sync-runs/{run_id}", responses((status = 200, body = Object), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub(crate) async fn sync_run(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((practice, id, run_id)): Path<(Uuid, Uuid, Uuid)>,
+) -> ApiResult<axum::Json<SyncRunView>> {
+    let practice = PracticeId(practice);
+    manager(&state, caller, practice).await?;
+    let id = IntegrationId(id);
+    owned(&state, practice, id).await?;
+    let find = |state: &AppState| {
+        state
+            .projection
+            .read()
+            .sync_runs
+            .run(id, run_id)
+            .map_err(|e| Problem::internal(&e))
+    };
+    if let Some(run) = find(&state)? {
+        return Ok(axum::Json(run));
+    }
+    // Just started through another path: let the read model catch up before "not found".
+    catch_up(&state).await?;
+    find(&state)?
+        .map(axum::Json)
+        .ok_or_else(|| Problem::not_found("the sync run"))
 }

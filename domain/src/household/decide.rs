@@ -6,6 +6,7 @@
 use super::{
     commands::{HouseholdCommand, NewMember},
     events::*,
+    field_rules,
     fields::{ClientField, Fields},
     state::HouseholdState,
     surveys,
@@ -20,7 +21,7 @@ use crate::{
     permissions::Permission,
     practice::{active, require, HouseholdLeadsChanged, PracticeEvent, PracticeState},
     roles::{Action, HouseholdRole},
-    validate::{email, non_empty},
+    validate::non_empty,
 };
 
 pub(crate) type Events = Result<Vec<HouseholdEvent>, DomainError>;
@@ -35,6 +36,7 @@ pub fn decide(
     if !practice.exists() {
         return Err(DomainError::PracticeNotFound);
     }
+    crate::limits::reason(ctx.reason.as_deref())?;
     let events = decide_events(household, practice, id, command, ctx)?;
     Ok(with_lead_mirror(household, id, events, ctx))
 }
@@ -236,14 +238,12 @@ fn decide_existing(
                 .ok_or(DomainError::MemberNotFound(*member_id))?;
             let mut wanted = member.fields.clone();
             for (field, value) in fields {
-                match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-                    Some(v)
-                        if *field == ClientField::Email || *field == ClientField::AdviserEmail =>
-                    {
-                        wanted.insert(*field, email(v)?)
+                match field_rules::check_optional(*field, value.as_deref())? {
+                    Some(v) => wanted.insert(*field, v),
+                    None => {
+                        field_rules::clear(*field)?;
+                        wanted.remove(field)
                     }
-                    Some(v) => wanted.insert(*field, v.to_string()),
-                    None => wanted.remove(field),
                 };
             }
             let keys: Vec<ClientField> = fields.keys().copied().collect();
@@ -383,16 +383,18 @@ fn create(
 
 fn new_member(m: &NewMember, kind: MemberKind) -> Result<Member, DomainError> {
     let mut fields = Fields::new();
-    fields.insert(
-        ClientField::FirstName,
-        non_empty("first name", &m.first_name)?,
-    );
-    fields.insert(ClientField::LastName, non_empty("last name", &m.last_name)?);
-    if let Some(e) = m.email.as_deref().filter(|e| !e.trim().is_empty()) {
-        fields.insert(ClientField::Email, email(e)?);
-    }
-    if let Some(t) = m.title.as_deref().filter(|t| !t.trim().is_empty()) {
-        fields.insert(ClientField::Title, t.trim().to_string());
+    for (field, value) in [
+        (ClientField::FirstName, Some(m.first_name.as_str())),
+        (ClientField::LastName, Some(m.last_name.as_str())),
+        (ClientField::Email, m.email.as_deref()),
+        (ClientField::Title, m.title.as_deref()),
+    ] {
+        match field_rules::check_optional(field, value)? {
+            Some(v) => {
+                fields.insert(field, v);
+            }
+            None => field_rules::clear(field)?,
+        }
     }
     Ok(Member {
         member_id: m.member_id,

@@ -4,6 +4,7 @@
 mod commands;
 mod decide;
 mod events;
+pub mod field_rules;
 mod fields;
 mod file_notes;
 mod reassign;

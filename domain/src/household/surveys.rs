@@ -38,7 +38,55 @@ pub struct BlobRef {
 }
 
 use super::{commands::SurveyCommand, decide::Events, events::*, state::HouseholdState};
-use crate::{context::CommandContext, error::DomainError, practice::PracticeState};
+use crate::{
+    context::CommandContext,
+    error::DomainError,
+    limits::{self, Lines},
+    practice::PracticeState,
+    validate::non_empty,
+};
+
+/// A list of free texts within the limits, trimmed.
+fn texts(
+    what: &str,
+    items: &[String],
+    max_items: usize,
+    max_len: usize,
+    lines: Lines,
+) -> Result<Vec<String>, DomainError> {
+    limits::list(what, items, max_items)?;
+    items
+        .iter()
+        .map(|i| limits::text(what, i, max_len, lines).map(str::to_string))
+        .collect()
+}
+
+fn document(d: &BlobRef) -> Result<BlobRef, DomainError> {
+    Ok(BlobRef {
+        sha256: limits::text(
+            "the document hash",
+            &d.sha256,
+            limits::IDENTIFIER_MAX,
+            Lines::Single,
+        )?
+        .into(),
+        size: d.size,
+        filename: limits::text(
+            "the file name",
+            &d.filename,
+            limits::IDENTIFIER_MAX,
+            Lines::Single,
+        )?
+        .into(),
+        mimetype: limits::text(
+            "the mime type",
+            &d.mimetype,
+            limits::IDENTIFIER_MAX,
+            Lines::Single,
+        )?
+        .into(),
+    })
+}
 
 fn member_name(h: &HouseholdState, id: MemberId) -> Result<String, DomainError> {
     let m = h.member(id).ok_or(DomainError::MemberNotFound(id))?;
@@ -71,17 +119,31 @@ pub(crate) fn decide(
             goals,
             dimensions,
         } => {
-            for d in dimensions {
-                pct(&d.name, d.pct)?;
-            }
+            limits::list("the dimensions", dimensions, limits::DIMENSIONS_MAX)?;
+            let dimensions = dimensions
+                .iter()
+                .map(|d| {
+                    Ok(Dimension {
+                        name: non_empty("a dimension name", &d.name)?,
+                        pct: pct("a dimension", d.pct)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, DomainError>>()?;
+            let goals = texts(
+                "a goal",
+                goals,
+                limits::GOALS_MAX,
+                limits::GOAL_MAX,
+                Lines::Multi,
+            )?;
             HouseholdEvent::YourLifeSurveyCompleted(YourLifeSurveyCompleted {
                 meta,
                 survey_id: *survey_id,
                 member_id: *member_id,
                 member_name: member_name(h, *member_id)?,
                 your_life_score_pct: pct("Your Life Score", *your_life_score_pct)?,
-                goals: goals.clone(),
-                dimensions: dimensions.clone(),
+                goals,
+                dimensions,
             })
         }
         CompleteValuesSession {
@@ -94,6 +156,7 @@ pub(crate) fn decide(
                     "a values session records the values of at least one client".into(),
                 ));
             }
+            limits::list("the values session", values, limits::VALUES_MEMBERS_MAX)?;
             let mut out = Vec::new();
             for v in values {
                 if v.top_values.is_empty() || v.top_values.len() > 5 {
@@ -104,7 +167,13 @@ pub(crate) fn decide(
                 out.push(MemberValues {
                     member_id: v.member_id,
                     member_name: member_name(h, v.member_id)?,
-                    top_values: v.top_values.clone(),
+                    top_values: texts(
+                        "a top value",
+                        &v.top_values,
+                        5,
+                        limits::NAME_MAX,
+                        Lines::Single,
+                    )?,
                 });
             }
             HouseholdEvent::ValuesSessionCompleted(ValuesSessionCompleted {
@@ -116,7 +185,7 @@ pub(crate) fn decide(
         }
         ExportBestLifePlan {
             export_id,
-            document,
+            document: document_ref,
         } => {
             let adviser = h.primary.ok_or(DomainError::HouseholdNotFound)?;
             let adviser_name = p
@@ -126,7 +195,7 @@ pub(crate) fn decide(
             HouseholdEvent::BestLifePlanExported(BestLifePlanExported {
                 meta,
                 export_id: *export_id,
-                document: document.clone(),
+                document: document(document_ref)?,
                 adviser,
                 adviser_name,
             })
@@ -141,21 +210,34 @@ pub(crate) fn decide(
                     "the questionnaire has no answers".into(),
                 ));
             }
+            limits::list("the answers", answers, limits::ANSWERS_MAX)?;
+            let answers = answers
+                .iter()
+                .map(|a| {
+                    let text = |what, v| {
+                        limits::text(what, v, limits::ANSWER_MAX, Lines::Multi).map(str::to_string)
+                    };
+                    Ok(QuestionAnswer {
+                        question: text("a question", &a.question)?,
+                        answer: text("an answer", &a.answer)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, DomainError>>()?;
             HouseholdEvent::InvestmentPreferencesCompleted(InvestmentPreferencesCompleted {
                 meta,
                 questionnaire_id: *questionnaire_id,
                 member_id: *member_id,
                 member_name: member_name(h, *member_id)?,
-                answers: answers.clone(),
+                answers,
             })
         }
         ExportInvestmentPreferences {
             export_id,
-            document,
+            document: document_ref,
         } => HouseholdEvent::InvestmentPreferencesExported(InvestmentPreferencesExported {
             meta,
             export_id: *export_id,
-            document: document.clone(),
+            document: document(document_ref)?,
         }),
     };
     Ok(vec![event])

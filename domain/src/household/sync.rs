@@ -24,7 +24,7 @@ use crate::{
 };
 
 fn xplan_id(data: &XplanClientData) -> Result<String, DomainError> {
-    let id = data.xplan_id.trim();
+    let id = checked_xplan_id(&data.xplan_id)?;
     if id.is_empty() {
         return Err(DomainError::InvalidInput(
             "the XPLAN client id is empty".into(),
@@ -91,6 +91,16 @@ pub(crate) fn create_from_xplan(
     Ok(events)
 }
 
+/// An XPLAN client id within the limits, trimmed.
+fn checked_xplan_id(raw: &str) -> Result<&str, DomainError> {
+    crate::limits::text(
+        "the XPLAN client id",
+        raw,
+        crate::limits::IDENTIFIER_MAX,
+        crate::limits::Lines::Single,
+    )
+}
+
 pub(crate) fn link_xplan_id(
     h: &HouseholdState,
     integration_id: IntegrationId,
@@ -98,7 +108,7 @@ pub(crate) fn link_xplan_id(
     xplan_id: &str,
     ctx: &CommandContext,
 ) -> Events {
-    let xplan_id = xplan_id.trim();
+    let xplan_id = checked_xplan_id(xplan_id)?;
     if xplan_id.is_empty() {
         return Err(DomainError::InvalidInput(
             "the XPLAN client id is empty".into(),

@@ -4,7 +4,11 @@
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::fields::{ClientField, Fields, SkippedField};
+use super::{
+    field_rules,
+    fields::{ClientField, Fields, SkippedField},
+};
+use crate::{error::DomainError, limits::NAME_MAX};
 
 /// Raw values of one XPLAN client, as the integration read them. Empty strings mean absent.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -54,74 +58,52 @@ pub struct InsurancePolicy {
 
 pub const ALLOWED_TITLES: [&str; 6] = ["Mr", "Mrs", "Ms", "Miss", "Dr", "Prof"];
 
-/// What Hearth takes from an XPLAN client: the synced fields it accepts, and the values it
-/// skipped with the reason.
+/// What Hearth takes from an XPLAN client: the synced fields that pass the member-field rules
+/// (the same as for a local create or edit), and the values it skipped with the reason.
 pub fn normalise(data: &XplanClientData) -> (Fields, Vec<SkippedField>) {
+    use ClientField::*;
+    let dob = data.date_of_birth.map(|d| d.format("%Y-%m-%d").to_string());
+    let raw: [(ClientField, &Option<String>); 17] = [
+        (Title, &data.title),
+        (FirstName, &data.first_name),
+        (MiddleName, &data.middle_name),
+        (LastName, &data.last_name),
+        (DateOfBirth, &dob),
+        (Sex, &data.sex),
+        (AddressLine1, &data.address_line1),
+        (AddressLine2, &data.address_line2),
+        (Suburb, &data.suburb),
+        (Postcode, &data.postcode),
+        (State, &data.state),
+        (CountryCode, &data.country_code),
+        (Email, &data.preferred_email),
+        (Mobile, &data.preferred_mobile),
+        (AdviserFirstName, &data.adviser_first_name),
+        (AdviserLastName, &data.adviser_last_name),
+        (AdviserEmail, &data.adviser_email),
+    ];
     let mut fields = Fields::new();
     let mut skipped = Vec::new();
-    let mut put = |f: ClientField, v: &Option<String>| {
-        if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-            fields.insert(f, v.to_string());
-        }
-    };
-    put(ClientField::FirstName, &data.first_name);
-    put(ClientField::MiddleName, &data.middle_name);
-    put(ClientField::LastName, &data.last_name);
-    put(ClientField::Sex, &data.sex);
-    put(ClientField::AddressLine1, &data.address_line1);
-    put(ClientField::AddressLine2, &data.address_line2);
-    put(ClientField::Suburb, &data.suburb);
-    put(ClientField::Postcode, &data.postcode);
-    put(ClientField::State, &data.state);
-    put(ClientField::CountryCode, &data.country_code);
-    put(ClientField::AdviserFirstName, &data.adviser_first_name);
-    put(ClientField::AdviserLastName, &data.adviser_last_name);
-    put(
-        ClientField::AdviserEmail,
-        &data.adviser_email.as_ref().map(|e| e.trim().to_lowercase()),
-    );
-    put(
-        ClientField::Email,
-        &data
-            .preferred_email
-            .as_ref()
-            .map(|e| e.trim().to_lowercase()),
-    );
-    if let Some(dob) = data.date_of_birth {
-        fields.insert(ClientField::DateOfBirth, dob.format("%Y-%m-%d").to_string());
-    }
-    if let Some(title) = data
-        .title
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        let bare = title.trim_end_matches('.');
-        match ALLOWED_TITLES.iter().find(|t| t.eq_ignore_ascii_case(bare)) {
-            Some(t) => {
-                fields.insert(ClientField::Title, t.to_string());
+    for (field, value) in raw {
+        let Some(value) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        match field_rules::check(field, value) {
+            Ok(v) => {
+                fields.insert(field, v);
             }
-            None => skipped.push(SkippedField {
-                field: ClientField::Title,
-                value: title.to_string(),
-                reason: format!("only {} are supported", ALLOWED_TITLES.join("/")),
-            }),
-        }
-    }
-    if let Some(mobile) = data
-        .preferred_mobile
-        .as_deref()
-        .map(str::trim)
-        .filter(|m| !m.is_empty())
-    {
-        match international_mobile(mobile) {
-            Some(m) => {
-                fields.insert(ClientField::Mobile, m);
-            }
-            None => skipped.push(SkippedField {
-                field: ClientField::Mobile,
-                value: mobile.to_string(),
-                reason: "a mobile number is only synchronised with its country code (e.g. +61 4xx xxx xxx)".into(),
+            Err(e) => skipped.push(SkippedField {
+                field,
+                // The log keeps what was refused, bounded and printable.
+                value: value
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(NAME_MAX)
+                    .collect(),
+                reason: match e {
+                    DomainError::InvalidInput(reason) => reason,
+                    other => other.to_string(),
+                },
             }),
         }
     }
@@ -130,7 +112,7 @@ pub fn normalise(data: &XplanClientData) -> (Fields, Vec<SkippedField>) {
 }
 
 /// `+<country code><number>`, spaces, dashes and brackets dropped; None without a country code.
-fn international_mobile(raw: &str) -> Option<String> {
+pub(crate) fn international_mobile(raw: &str) -> Option<String> {
     let rest = raw.strip_prefix('+')?;
     let digits: String = rest
         .chars()

@@ -1,7 +1,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::events::SyncRun;
+use super::{
+    events::{SyncRun, SyncSummary},
+    host::HostPolicy,
+};
 use crate::ids::IntegrationId;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -15,11 +18,16 @@ pub enum IntegrationCommand {
         /// The practice confirms that existing clients' XPLAN IDs are loaded (or none exist), so
         /// the first sync cannot duplicate households. Enabling needs it.
         ids_loaded_confirmed: bool,
+        /// Which forward hosts the deployment accepts (configuration, passed in).
+        #[serde(default)]
+        host_policy: HostPolicy,
     },
     UpdateIntegration {
         name: Option<String>,
         forward_host: Option<String>,
         ids_loaded_confirmed: Option<bool>,
+        #[serde(default)]
+        host_policy: HostPolicy,
     },
     EnableIntegration,
     DisableIntegration,
@@ -39,6 +47,15 @@ pub enum IntegrationCommand {
     /// XPLAN refused the tokens even after a refresh: a practice manager must consent again.
     ExpireConsent {
         reason: String,
+    },
+    /// A sync job begins (the worker, or staff who manage integrations, through the API).
+    StartSync {
+        run_id: uuid::Uuid,
+        trigger: String,
+    },
+    RecordSyncProgress {
+        run_id: uuid::Uuid,
+        summary: SyncSummary,
     },
     RecordSync {
         run: SyncRun,

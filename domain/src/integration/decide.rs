@@ -21,12 +21,14 @@ pub fn decide(
     if !practice.exists() {
         return Err(DomainError::PracticeNotFound);
     }
+    crate::limits::reason(ctx.reason.as_deref())?;
     if let CreateIntegration {
         integration_id,
         name,
         forward_host: host,
         enabled,
         ids_loaded_confirmed,
+        host_policy,
     } = command
     {
         require(practice, ctx, Permission::ManageIntegrations)?;
@@ -44,7 +46,7 @@ pub fn decide(
             auth_mode: "oauth".into(),
             settings: IntegrationSettings {
                 name: non_empty("the integration name", name)?,
-                forward_host: forward_host(host)?,
+                forward_host: forward_host(host, host_policy)?,
                 ids_loaded_confirmed: *ids_loaded_confirmed,
             },
             enabled: *enabled,
@@ -60,6 +62,7 @@ pub fn decide(
             name,
             forward_host: host,
             ids_loaded_confirmed,
+            host_policy,
         } => {
             require(practice, ctx, Permission::ManageIntegrations)?;
             let next = IntegrationSettings {
@@ -68,7 +71,7 @@ pub fn decide(
                     None => settings.name.clone(),
                 },
                 forward_host: match host {
-                    Some(h) => forward_host(h)?,
+                    Some(h) => forward_host(h, host_policy)?,
                     None => settings.forward_host.clone(),
                 },
                 ids_loaded_confirmed: ids_loaded_confirmed.unwrap_or(settings.ids_loaded_confirmed),
@@ -164,6 +167,37 @@ pub fn decide(
             } else {
                 vec![]
             })
+        }
+        StartSync { run_id, trigger } => {
+            if !matches!(ctx.actor, Actor::System(_)) {
+                require(practice, ctx, Permission::ManageIntegrations)?;
+            }
+            if !state.enabled {
+                return Err(DomainError::IntegrationDisabled);
+            }
+            if !state.is_connected() {
+                return Err(DomainError::XplanNotConnected);
+            }
+            Ok(vec![IntegrationEvent::SyncStarted(SyncStarted {
+                meta: ctx.meta(),
+                run_id: *run_id,
+                trigger: crate::limits::text(
+                    "the trigger",
+                    trigger,
+                    crate::limits::IDENTIFIER_MAX,
+                    crate::limits::Lines::Single,
+                )?
+                .to_string(),
+                started_at: ctx.now,
+            })])
+        }
+        RecordSyncProgress { run_id, summary } => {
+            system(ctx)?;
+            Ok(vec![IntegrationEvent::SyncProgressed(SyncProgressed {
+                meta: ctx.meta(),
+                run_id: *run_id,
+                summary: summary.clone(),
+            })])
         }
         RecordSync { run } => {
             system(ctx)?;

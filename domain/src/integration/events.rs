@@ -92,6 +92,26 @@ pub enum SyncOutcome {
     Completed,
     /// Stopped early (XPLAN unreachable, consent expired); what was applied before stays.
     Failed,
+    /// Stopped at a safe point because the service shut down; the scheduler runs it again.
+    Interrupted,
+}
+
+/// A sync run began as a background job; its `SyncRecorded` follows when it ends.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SyncStarted {
+    pub meta: EventMeta,
+    pub run_id: uuid::Uuid,
+    /// "schedule", "api" or "cli".
+    pub trigger: String,
+    pub started_at: DateTime<Utc>,
+}
+
+/// How far a long run has got (recorded between pages of XPLAN clients).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SyncProgressed {
+    pub meta: EventMeta,
+    pub run_id: uuid::Uuid,
+    pub summary: SyncSummary,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,5 +151,7 @@ events!(
         ConsentExpired(ConsentExpired) = "integration.consent_expired", 1,
         SyncRecorded(SyncRecorded) = "integration.sync_recorded", 1,
         IdsPreloaded(IdsPreloaded) = "integration.ids_preloaded", 1,
+        SyncStarted(SyncStarted) = "integration.sync_started", 1,
+        SyncProgressed(SyncProgressed) = "integration.sync_progressed", 1,
     }
 );

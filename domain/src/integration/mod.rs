@@ -11,5 +11,5 @@ mod state;
 pub use commands::IntegrationCommand;
 pub use decide::decide;
 pub use events::*;
-pub use host::forward_host;
+pub use host::{forward_host, HostPolicy, DEFAULT_SITE_SUFFIXES};
 pub use state::{Consent, IntegrationState};

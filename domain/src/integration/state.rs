@@ -92,7 +92,7 @@ impl IntegrationState {
                 })
             }
             SyncRecorded(e) => self.last_sync = Some(e.run.clone()),
-            IdsPreloaded(_) => {}
+            IdsPreloaded(_) | SyncStarted(_) | SyncProgressed(_) => {}
         }
     }
 }

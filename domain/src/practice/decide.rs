@@ -19,6 +19,7 @@ type Decided = Result<Vec<PracticeEvent>, DomainError>;
 
 pub fn decide(state: &PracticeState, command: &PracticeCommand, ctx: &CommandContext) -> Decided {
     use PracticeCommand::*;
+    crate::limits::reason(ctx.reason.as_deref())?;
     if let CreatePractice {
         practice_id,
         name,
@@ -89,7 +90,12 @@ pub fn decide(state: &PracticeState, command: &PracticeCommand, ctx: &CommandCon
             let m = state
                 .member(*staff_id)
                 .ok_or(DomainError::StaffNotFound(*staff_id))?;
-            if ctx.actor.staff() != Some(*staff_id) {
+            // Accepting one's own invitation is the only self-service activation: a member who
+            // was deactivated comes back only through someone who manages staff, or an old
+            // token would undo the deactivation.
+            let own_account_never_deactivated =
+                ctx.actor.staff() == Some(*staff_id) && m.status != StaffStatus::Deactivated;
+            if !own_account_never_deactivated {
                 require(state, ctx, Permission::ManageStaff)?;
             }
             match m.status {

@@ -40,6 +40,9 @@ impl XplanClient {
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
             .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(super::address::GuardedResolver {
+                loopback_allowed: config.loopback_allowed(),
+            }))
             .build()
             .map_err(|e| XplanError::Unavailable {
                 attempts: 0,
@@ -53,6 +56,19 @@ impl XplanClient {
 
     pub fn config(&self) -> &XplanConfig {
         &self.config
+    }
+
+    /// The base URL of a site Hearth may call: an IP literal never reaches the guarded resolver,
+    /// so it is checked here.
+    fn base(&self, forward_host: &str) -> Result<String, XplanError> {
+        let host = match forward_host.rsplit_once(':') {
+            Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+            _ => forward_host,
+        };
+        match super::address::refused_literal(host, self.config.loopback_allowed()) {
+            Some(ip) => Err(XplanError::Forbidden(ip.to_string())),
+            None => Ok(self.config.base_url(forward_host)),
+        }
     }
 
     /// Where to send the practice manager's browser to consent.
@@ -117,11 +133,7 @@ impl XplanClient {
             ("redirect_uri", &self.config.redirect_uri),
         ];
         form.extend_from_slice(grant);
-        let url = format!(
-            "{}{}",
-            self.config.base_url(forward_host),
-            shape::OAUTH_TOKEN
-        );
+        let url = format!("{}{}", self.base(forward_host)?, shape::OAUTH_TOKEN);
         let sent = with_retries(&self.config.retry, true, || {
             attempt_once(
                 self.http
@@ -281,7 +293,7 @@ impl XplanSession {
         F: Fn(&reqwest::Client, &str) -> RequestBuilder,
     {
         let config = self.client.config();
-        let base = config.base_url(&self.host);
+        let base = self.client.base(&self.host)?;
         let mut refreshed = false;
         loop {
             let tokens = self.tokens().await?;

@@ -14,6 +14,8 @@ pub struct XplanConfig {
     pub redirect_uri: String,
     pub timeout: Duration,
     pub retry: RetryPolicy,
+    /// The XPLAN site domains a forward host must be under (`HEARTH_XPLAN_SITE_SUFFIXES`).
+    pub site_suffixes: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -56,5 +58,18 @@ impl RetryPolicy {
 impl XplanConfig {
     pub fn base_url(&self, forward_host: &str) -> String {
         format!("{}://{}", self.scheme, forward_host)
+    }
+
+    /// Only the development scheme (the fake XPLAN over `http`) may reach loopback.
+    pub fn loopback_allowed(&self) -> bool {
+        self.scheme == "http"
+    }
+
+    /// The forward hosts this deployment accepts, for set-up commands.
+    pub fn host_policy(&self) -> hearth_domain::integration::HostPolicy {
+        hearth_domain::integration::HostPolicy {
+            site_suffixes: self.site_suffixes.clone(),
+            loopback_allowed: self.loopback_allowed(),
+        }
     }
 }

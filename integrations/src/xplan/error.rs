@@ -16,4 +16,8 @@ pub enum XplanError {
     NotConnected,
     #[error("the token vault: {0}")]
     Vault(String),
+    /// The forward host is or resolves to an address Hearth never calls (loopback, private,
+    /// link-local, metadata): nothing was sent.
+    #[error("Hearth does not connect to {0}: it is not a public XPLAN site address")]
+    Forbidden(String),
 }

@@ -1,6 +1,7 @@
 //! Talking to Iress XPLAN: the API's shape, the HTTP client with OAuth and resilience, and the
 //! mapping of XPLAN's client records to Hearth's.
 
+pub mod address;
 mod client;
 mod config;
 mod error;

@@ -4,6 +4,7 @@
 
 mod household_view;
 mod practice_view;
+mod sync_runs;
 
 use std::collections::HashMap;
 
@@ -16,6 +17,7 @@ use uuid::Uuid;
 
 pub use household_view::{AccessInterval, AuditEntry, HouseholdView};
 pub use practice_view::{PracticeView, StaffView};
+pub use sync_runs::{RunStatus, SyncRunView, SyncRuns, Unreadable};
 
 #[derive(Default)]
 pub struct AccessModel {
@@ -23,6 +25,8 @@ pub struct AccessModel {
     pub households: HashMap<HouseholdId, HouseholdView>,
     /// Each XPLAN connection's settings, consent and last sync (never its secrets).
     pub integrations: HashMap<IntegrationId, IntegrationState>,
+    /// Every sync job of every integration, with its progress or summary.
+    pub sync_runs: SyncRuns,
     cursor: Cursor,
     applied: u64,
     skipped: u64,
@@ -60,6 +64,7 @@ impl AccessModel {
             Ok(Some(DomainEvent::Integration(e))) => {
                 if let Some(id) = stream_id(&event.stream, "integration-").map(IntegrationId) {
                     self.integrations.entry(id).or_default().apply(&e);
+                    self.sync_runs.apply(id, &e, event.position);
                 }
             }
             Ok(None) => {}
@@ -67,6 +72,10 @@ impl AccessModel {
                 // A stored event this build cannot read must not stop the read model; it is counted
                 // and logged so an operator sees it (and `hearth verify` vouches for the log itself).
                 self.skipped += 1;
+                if let Some(id) = stream_id(&event.stream, "integration-").map(IntegrationId) {
+                    self.sync_runs
+                        .unreadable(id, event.position, error.to_string());
+                }
                 tracing::error!(position = event.position, event_type = %event.event_type, %error, "event not applied to the access model");
             }
         }

@@ -62,6 +62,7 @@ pub fn settings(database_url: &str, data_dir: &std::path::Path) -> Settings {
         auth: AuthSettings {
             jwt_secret: Some(SECRET.into()),
             jwt_algorithm: "HS256".into(),
+            jwt_leeway_secs: hearth_api::auth::DEFAULT_LEEWAY_SECS,
         },
         http: HttpSettings {
             bind: "127.0.0.1:0".parse().unwrap(),
@@ -83,6 +84,9 @@ pub fn settings(database_url: &str, data_dir: &std::path::Path) -> Settings {
             xplan_redirect_uri: None,
             xplan_scheme: "http".into(),
             xplan_timeout_secs: 5,
+            xplan_site_suffixes: hearth_domain::integration::DEFAULT_SITE_SUFFIXES
+                .map(String::from)
+                .to_vec(),
         },
     }
 }

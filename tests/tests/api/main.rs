@@ -5,6 +5,8 @@ mod helpers;
 mod authorization;
 mod consistency;
 mod file_notes;
+mod hardening;
+mod hardening_ops;
 mod lumiant_flow;
 mod ops;
 mod problems;

@@ -1,0 +1,169 @@
+//! Errors made outside the handlers — by tower-http layers (413 body too large, 408 timeout),
+//! by axum's method router (405) and by the header check here (431) — leave as problem+json too,
+//! with a stable code per status. One place, so no plain-text or empty error body gets out.
+
+use axum::{
+    extract::Request,
+    http::{header, HeaderMap, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+use crate::problem::Problem;
+
+/// Bytes of request header names and values accepted in all (431 beyond). Well under hyper's
+/// own buffer, so Hearth answers before hyper would with a bare 431.
+pub const HEADER_LIMIT: usize = 16 * 1024;
+
+/// The stable code of a status when the error did not come with one.
+pub fn code_for(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthenticated",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        406 => "not_acceptable",
+        408 => "request_timeout",
+        409 => "conflict",
+        411 => "length_required",
+        413 => "payload_too_large",
+        414 => "uri_too_long",
+        415 => "unsupported_media_type",
+        422 => "unprocessable",
+        429 => "too_many_requests",
+        431 => "request_header_fields_too_large",
+        503 => "unavailable",
+        504 => "gateway_timeout",
+        s if s >= 500 => "internal",
+        _ => "client_error",
+    }
+}
+
+fn detail_for(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        405 => "this route does not take this method; the Allow header lists those it takes",
+        408 => "the request took longer than the service allows; long work runs as a job",
+        413 => "the request body is larger than the service accepts",
+        431 => "the request headers are larger than the service accepts",
+        s if s >= 500 => "an internal error occurred; it has been logged",
+        _ => "the request could not be handled",
+    }
+}
+
+fn is_problem(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"))
+}
+
+/// Turns any error response that is not yet problem+json into one, keeping `Allow` and
+/// `Retry-After`.
+pub async fn as_problem(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || is_problem(response.headers()) {
+        return response;
+    }
+    let kept: Vec<_> = [header::ALLOW, header::RETRY_AFTER]
+        .into_iter()
+        .filter_map(|h| response.headers().get(&h).cloned().map(|v| (h, v)))
+        .collect();
+    let mut problem = Problem::new(status, code_for(status), detail_for(status)).into_response();
+    problem.headers_mut().extend(kept);
+    problem
+}
+
+/// Refuses requests whose headers together exceed [`HEADER_LIMIT`] with 431.
+pub async fn limit_headers(req: Request, next: Next) -> Response {
+    let size: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if size > HEADER_LIMIT {
+        return Problem::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            code_for(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE),
+            format!("the request headers are {size} bytes; at most {HEADER_LIMIT} are accepted"),
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::{body::Body, http::Request, middleware, routing::get, Router};
+    use tower::ServiceExt;
+    use tower_http::timeout::TimeoutLayer;
+
+    use super::*;
+
+    async fn problem(
+        router: Router,
+        req: Request<Body>,
+    ) -> (StatusCode, HeaderMap, serde_json::Value) {
+        let r = router.oneshot(req).await.unwrap();
+        let (status, headers) = (r.status(), r.headers().clone());
+        let body = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        (
+            status,
+            headers,
+            serde_json::from_slice(&body).unwrap_or_default(),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_timeout_answers_a_408_problem() {
+        let router = Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                Duration::from_millis(20),
+            ))
+            .layer(middleware::from_fn(as_problem));
+        let req = Request::get("/slow").body(Body::empty()).unwrap();
+        let (status, headers, body) = problem(router, req).await;
+        assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(body["code"], "request_timeout");
+    }
+
+    #[tokio::test]
+    async fn a_wrong_method_answers_a_405_problem_that_keeps_allow() {
+        let router = Router::new()
+            .route("/only-get", get(|| async { "ok" }))
+            .layer(middleware::from_fn(as_problem));
+        let req = Request::delete("/only-get").body(Body::empty()).unwrap();
+        let (status, headers, body) = problem(router, req).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert!(headers.contains_key(header::ALLOW));
+        assert_eq!(body["code"], "method_not_allowed");
+    }
+
+    #[tokio::test]
+    async fn a_problem_from_a_handler_passes_unchanged() {
+        let router = Router::new()
+            .route(
+                "/conflict",
+                get(|| async { Problem::conflict("rule_named", "why") }),
+            )
+            .layer(middleware::from_fn(as_problem));
+        let req = Request::get("/conflict").body(Body::empty()).unwrap();
+        let (status, _, body) = problem(router, req).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("rule_named"))
+        );
+    }
+}
