@@ -42,7 +42,7 @@ pub enum DomainError {
         "all {held} licence(s) are in use; buy more licences before inviting another professional"
     )]
     LicencesExhausted { held: u32 },
-    #[error("the number of licences must be at least 1")]
+    #[error("the number of licences must be between 1 and 100000")]
     InvalidLicenceCount,
     #[error("billing is the owner's alone and cannot be granted to anyone else")]
     BillingIsOwnersAlone,

@@ -22,6 +22,8 @@ pub const ANSWER_MAX: usize = 2_000;
 pub const VALUES_MEMBERS_MAX: usize = 2;
 /// An XPLAN id, a file-note subject, a document's file name or mime type.
 pub const IDENTIFIER_MAX: usize = 200;
+/// Licences bought at once (or held at creation): a typo guard, not a business cap.
+pub const LICENCES_MAX: u32 = 100_000;
 /// Characters of a rejected value repeated in an error message.
 pub const EXCERPT_MAX: usize = 40;
 

@@ -375,6 +375,16 @@ fn only_the_owner_buys_licences() {
         w.practice_cmd(w.owner, PracticeCommand::PurchaseLicences { count: 0 }),
         Err(DomainError::InvalidLicenceCount)
     );
+    assert_eq!(
+        w.practice_cmd(
+            w.owner,
+            PracticeCommand::PurchaseLicences {
+                count: hearth_domain::limits::LICENCES_MAX + 1
+            }
+        ),
+        Err(DomainError::InvalidLicenceCount),
+        "an order over the documented limit is a typo, refused"
+    );
     w.practice_cmd(w.owner, PracticeCommand::PurchaseLicences { count: 2 })
         .unwrap();
     assert_eq!(w.practice.licences_held, 7);

@@ -88,6 +88,16 @@ fn complete(path: &str, method: HttpMethod, op: &mut Operation) {
         .as_ref()
         .is_some_and(|ps| ps.iter().any(|p| p.parameter_in == ParameterIn::Query));
     let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    let waits = op
+        .parameters
+        .as_ref()
+        .is_some_and(|ps| ps.iter().any(|p| p.name == "at_least"));
+    // Bodies documented as optional (a reason and nothing else) may be left out.
+    if let Some(body) = op.request_body.as_mut() {
+        if body.description.as_deref() == Some("optional") {
+            body.required = Some(utoipa::openapi::Required::False);
+        }
+    }
     // Responses a handler already names keep their description, but a problem is always
     // problem+json, never plain JSON.
     for response in op.responses.responses.values_mut() {
@@ -104,7 +114,11 @@ fn complete(path: &str, method: HttpMethod, op: &mut Operation) {
             }
         }
     }
-    for (status, description) in problem_statuses(path, &method, has_body, has_query, secured) {
+    let mut statuses = problem_statuses(path, &method, has_body, has_query, secured);
+    if waits {
+        statuses.push(("409", "`at_least` names a position the log does not hold."));
+    }
+    for (status, description) in statuses {
         op.responses
             .responses
             .entry(status.to_string())

@@ -33,7 +33,7 @@ pub fn decide(state: &PracticeState, command: &PracticeCommand, ctx: &CommandCon
         if state.exists() {
             return Err(DomainError::PracticeAlreadyExists);
         }
-        if *licences == 0 {
+        if *licences == 0 || *licences > crate::limits::LICENCES_MAX {
             return Err(DomainError::InvalidLicenceCount);
         }
         return Ok(vec![PracticeEvent::Created(PracticeCreated {
@@ -197,7 +197,7 @@ pub fn decide(state: &PracticeState, command: &PracticeCommand, ctx: &CommandCon
         }
         PurchaseLicences { count } => {
             owner_only(state, ctx, "buy licences")?;
-            if *count == 0 {
+            if *count == 0 || *count > crate::limits::LICENCES_MAX {
                 return Err(DomainError::InvalidLicenceCount);
             }
             Ok(vec![PracticeEvent::LicencesPurchased(LicencesPurchased {
