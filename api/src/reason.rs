@@ -15,6 +15,10 @@ use crate::{extract::Query, problem::Problem};
 #[into_params(parameter_in = Query)]
 pub struct ReasonQuery {
     /// Why (recorded in the event and shown in the history); at most 1,000 characters.
+    #[param(
+        max_length = 1000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub reason: Option<String>,
 }
 

@@ -137,3 +137,137 @@ fn problem(description: &str) -> Response {
         )
         .build()
 }
+
+/// The rules of the domain's limits module, spelled as JSON Schema for every request property
+/// of that name, so generated clients (and fuzzers) know them: one table, not an attribute on
+/// each struct that one would forget.
+pub struct FieldRules;
+
+/// No control characters (Rust's `char::is_control`: C0, DEL and C1).
+const SINGLE_LINE: &str = r"\u0000-\u001F\u007F-\u009F";
+const MULTI_LINE: &str = r"\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F";
+
+fn printable(controls: &str) -> String {
+    format!("^[^{controls}]*$")
+}
+
+/// Printable, and something besides white space.
+fn non_blank() -> String {
+    format!("^[^{SINGLE_LINE}]*[^\\s{SINGLE_LINE}][^{SINGLE_LINE}]*$")
+}
+
+/// As [`non_blank`], over several lines.
+fn non_blank_multi() -> String {
+    format!("^[^{MULTI_LINE}]*[^\\s{MULTI_LINE}][^{MULTI_LINE}]*$")
+}
+
+enum Rule {
+    Text {
+        pattern: String,
+        max: usize,
+    },
+    List {
+        min: usize,
+        max: usize,
+        /// The rule of each item, when the items are texts.
+        item: Option<(String, usize)>,
+    },
+}
+
+/// `validate::email`: something@something.tld with no white space or control character;
+/// surrounding white space is trimmed.
+fn email() -> String {
+    let c = format!("[^\\s@{SINGLE_LINE}]");
+    let d = format!("[^\\s{SINGLE_LINE}]");
+    let d_no_dot = format!("[^\\s.{SINGLE_LINE}]");
+    format!("^\\s*{c}+@{d_no_dot}{d}*\\.{d}*{d_no_dot}\\s*$")
+}
+
+/// `integration::forward_host` under the default site suffixes: host names only (labels of
+/// letters, digits and inner hyphens), an optional port 1–65535, an optional trailing slash.
+fn forward_host() -> String {
+    let label = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+    let suffixes: Vec<String> = hearth_domain::integration::DEFAULT_SITE_SUFFIXES
+        .iter()
+        .map(|s| s.replace('.', "\\."))
+        .collect();
+    let port = "(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?";
+    format!("^\\s*({label}\\.)+({}){port}/*\\s*$", suffixes.join("|"))
+}
+
+fn rule(property: &str) -> Option<Rule> {
+    use hearth_domain::limits::*;
+    let text = |pattern: String, max: usize| Some(Rule::Text { pattern, max });
+    match property {
+        "name" | "first_name" | "last_name" | "question" => text(non_blank(), NAME_MAX),
+        "reason" => text(printable(MULTI_LINE), REASON_MAX),
+        "email" => text(email(), EMAIL_MAX),
+        "forward_host" => text(forward_host(), 260),
+        "goals" => Some(Rule::List {
+            min: 0,
+            max: GOALS_MAX,
+            item: Some((non_blank_multi(), GOAL_MAX)),
+        }),
+        "dimensions" => Some(Rule::List {
+            min: 0,
+            max: DIMENSIONS_MAX,
+            item: None,
+        }),
+        "answers" => Some(Rule::List {
+            min: 1,
+            max: ANSWERS_MAX,
+            item: None,
+        }),
+        "top_values" => Some(Rule::List {
+            min: 1,
+            max: 5,
+            item: Some((non_blank(), NAME_MAX)),
+        }),
+        "values" => Some(Rule::List {
+            min: 1,
+            max: VALUES_MEMBERS_MAX,
+            item: None,
+        }),
+        _ => None,
+    }
+}
+
+impl Modify for FieldRules {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::Schema;
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        for schema in components.schemas.values_mut() {
+            let RefOr::T(Schema::Object(object)) = schema else {
+                continue;
+            };
+            for (name, property) in object.properties.iter_mut() {
+                let RefOr::T(property) = property else {
+                    continue;
+                };
+                match (rule(name), property) {
+                    (Some(Rule::Text { pattern, max }), Schema::Object(p)) => {
+                        p.pattern = Some(pattern);
+                        p.max_length = Some(max);
+                    }
+                    (Some(Rule::List { min, max, item }), Schema::Array(a)) => {
+                        a.min_items = Some(min);
+                        a.max_items = Some(max);
+                        if let (
+                            Some((pattern, max)),
+                            utoipa::openapi::schema::ArrayItems::RefOrSchema(items),
+                        ) = (item, &mut a.items)
+                        {
+                            if let RefOr::T(Schema::Object(o)) = items.as_mut() {
+                                o.pattern = Some(pattern);
+                                o.max_length = Some(max);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}

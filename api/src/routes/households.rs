@@ -175,7 +175,7 @@ async fn set_secondary(
     .await
 }
 
-#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/secondary", params(crate::reason::ReasonQuery), request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted), (status = 400, description = "reason given twice", body = Problem), (status = 415, body = Problem), (status = 422, description = "reason over 1,000 characters or with control characters", body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/secondary", params(crate::reason::ReasonQuery), responses((status = 200, body = Accepted), (status = 422, description = "reason over 1,000 characters or with control characters", body = Problem)), security(("bearer" = [])))]
 async fn clear_secondary(
     State(state): State<AppState>,
     caller: Caller,
@@ -256,7 +256,7 @@ async fn change_grant(
     .await
 }
 
-#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/grants/{staff_id}", params(crate::reason::ReasonQuery), request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted), (status = 400, description = "reason given twice", body = Problem), (status = 415, body = Problem), (status = 422, description = "reason over 1,000 characters or with control characters", body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/grants/{staff_id}", params(crate::reason::ReasonQuery), responses((status = 200, body = Accepted), (status = 422, description = "reason over 1,000 characters or with control characters", body = Problem)), security(("bearer" = [])))]
 async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
@@ -277,7 +277,7 @@ async fn revoke(
     .await
 }
 
-#[utoipa::path(post, path = "/v1/practices/{practice_id}/households/{household_id}/archive", params(crate::reason::ReasonQuery), request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted), (status = 400, description = "reason given twice", body = Problem), (status = 415, body = Problem), (status = 422, description = "reason over 1,000 characters or with control characters", body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/practices/{practice_id}/households/{household_id}/archive", request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted), (status = 415, body = Problem), (status = 422, description = "reason over 1,000 characters or with control characters", body = Problem)), security(("bearer" = [])))]
 async fn archive(
     State(state): State<AppState>,
     caller: Caller,
@@ -296,7 +296,7 @@ async fn archive(
     .await
 }
 
-#[utoipa::path(post, path = "/v1/practices/{practice_id}/households/{household_id}/restore", params(crate::reason::ReasonQuery), request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted), (status = 400, description = "reason given twice", body = Problem), (status = 415, body = Problem), (status = 422, description = "reason over 1,000 characters or with control characters", body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/practices/{practice_id}/households/{household_id}/restore", request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted), (status = 415, body = Problem), (status = 422, description = "reason over 1,000 characters or with control characters", body = Problem)), security(("bearer" = [])))]
 async fn restore(
     State(state): State<AppState>,
     caller: Caller,

@@ -456,7 +456,8 @@ pub struct SyncJob {
 #[serde(deny_unknown_fields)]
 pub struct RunsParams {
     /// Newest first; at most this many (default 50).
-    pub limit: Option<usize>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
 }
 
 /// Sync runs with their status and summaries (progress so far for a running one), newest first.
@@ -477,7 +478,14 @@ pub(crate) async fn sync_runs(
         .sync_runs
         .runs(id)
         .map_err(|e| Problem::internal(&e))?;
-    runs.truncate(q.limit.unwrap_or(50).clamp(1, 1000));
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=1000).contains(&limit) {
+        return Err(Problem::bad_request(
+            "invalid_query",
+            "limit must be between 1 and 1000",
+        ));
+    }
+    runs.truncate(limit as usize);
     Ok(axum::Json(runs))
 }
 

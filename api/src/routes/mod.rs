@@ -47,6 +47,7 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
     DOC.get_or_init(|| {
         let mut doc = table().split_for_parts().1;
         utoipa::Modify::modify(&contract::ProblemResponses, &mut doc);
+        utoipa::Modify::modify(&contract::FieldRules, &mut doc);
         doc
     })
 }
