@@ -12,9 +12,12 @@
 //! - Verifiable audit: signed appends ([`LogSigner`]), a Merkle tree over the log ([`TreeBuilder`],
 //!   [`merkle`]), signed checkpoints ([`Checkpoint`]), proofs, and offline bundles ([`audit`]).
 
+pub mod audit;
 mod blobs;
+mod bundle;
 mod checkpoint;
 mod error;
+mod export;
 mod hashing;
 mod integrity;
 pub mod merkle;
@@ -30,8 +33,10 @@ mod tree;
 mod upcast;
 
 pub use blobs::sha256_hex;
+pub use bundle::{Bundle, BundleAppend, BundleEvent, BundleLeaf, ConsistencyProof, BUNDLE_FORMAT};
 pub use checkpoint::{Checkpoint, PracticeHead};
 pub use error::StoreError;
+pub use export::ExportRequest;
 pub use hashing::canonical_json;
 pub use integrity::{IntegrityProblem, VerifyReport};
 pub use model::{

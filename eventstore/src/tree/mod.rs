@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+pub(crate) use builder::groups;
 pub use builder::{TreeBuilder, TreeError};
 
 use crate::{
@@ -91,7 +92,10 @@ impl EventStore {
 
     /// Runs a pure tree computation over stored nodes: asks once which nodes it needs, fetches
     /// them in one query, then runs it with the answers.
-    async fn over_nodes<T>(&self, f: impl Fn(&mut Nodes<'_>) -> T) -> Result<T, StoreError> {
+    pub(crate) async fn over_nodes<T>(
+        &self,
+        f: impl Fn(&mut Nodes<'_>) -> T,
+    ) -> Result<T, StoreError> {
         let keys = merkle::nodes_needed(|n| f(n));
         let found = if keys.is_empty() {
             HashMap::new()
