@@ -44,9 +44,21 @@ async fn open(settings: &crate::config::Settings) -> Result<EventStore, String> 
         .with_upcaster(domain_upcaster()))
 }
 
+/// For the read-only verbs: the log must exist already; nothing is created or migrated.
+async fn open_existing(settings: &crate::config::Settings) -> Result<EventStore, String> {
+    Ok(EventStore::open_existing(&settings.database_url)
+        .await
+        .map_err(|e| format!("cannot open the log: {e}"))?
+        .with_upcaster(domain_upcaster()))
+}
+
 /// Exit 0 only when the log is intact.
 pub async fn verify(args: StoreArgs) -> CliResult {
-    let store = open(&args.settings).await?;
+    let store = open_existing(&args.settings).await?;
+    if store.is_empty().await.map_err(|e| e.to_string())? {
+        println!("the log is empty: there is nothing to verify");
+        return Ok(());
+    }
     let report = store
         .verify()
         .await
@@ -66,7 +78,11 @@ pub async fn verify(args: StoreArgs) -> CliResult {
 
 /// Who had access to what at `--until`, from the log alone (no read-model database involved).
 pub async fn replay(args: ReplayArgs) -> CliResult {
-    let store = open(&args.settings).await?;
+    let store = open_existing(&args.settings).await?;
+    if store.is_empty().await.map_err(|e| e.to_string())? {
+        println!("the log is empty: nobody had access to anything");
+        return Ok(());
+    }
     let model = build_from_log(&store)
         .await
         .map_err(|e| format!("cannot read the log: {e}"))?;

@@ -26,6 +26,7 @@ pub struct Application {
     grace: Duration,
     sync_interval: Duration,
     bus: NotesBus,
+    checkpoints: crate::transparency::CheckpointPolicy,
 }
 
 /// The file-note bus: RabbitMQ when configured, else the in-process queue.
@@ -60,9 +61,13 @@ impl Application {
         keys::ensure_sqlite_dir(&settings.database_url).map_err(anyhow::Error::msg)?;
         // Install the metrics recorder before anything is counted.
         crate::metrics::handle();
+        let signer = Arc::new(keys::log_signer(&settings).map_err(anyhow::Error::msg)?);
+        let checkpoints =
+            crate::transparency::CheckpointPolicy::from_env().map_err(anyhow::Error::msg)?;
         let store = EventStore::connect(&settings.database_url)
             .await?
-            .with_upcaster(domain_upcaster());
+            .with_upcaster(domain_upcaster())
+            .with_signer(signer);
         let projection = Projection::start(store.clone()).await?;
         let keys = Arc::new(keys::jwt_keys(&settings).map_err(anyhow::Error::msg)?);
         let cipher = keys::token_cipher(&settings).map_err(anyhow::Error::msg)?;
@@ -93,6 +98,7 @@ impl Application {
             grace: Duration::from_secs(settings.shutdown_grace_secs),
             sync_interval: Duration::from_secs(settings.xplan_sync_interval_secs.max(1)),
             bus,
+            checkpoints,
         })
     }
 
@@ -117,6 +123,10 @@ impl Application {
         F: std::future::Future<Output = ()> + Send + 'static,
     {
         let sealer = tokio::spawn(seal_periodically(self.state.store.clone()));
+        let tree = tokio::spawn(crate::transparency::run(
+            self.state.store.clone(),
+            self.checkpoints.clone(),
+        ));
         let (workers_stop, workers_stopping) = tokio::sync::watch::channel(false);
         let scheduler = tokio::spawn(hearth_integrations::scheduler::run(
             self.state.xplan.clone(),
@@ -147,6 +157,7 @@ impl Application {
             }
         };
         sealer.abort();
+        tree.abort();
         let _ = workers_stop.send(true);
         scheduler.abort();
         relay.abort();

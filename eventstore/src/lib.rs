@@ -22,6 +22,7 @@ mod hashing;
 mod integrity;
 pub mod merkle;
 mod model;
+mod open;
 mod plan;
 mod postgres;
 mod raw;

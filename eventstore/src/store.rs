@@ -36,7 +36,7 @@ macro_rules! on_backend {
 #[derive(Clone)]
 pub struct EventStore {
     pub(crate) backend: Backend,
-    upcaster: Arc<dyn Upcaster>,
+    pub(crate) upcaster: Arc<dyn Upcaster>,
     /// Last position appended through this process: wakes local subscribers at once.
     pub(crate) appended: Arc<watch::Sender<i64>>,
     /// Signs every append when set (the service always sets it; see [`EventStore::with_signer`]).
