@@ -64,10 +64,16 @@ impl Application {
         let signer = Arc::new(keys::log_signer(&settings).map_err(anyhow::Error::msg)?);
         let checkpoints =
             crate::transparency::CheckpointPolicy::from_env().map_err(anyhow::Error::msg)?;
-        let store = EventStore::connect(&settings.database_url)
-            .await?
-            .with_upcaster(domain_upcaster())
-            .with_signer(signer);
+        // With HEARTH_MIGRATION_DATABASE_URL the tables' owner migrates and the service itself
+        // runs as the restricted role of HEARTH_DATABASE_URL (see docs/ARCHITECTURE.md).
+        let store = match std::env::var("HEARTH_MIGRATION_DATABASE_URL") {
+            Ok(owner) if !owner.trim().is_empty() && !settings.is_sqlite() => {
+                EventStore::connect_migrated_by(&settings.database_url, &owner).await?
+            }
+            _ => EventStore::connect(&settings.database_url).await?,
+        }
+        .with_upcaster(domain_upcaster())
+        .with_signer(signer);
         let projection = Projection::start(store.clone()).await?;
         let keys = Arc::new(keys::jwt_keys(&settings).map_err(anyhow::Error::msg)?);
         let cipher = keys::token_cipher(&settings).map_err(anyhow::Error::msg)?;

@@ -83,6 +83,31 @@ impl EventStore {
         Ok(found.is_some())
     }
 
+    /// PostgreSQL with least privilege: migrates through `migration_url` (the tables' owner),
+    /// then serves through `url` (a member of `hearth_service`, which may only append).
+    pub async fn connect_migrated_by(url: &str, migration_url: &str) -> Result<Self, StoreError> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        }
+        let owner = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(migration_url)
+            .await?;
+        sqlx::migrate!("../migrations/postgres").run(&owner).await?;
+        owner.close().await;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        Ok(EventStore {
+            backend: Backend::Postgres(pool),
+            upcaster: Arc::new(NoUpcast),
+            appended: Arc::new(watch::channel(0).0),
+            signer: None,
+        })
+    }
+
     /// Whether the log holds no event at all.
     pub async fn is_empty(&self) -> Result<bool, StoreError> {
         Ok(self.committed_head().await? == crate::model::Cursor::START)
