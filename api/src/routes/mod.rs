@@ -3,6 +3,7 @@
 mod audit;
 mod households;
 mod integrations;
+mod log;
 mod ops;
 mod practices;
 mod queries;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(households::router())
         .merge(queries::router())
         .merge(audit::router())
+        .merge(log::router())
         .merge(integrations::router())
         .merge(surveys::router())
 }

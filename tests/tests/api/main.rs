@@ -5,6 +5,7 @@ mod helpers;
 mod authorization;
 mod consistency;
 mod file_notes;
+mod log;
 mod lumiant_flow;
 mod ops;
 mod problems;
