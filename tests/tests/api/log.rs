@@ -83,9 +83,10 @@ async fn a_practice_proves_its_own_events_against_a_signed_checkpoint(backend: B
         .get(&format!("/v1/practices/{p}/log/verify"), &owner)
         .await;
     assert_eq!(r.body["intact"], serde_json::json!(true), "{}", r.text);
-    assert_eq!(
-        r.body["events_checked"].as_u64(),
-        Some(head.events.max(r.body["events_checked"].as_u64().unwrap()))
+    assert!(
+        r.body["events_checked"].as_u64().unwrap() >= head.events,
+        "{}",
+        r.text
     );
     assert!(r.body.get("streams_checked").is_none());
 }
