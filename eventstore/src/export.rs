@@ -175,7 +175,7 @@ impl EventStore {
             let ids: Vec<Uuid> = batch.iter().map(|e| e.event_id).collect();
             let signatures = self.append_signatures(&ids).await?;
             // Appends cut off at the batch end are read again whole from the next cursor.
-            let (found, covered) = groups(&batch, &signatures);
+            let (found, covered) = groups(&batch, &signatures, batch.len() < READ_BATCH);
             if covered < batch.len() && covered > 0 {
                 after = batch[covered - 1].cursor();
             }

@@ -37,20 +37,26 @@ pub(crate) struct Group<'a> {
     pub signature: Option<(String, Vec<u8>)>,
 }
 
-/// Splits a stretch of the log into appends. Returns the groups and how many events they cover
-/// (an append cut off by the end of the stretch is left for the next read).
+/// Splits a stretch of the log into appends. Returns the groups and how many events they cover.
+/// An append cut off by the end of the stretch is left for the next read — unless the stretch
+/// reaches the end of the log (`at_end`): then it claims events that do not exist, and is
+/// returned as it is so its signature fails rather than hiding what follows.
 pub(crate) fn groups<'a>(
     batch: &'a [RawEvent],
     signatures: &HashMap<Uuid, (i32, String, Vec<u8>)>,
+    at_end: bool,
 ) -> (Vec<Group<'a>>, usize) {
     let mut out = Vec::new();
     let mut i = 0;
     while i < batch.len() {
         match signatures.get(&batch[i].event_id) {
             Some((count, key_id, sig)) => {
-                let count = (*count).max(1) as usize;
+                let mut count = (*count).max(1) as usize;
                 if i + count > batch.len() {
-                    break;
+                    if !at_end {
+                        break;
+                    }
+                    count = batch.len() - i;
                 }
                 out.push(Group {
                     events: &batch[i..i + count],
@@ -130,17 +136,14 @@ impl TreeBuilder {
             }
             let ids: Vec<Uuid> = batch.iter().map(|e| e.event_id).collect();
             let signatures = self.store.append_signatures(&ids).await?;
-            let (groups, covered) = groups(&batch, &signatures);
+            let at_end = batch.len() < limit;
+            let (groups, covered) = groups(&batch, &signatures, at_end);
             if groups.is_empty() {
                 // One append larger than the batch: read it whole.
                 let count = signatures
                     .get(&batch[0].event_id)
                     .map(|s| s.0 as usize)
                     .unwrap_or(1);
-                if batch.len() < limit {
-                    // The rest of that append is not deliverable yet.
-                    return Ok(0);
-                }
                 limit = limit.max(count);
                 continue;
             }
