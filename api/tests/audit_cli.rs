@@ -21,7 +21,10 @@ fn hearth(args: &[&str], database_url: &str, data_dir: &Path) -> (bool, String, 
     let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
         .args(args)
         .env("HEARTH_DATABASE_URL", database_url)
-        .env("HEARTH_JWT_SECRET", "a-cli-test-secret-that-is-long-enough-for-hs256")
+        .env(
+            "HEARTH_JWT_SECRET",
+            "a-cli-test-secret-that-is-long-enough-for-hs256",
+        )
         .env("HEARTH_DATA_DIR", data_dir)
         .env_remove("HEARTH_SIGNING_KEY")
         .env("HEARTH_LOG", "error")
@@ -96,7 +99,13 @@ async fn an_auditor_proves_offline_that_the_log_only_grew() {
     let saved = dir.join("checkpoint.json");
     let practice = p.0.to_string();
     let (ok, _, err) = hearth(
-        &["checkpoint", "--practice", &practice, "--out", saved.to_str().unwrap()],
+        &[
+            "checkpoint",
+            "--practice",
+            &practice,
+            "--out",
+            saved.to_str().unwrap(),
+        ],
         &file.url,
         &dir,
     );
@@ -143,7 +152,10 @@ async fn an_auditor_proves_offline_that_the_log_only_grew() {
     std::fs::write(&edited, text.replacen("\"John\"", "\"Mallory\"", 1)).unwrap();
     let (ok, _, err) = audit(&edited);
     assert!(!ok, "an edited bundle must fail");
-    assert!(err.contains("AUDIT FAILED") && err.contains("altered"), "{err}");
+    assert!(
+        err.contains("AUDIT FAILED") && err.contains("altered"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -155,20 +167,35 @@ async fn read_only_verbs_never_create_a_log() {
     for verb in [
         vec!["verify"],
         vec!["replay", "--until", "2026-03-01T09:00:00Z"],
-        vec!["export", "--practice", &Uuid::nil().to_string(), "--out", "/dev/null"],
+        vec![
+            "export",
+            "--practice",
+            &Uuid::nil().to_string(),
+            "--out",
+            "/dev/null",
+        ],
         vec!["checkpoint"],
     ] {
         let (ok, _, err) = hearth(&verb, &url, &dir);
         assert!(!ok, "{verb:?} must fail without a log");
-        assert!(err.contains("no Hearth log at") && err.contains("nowhere.db"), "{verb:?}: {err}");
+        assert!(
+            err.contains("no Hearth log at") && err.contains("nowhere.db"),
+            "{verb:?}: {err}"
+        );
         assert!(!missing.exists(), "{verb:?} created {}", missing.display());
     }
 
     let admin = std::env::var(PG_VAR).unwrap_or_else(|_| panic!("{PG_VAR} is not set"));
-    let pg = with_database(&admin, &format!("hearth_missing_{}", Uuid::new_v4().simple()));
+    let pg = with_database(
+        &admin,
+        &format!("hearth_missing_{}", Uuid::new_v4().simple()),
+    );
     let (ok, _, err) = hearth(&["verify"], &pg, &dir);
     assert!(!ok);
-    assert!(err.contains("no Hearth log at") && err.contains("hearth_missing_"), "{err}");
+    assert!(
+        err.contains("no Hearth log at") && err.contains("hearth_missing_"),
+        "{err}"
+    );
 
     // A database that is not a Hearth log.
     let foreign = TestSqlite::new();

@@ -90,7 +90,10 @@ async fn main() {
     let plain_db = TestDatabase::create().await;
     let plain = append_rate(&plain_db.store().await).await;
     let signed_db = TestDatabase::create().await;
-    let store = signed_db.store().await.with_signer(Arc::new(signer.clone()));
+    let store = signed_db
+        .store()
+        .await
+        .with_signer(Arc::new(signer.clone()));
     let follower = {
         let (store, signer) = (store.clone(), signer.clone());
         tokio::spawn(async move {
@@ -125,7 +128,10 @@ async fn main() {
         size as f64 / build.as_secs_f64()
     );
     let started = Instant::now();
-    let checkpoint = store.sign_checkpoint(&signer, Utc::now()).await.expect("checkpoint");
+    let checkpoint = store
+        .sign_checkpoint(&signer, Utc::now())
+        .await
+        .expect("checkpoint");
     println!(
         "checkpoint at {} events: {:.2} ms",
         checkpoint.tree_size,

@@ -176,11 +176,11 @@ impl EventStore {
     }
 
     pub async fn checkpoint_at(&self, size: u64) -> Result<Option<Checkpoint>, StoreError> {
-        Ok(on_tree!(self, checkpoints(Some(size as i64)))?
+        on_tree!(self, checkpoints(Some(size as i64)))?
             .into_iter()
             .map(checkpoint_from_row)
             .next()
-            .transpose()?)
+            .transpose()
     }
 
     /// The audit path of an event against the tree of `tree_size` leaves; `None` when the event
