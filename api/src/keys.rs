@@ -55,7 +55,7 @@ fn dev_secret(dir: &Path, name: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     file.write_all(secret.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    tracing::warn!(path = %path.display(), "no secret configured: generated a development one (set HEARTH_JWT_SECRET / HEARTH_ENCRYPTION_KEY in production)");
+    tracing::warn!(path = %path.display(), "no secret configured: generated a development one (set HEARTH_JWT_SECRET / HEARTH_ENCRYPTION_KEY / HEARTH_SIGNING_KEY in production)");
     Ok(secret.into_bytes())
 }
 
