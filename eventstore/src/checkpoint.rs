@@ -133,3 +133,48 @@ pub(crate) mod hex_bytes {
         hex::decode(String::deserialize(d)?).map_err(serde::de::Error::custom)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signing::KeyError;
+
+    #[test]
+    fn a_saved_checkpoint_verifies_after_a_round_trip_and_not_after_any_edit() {
+        let signer = LogSigner::from_secret([7; 32]);
+        let head = PracticeHead {
+            practice_id: Uuid::from_u128(1),
+            events: 3,
+            fold: [2; 32],
+        };
+        let c = Checkpoint::sign(&signer, 10, [1; 32], Utc::now(), Some(head));
+        let text = serde_json::to_string(&c).unwrap();
+        let back: Checkpoint = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, c);
+        assert!(back.verify(signer.public_key()));
+        let edits: [fn(&mut Checkpoint); 5] = [
+            |c| c.tree_size += 1,
+            |c| c.root[0] ^= 1,
+            |c| c.signed_at += chrono::Duration::microseconds(1),
+            |c| c.practice.as_mut().unwrap().events -= 1,
+            |c| c.practice = None,
+        ];
+        for edit in edits {
+            let mut edited = back.clone();
+            edit(&mut edited);
+            assert!(!edited.verify(signer.public_key()), "{edited:?}");
+        }
+        assert!(!back.verify(LogSigner::from_secret([8; 32]).public_key()));
+    }
+
+    #[test]
+    fn public_keys_are_checked_when_read() {
+        let key = LogSigner::from_secret([7; 32]).public_key().to_base64();
+        assert!(LogPublicKey::from_base64(&format!(" {key}\n")).is_ok());
+        assert_eq!(LogPublicKey::from_base64("AAEC"), Err(KeyError::Length(3)));
+        assert!(matches!(
+            LogPublicKey::from_base64("not base64!"),
+            Err(KeyError::Encoding(_))
+        ));
+    }
+}
