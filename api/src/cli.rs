@@ -31,6 +31,16 @@ pub enum Command {
     Verify(StoreArgs),
     /// Print who had access to which household at a past instant, from the log alone.
     Replay(ReplayArgs),
+    /// Print the log's public key (base64), which auditors use to check signatures.
+    PublicKey(crate::audit_cli::PublicKeyArgs),
+    /// Sign a checkpoint of the log now and write it (JSON) for an auditor to keep.
+    Checkpoint(crate::audit_cli::CheckpointArgs),
+    /// Print an inclusion proof for an event, or a consistency proof between two tree sizes.
+    Prove(crate::audit_cli::ProveArgs),
+    /// Write an audit bundle of one practice: its events, proofs and a signed checkpoint.
+    Export(crate::audit_cli::ExportArgs),
+    /// Check an audit bundle offline (no database, no network); non-zero exit names the problem.
+    Audit(crate::audit_cli::AuditArgs),
     /// Run one XPLAN sync of an integration now and print its summary (JSON).
     SyncXplan(SyncArgs),
     /// Serve a fake XPLAN site (test double and demo aid; never a production target).

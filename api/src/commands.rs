@@ -49,9 +49,24 @@ async fn open(settings: &StoreSettings) -> Result<EventStore, String> {
     Ok(store)
 }
 
+/// For the read-only verbs: the log must exist already; nothing is created or migrated. Says on
+/// stderr which log it opened, so a wrong directory or URL is never silent.
+pub(crate) async fn open_existing(settings: &StoreSettings) -> Result<EventStore, String> {
+    let store = EventStore::open_existing(&settings.database_url())
+        .await
+        .map_err(|e| format!("cannot open the log: {e}"))?
+        .with_upcaster(domain_upcaster());
+    eprintln!("hearth: log {}", settings.describe());
+    Ok(store)
+}
+
 /// Exit 0 only when the log is intact.
 pub async fn verify(args: StoreArgs) -> CliResult {
-    let store = open(&args.store).await?;
+    let store = open_existing(&args.store).await?;
+    if store.is_empty().await.map_err(|e| e.to_string())? {
+        println!("the log is empty: there is nothing to verify");
+        return Ok(());
+    }
     let report = store
         .verify()
         .await
@@ -71,7 +86,11 @@ pub async fn verify(args: StoreArgs) -> CliResult {
 
 /// Who had access to what at `--until`, from the log alone (no read-model database involved).
 pub async fn replay(args: ReplayArgs) -> CliResult {
-    let store = open(&args.store).await?;
+    let store = open_existing(&args.store).await?;
+    if store.is_empty().await.map_err(|e| e.to_string())? {
+        println!("the log is empty: nobody had access to anything");
+        return Ok(());
+    }
     let model = build_from_log(&store)
         .await
         .map_err(|e| format!("cannot read the log: {e}"))?;

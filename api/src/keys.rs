@@ -33,6 +33,16 @@ pub fn token_cipher(
         .map_err(|e| format!("HEARTH_ENCRYPTION_KEY: {e}"))
 }
 
+/// The log's Ed25519 signing key: `HEARTH_SIGNING_KEY` (base64 of 32 bytes), or for development
+/// a key generated once into the data directory. Never stored in the database.
+pub fn log_signer(data_dir: &Path) -> Result<hearth_eventstore::LogSigner, String> {
+    let text = match std::env::var("HEARTH_SIGNING_KEY") {
+        Ok(k) if !k.trim().is_empty() => k,
+        _ => String::from_utf8(dev_secret(data_dir, "signing-key")?).map_err(|e| e.to_string())?,
+    };
+    hearth_eventstore::LogSigner::from_base64(&text).map_err(|e| format!("HEARTH_SIGNING_KEY: {e}"))
+}
+
 fn dev_secret(dir: &Path, name: &str) -> Result<Vec<u8>, String> {
     let path = dir.join(name);
     if let Ok(existing) = fs::read_to_string(&path) {
@@ -51,7 +61,7 @@ fn dev_secret(dir: &Path, name: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     file.write_all(secret.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    tracing::warn!(path = %path.display(), "no secret configured: generated a development one (set HEARTH_JWT_SECRET / HEARTH_ENCRYPTION_KEY in production)");
+    tracing::warn!(path = %path.display(), "no secret configured: generated a development one (set HEARTH_JWT_SECRET / HEARTH_ENCRYPTION_KEY / HEARTH_SIGNING_KEY in production)");
     Ok(secret.into_bytes())
 }
 

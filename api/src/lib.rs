@@ -1,6 +1,7 @@
 #![forbid(unsafe_code)]
 //! Hearth's HTTP API and command line.
 
+pub mod audit_cli;
 pub mod auth;
 pub mod authz;
 pub mod cli;
@@ -21,4 +22,5 @@ pub mod shutdown;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod transparency;
 pub mod xplan;

@@ -1,5 +1,6 @@
 use clap::Parser;
 use hearth_api::{
+    audit_cli,
     cli::{Cli, Command, ServeArgs},
     commands, config,
     startup::Application,
@@ -29,6 +30,11 @@ async fn main() -> std::process::ExitCode {
         Command::Token(args) => commands::token(args),
         Command::Verify(args) => commands::verify(args).await,
         Command::Replay(args) => commands::replay(args).await,
+        Command::PublicKey(args) => audit_cli::public_key(args),
+        Command::Checkpoint(args) => audit_cli::checkpoint(args).await,
+        Command::Prove(args) => audit_cli::prove(args).await,
+        Command::Export(args) => audit_cli::export(args).await,
+        Command::Audit(args) => audit_cli::audit(args),
         Command::SyncXplan(args) => commands::sync_xplan(args).await,
         #[cfg(feature = "fake-xplan")]
         Command::FakeXplan(args) => commands::fake_xplan(args).await,

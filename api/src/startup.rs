@@ -26,6 +26,7 @@ pub struct Application {
     grace: Duration,
     sync_interval: Duration,
     bus: NotesBus,
+    checkpoints: crate::transparency::CheckpointPolicy,
 }
 
 /// The file-note bus: RabbitMQ when configured, else the in-process queue.
@@ -61,9 +62,20 @@ impl Application {
         keys::ensure_sqlite_dir(&database_url).map_err(anyhow::Error::msg)?;
         // Install the metrics recorder before anything is counted.
         crate::metrics::handle();
-        let store = EventStore::connect(&database_url)
-            .await?
-            .with_upcaster(domain_upcaster());
+        let signer =
+            Arc::new(keys::log_signer(settings.store.data_dir()).map_err(anyhow::Error::msg)?);
+        let checkpoints =
+            crate::transparency::CheckpointPolicy::from_env().map_err(anyhow::Error::msg)?;
+        // With HEARTH_MIGRATION_DATABASE_URL the tables' owner migrates and the service itself
+        // runs as the restricted role of HEARTH_DATABASE_URL (see docs/ARCHITECTURE.md).
+        let store = match std::env::var("HEARTH_MIGRATION_DATABASE_URL") {
+            Ok(owner) if !owner.trim().is_empty() && !settings.store.is_sqlite() => {
+                EventStore::connect_migrated_by(&database_url, &owner).await?
+            }
+            _ => EventStore::connect(&database_url).await?,
+        }
+        .with_upcaster(domain_upcaster())
+        .with_signer(signer);
         tracing::info!(log = %settings.store.describe(), "opened the log");
         let data_dir = settings.store.data_dir();
         let projection = Projection::start(store.clone()).await?;
@@ -101,6 +113,7 @@ impl Application {
             grace: Duration::from_secs(settings.http.shutdown_grace_secs),
             sync_interval: Duration::from_secs(settings.xplan.xplan_sync_interval_secs.max(1)),
             bus,
+            checkpoints,
         })
     }
 
@@ -125,6 +138,10 @@ impl Application {
         F: std::future::Future<Output = ()> + Send + 'static,
     {
         let sealer = tokio::spawn(seal_periodically(self.state.store.clone()));
+        let tree = tokio::spawn(crate::transparency::run(
+            self.state.store.clone(),
+            self.checkpoints.clone(),
+        ));
         let (workers_stop, workers_stopping) = tokio::sync::watch::channel(false);
         let (projection, xplan) = (self.state.projection.clone(), self.state.xplan.clone());
         let (sync_interval, scheduler_stopping) = (self.sync_interval, workers_stopping.clone());
@@ -162,6 +179,7 @@ impl Application {
             }
         };
         sealer.abort();
+        tree.abort();
         let _ = workers_stop.send(true);
         // Running sync jobs (and the scheduler's run) stop at a safe point and record themselves
         // as interrupted, so the scheduler runs them again after the restart.

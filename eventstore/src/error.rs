@@ -24,6 +24,9 @@ pub enum StoreError {
         schema_version: i32,
         reason: String,
     },
+    /// No Hearth log where the URL points (read-only verbs never create one).
+    #[error("no Hearth log at {url}: {reason}")]
+    NoLog { url: String, reason: String },
     #[error("corrupt row at position {position}: {reason}")]
     Corrupt { position: i64, reason: String },
     #[error("database: {0}")]

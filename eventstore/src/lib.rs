@@ -9,31 +9,46 @@
 //! - [`EventStore::subscribe`]: catch-up subscription that never skips an event, with
 //!   checkpoints ([`EventStore::save_checkpoint`]).
 //! - [`EventStore::verify`] / [`EventStore::seal`]: tamper evidence.
+//! - Verifiable audit: signed appends ([`LogSigner`]), a Merkle tree over the log ([`TreeBuilder`],
+//!   [`merkle`]), signed checkpoints ([`Checkpoint`]), proofs, and offline bundles ([`audit`]).
 
+pub mod audit;
 mod blobs;
+mod bundle;
+mod checkpoint;
 mod error;
+mod export;
 mod hashing;
 mod integrity;
+pub mod merkle;
 mod model;
+mod open;
 mod plan;
 mod postgres;
 mod raw;
 mod sealed;
+mod signing;
 mod sqlite;
 mod store;
 mod subscription;
+mod tree;
 mod upcast;
 
 pub use blobs::sha256_hex;
+pub use bundle::{Bundle, BundleAppend, BundleEvent, BundleLeaf, ConsistencyProof, BUNDLE_FORMAT};
+pub use checkpoint::{Checkpoint, PracticeHead};
 pub use error::StoreError;
+pub use export::ExportRequest;
 pub use hashing::canonical_json;
 pub use integrity::{IntegrityProblem, VerifyReport};
 pub use model::{
     AppendResult, Cursor, ExpectedVersion, Metadata, NewEvent, RecordedEvent, StreamAppend,
 };
 pub use raw::Seal;
+pub use signing::{KeyError, LogPublicKey, LogSigner};
 pub use store::{Backend, EventStore};
 pub use subscription::Subscription;
+pub use tree::{practice_fold, InclusionProof, TreeBuilder, TreeError, PRACTICE_FOLD_START};
 pub use upcast::{NoUpcast, Upcaster};
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

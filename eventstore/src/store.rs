@@ -12,6 +12,7 @@ use crate::{
     plan::validate,
     postgres,
     raw::{RawEvent, Seal},
+    signing::LogSigner,
     sqlite,
     upcast::{NoUpcast, Upcaster},
 };
@@ -35,9 +36,11 @@ macro_rules! on_backend {
 #[derive(Clone)]
 pub struct EventStore {
     pub(crate) backend: Backend,
-    upcaster: Arc<dyn Upcaster>,
+    pub(crate) upcaster: Arc<dyn Upcaster>,
     /// Last position appended through this process: wakes local subscribers at once.
     pub(crate) appended: Arc<watch::Sender<i64>>,
+    /// Signs every append when set (the service always sets it; see [`EventStore::with_signer`]).
+    pub(crate) signer: Option<Arc<LogSigner>>,
 }
 
 impl EventStore {
@@ -55,7 +58,19 @@ impl EventStore {
             backend,
             upcaster: Arc::new(NoUpcast),
             appended: Arc::new(watch::channel(0).0),
+            signer: None,
         })
+    }
+
+    /// Every append from now on is signed with this key, so the tree builder and auditors can
+    /// tell events this service wrote from rows written around it.
+    pub fn with_signer(mut self, signer: Arc<LogSigner>) -> Self {
+        self.signer = Some(signer);
+        self
+    }
+
+    pub fn signer(&self) -> Option<&LogSigner> {
+        self.signer.as_deref()
     }
 
     pub fn with_upcaster(mut self, upcaster: Arc<dyn Upcaster>) -> Self {
@@ -94,7 +109,7 @@ impl EventStore {
         appends: Vec<StreamAppend>,
     ) -> Result<AppendResult, StoreError> {
         validate(&appends)?;
-        let outcome = on_backend!(self, append(&appends));
+        let outcome = on_backend!(self, append(&appends, self.signer.as_deref()));
         match outcome {
             Ok(result) => {
                 if result.last_position > 0 {
@@ -168,7 +183,7 @@ impl EventStore {
         appends: Vec<StreamAppend>,
     ) -> Result<AppendResult, StoreError> {
         validate(&appends)?;
-        postgres::append_in(tx, &appends).await
+        postgres::append_in(tx, &appends, self.signer.as_deref()).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(stream = %stream), err(level = "debug"))]

@@ -4,6 +4,7 @@ mod audit;
 mod contract;
 mod households;
 mod integrations;
+mod log;
 mod ops;
 mod practices;
 mod queries;
@@ -33,6 +34,7 @@ pub fn table() -> OpenApiRouter<AppState> {
         .merge(households::router())
         .merge(queries::router())
         .merge(audit::router())
+        .merge(log::router())
         .merge(integrations::router())
         .merge(surveys::router())
 }

@@ -6,14 +6,16 @@ use crate::{
     error::StoreError,
     model::{AppendResult, Cursor, StreamAppend},
     plan::{lock_order, new_heads, plan, recorded_at_now, Heads, Row as PlannedRow},
+    signing::LogSigner,
 };
 
 pub(crate) async fn append(
     pool: &PgPool,
     appends: &[StreamAppend],
+    signer: Option<&LogSigner>,
 ) -> Result<AppendResult, StoreError> {
     let mut tx = pool.begin().await?;
-    let result = append_in(&mut tx, appends).await?;
+    let result = append_in(&mut tx, appends, signer).await?;
     tx.commit()
         .await
         .map_err(|e| map_unique_violation(e.into()))?;
@@ -24,6 +26,7 @@ pub(crate) async fn append(
 pub(crate) async fn append_in(
     tx: &mut Transaction<'_, Postgres>,
     appends: &[StreamAppend],
+    signer: Option<&LogSigner>,
 ) -> Result<AppendResult, StoreError> {
     let heads = lock_heads(tx, appends).await?;
     let rows = plan(appends, &heads, recorded_at_now())?;
@@ -35,7 +38,9 @@ pub(crate) async fn append_in(
             versions: vec![],
         });
     }
-    insert(tx, &rows).await.map_err(map_unique_violation)
+    insert(tx, &rows, signer)
+        .await
+        .map_err(map_unique_violation)
 }
 
 /// Writers lock their streams FOR UPDATE; pure version checks FOR SHARE, which still blocks a
@@ -73,6 +78,7 @@ async fn lock_heads(
 async fn insert(
     tx: &mut Transaction<'_, Postgres>,
     rows: &[PlannedRow<'_>],
+    signer: Option<&LogSigner>,
 ) -> Result<AppendResult, StoreError> {
     let n = rows.len();
     let (
@@ -110,7 +116,7 @@ async fn insert(
     let inserted = sqlx::query(
         "INSERT INTO events (stream, version, event_id, event_type, schema_version, data, metadata, recorded_at, hash) \
          SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[], $8::timestamptz[], $9::bytea[]) \
-         RETURNING position, tx::text::bigint AS tx",
+         RETURNING position, tx::text::bigint AS tx, event_id",
     )
     .bind(&streams)
     .bind(&versions)
@@ -139,8 +145,14 @@ async fn insert(
     .await?;
 
     let mut positions: Vec<(i64, i64)> = Vec::with_capacity(inserted.len());
+    let mut written: Vec<(i64, uuid::Uuid)> = Vec::with_capacity(inserted.len());
     for row in inserted {
-        positions.push((row.try_get("position")?, row.try_get("tx")?));
+        let position: i64 = row.try_get("position")?;
+        positions.push((position, row.try_get("tx")?));
+        written.push((position, row.try_get("event_id")?));
+    }
+    if let Some(signer) = signer {
+        sign_append(tx, rows, written, signer).await?;
     }
     let first = positions.iter().map(|p| p.0).min().unwrap_or(0);
     let (last, tx_id) = positions.iter().copied().max().unwrap_or((0, 0));
@@ -153,6 +165,35 @@ async fn insert(
         },
         versions: heads.into_iter().map(|(s, v, _)| (s, v)).collect(),
     })
+}
+
+/// Signs the hashes in the order readers will meet them (position order within this transaction).
+async fn sign_append(
+    tx: &mut Transaction<'_, Postgres>,
+    rows: &[PlannedRow<'_>],
+    mut written: Vec<(i64, uuid::Uuid)>,
+    signer: &LogSigner,
+) -> Result<(), StoreError> {
+    written.sort_unstable();
+    let by_id: std::collections::HashMap<uuid::Uuid, [u8; 32]> =
+        rows.iter().map(|r| (r.event.event_id, r.hash)).collect();
+    let hashes: Vec<[u8; 32]> = written
+        .iter()
+        .filter_map(|(_, id)| by_id.get(id).copied())
+        .collect();
+    let Some((_, first)) = written.first() else {
+        return Ok(());
+    };
+    sqlx::query(
+        "INSERT INTO append_signatures (first_event_id, event_count, key_id, signature) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(first)
+    .bind(hashes.len() as i32)
+    .bind(signer.key_id())
+    .bind(signer.sign_append(&hashes))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Two writers that both created the same new stream meet at the (stream, version) key.

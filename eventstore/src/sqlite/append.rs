@@ -4,6 +4,7 @@ use crate::{
     error::StoreError,
     model::{AppendResult, Cursor, StreamAppend},
     plan::{lock_order, new_heads, plan, recorded_at_now, Heads, Row as PlannedRow},
+    signing::LogSigner,
 };
 
 /// SQLite caps bound parameters per statement; 10 columns × 500 rows stays well inside it.
@@ -12,6 +13,7 @@ const ROWS_PER_INSERT: usize = 500;
 pub(crate) async fn append(
     pool: &SqlitePool,
     appends: &[StreamAppend],
+    signer: Option<&LogSigner>,
 ) -> Result<AppendResult, StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let heads = read_heads(&mut tx, appends).await?;
@@ -43,6 +45,19 @@ pub(crate) async fn append(
         " ON CONFLICT (stream) DO UPDATE SET version = excluded.version, hash = excluded.hash",
     );
     upsert.build().execute(&mut *tx).await?;
+    if let Some(signer) = signer {
+        // One writer at a time: positions follow the rows' order.
+        let hashes: Vec<[u8; 32]> = rows.iter().map(|r| r.hash).collect();
+        sqlx::query(
+            "INSERT INTO append_signatures (first_event_id, event_count, key_id, signature) VALUES (?, ?, ?, ?)",
+        )
+        .bind(rows[0].event.event_id)
+        .bind(hashes.len() as i64)
+        .bind(signer.key_id())
+        .bind(signer.sign_append(&hashes))
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
     Ok(AppendResult {
         first_position: first,

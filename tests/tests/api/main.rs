@@ -7,6 +7,7 @@ mod consistency;
 mod file_notes;
 mod hardening;
 mod hardening_ops;
+mod log;
 mod lumiant_flow;
 mod ops;
 mod problems;

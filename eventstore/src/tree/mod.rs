@@ -1,0 +1,263 @@
+//! The Merkle tree over the log, stored append-only next to it. Leaf n is the n-th event in
+//! commit-safe order (what `read_all` delivers), so only a follower of that order can number
+//! leaves: [`TreeBuilder`] follows it off the append path, checks each append's signature, and
+//! stores leaves and completed subtrees. Checkpoints and proofs read O(log n) stored nodes.
+
+mod builder;
+mod lite;
+mod pg;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+pub(crate) use builder::groups;
+pub use builder::{TreeBuilder, TreeError};
+
+use crate::{
+    checkpoint::{Checkpoint, PracticeHead},
+    error::StoreError,
+    hashing::{seal_step, GENESIS},
+    merkle::{self, Hash, Nodes},
+    signing::LogSigner,
+    store::{Backend, EventStore},
+};
+
+/// A stored leaf: which event, where it was in the log, and its practice's running fold.
+#[derive(Clone, Debug)]
+pub(crate) struct LeafRow {
+    pub leaf_index: i64,
+    pub event_id: Uuid,
+    pub tx: i64,
+    pub position: i64,
+    pub event_hash: Vec<u8>,
+    pub group_start: i64,
+    pub practice_id: Option<Uuid>,
+    pub practice_seq: Option<i64>,
+    pub practice_fold: Option<Vec<u8>>,
+}
+
+pub(crate) struct CheckpointRow {
+    pub tree_size: i64,
+    pub root: Vec<u8>,
+    pub signed_at: DateTime<Utc>,
+    pub key_id: String,
+    pub signature: Vec<u8>,
+}
+
+/// Folds one more of a practice's event hashes into its running commitment.
+pub fn practice_fold(running: &Hash, event_hash: &Hash) -> Hash {
+    seal_step(running, event_hash)
+}
+
+pub const PRACTICE_FOLD_START: Hash = GENESIS;
+
+macro_rules! on_tree {
+    ($store:expr, $f:ident ( $($arg:expr),* )) => {
+        match &$store.backend {
+            Backend::Postgres(pool) => $crate::tree::pg::$f(pool $(, $arg)*).await,
+            Backend::Sqlite(pool) => $crate::tree::lite::$f(pool $(, $arg)*).await,
+        }
+    };
+}
+pub(crate) use on_tree;
+
+/// An audit path for one event against a tree of `tree_size` leaves.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InclusionProof {
+    pub event_id: Uuid,
+    pub leaf_index: u64,
+    pub tree_size: u64,
+    #[serde(with = "crate::checkpoint::hex_hash")]
+    pub event_hash: Hash,
+    #[serde(with = "crate::checkpoint::hex_hashes")]
+    pub path: Vec<Hash>,
+}
+
+fn hash32(bytes: &[u8], what: &str) -> Result<Hash, StoreError> {
+    bytes.try_into().map_err(|_| StoreError::Corrupt {
+        position: 0,
+        reason: format!("{what} is not 32 bytes"),
+    })
+}
+
+impl EventStore {
+    /// Leaves in the tree so far.
+    pub async fn tree_size(&self) -> Result<u64, StoreError> {
+        Ok(on_tree!(self, last_leaf())?
+            .map(|l| l.leaf_index as u64 + 1)
+            .unwrap_or(0))
+    }
+
+    /// Runs a pure tree computation over stored nodes: asks once which nodes it needs, fetches
+    /// them in one query, then runs it with the answers.
+    pub(crate) async fn over_nodes<T>(
+        &self,
+        f: impl Fn(&mut Nodes<'_>) -> T,
+    ) -> Result<T, StoreError> {
+        let keys = merkle::nodes_needed(|n| f(n));
+        let found = if keys.is_empty() {
+            HashMap::new()
+        } else {
+            on_tree!(self, nodes(&keys))?
+        };
+        let mut missing = None;
+        let out = f(&mut |level, index| match found.get(&(level, index)) {
+            Some(h) if h.len() == 32 => hash32(h, "node").unwrap_or_default(),
+            _ => {
+                missing.get_or_insert((level, index));
+                [0; 32]
+            }
+        });
+        match missing {
+            None => Ok(out),
+            Some((level, index)) => Err(StoreError::Corrupt {
+                position: 0,
+                reason: format!("Merkle node {level}/{index} is missing"),
+            }),
+        }
+    }
+
+    pub async fn tree_root(&self, size: u64) -> Result<Hash, StoreError> {
+        self.over_nodes(|n| merkle::root(n, size)).await
+    }
+
+    /// Signs the tree as it stands (nothing is rescanned: the root comes from O(log n) stored
+    /// subtrees) and stores the checkpoint. Signing an unchanged tree again returns the stored one.
+    pub async fn sign_checkpoint(
+        &self,
+        signer: &LogSigner,
+        now: DateTime<Utc>,
+    ) -> Result<Checkpoint, StoreError> {
+        let size = self.tree_size().await?;
+        if let Some(existing) = self.checkpoint_at(size).await? {
+            return Ok(existing);
+        }
+        let root = self.tree_root(size).await?;
+        let checkpoint = Checkpoint::sign(signer, size, root, now, None);
+        on_tree!(self, insert_checkpoint(&checkpoint))?;
+        // Another signer may have stored the same size first: answer with what is stored.
+        Ok(self.checkpoint_at(size).await?.unwrap_or(checkpoint))
+    }
+
+    /// A checkpoint that also commits to one practice's history; made on demand, not stored.
+    pub async fn sign_practice_checkpoint(
+        &self,
+        signer: &LogSigner,
+        practice: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Checkpoint, StoreError> {
+        let size = self.tree_size().await?;
+        let root = self.tree_root(size).await?;
+        let head = match on_tree!(self, last_practice_leaf(practice))? {
+            Some(leaf) => PracticeHead {
+                practice_id: practice,
+                events: leaf.practice_seq.unwrap_or(0) as u64,
+                fold: hash32(
+                    leaf.practice_fold.as_deref().unwrap_or_default(),
+                    "practice fold",
+                )?,
+            },
+            None => PracticeHead {
+                practice_id: practice,
+                events: 0,
+                fold: PRACTICE_FOLD_START,
+            },
+        };
+        Ok(Checkpoint::sign(signer, size, root, now, Some(head)))
+    }
+
+    pub async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+        on_tree!(self, checkpoints(None))?
+            .into_iter()
+            .map(checkpoint_from_row)
+            .collect()
+    }
+
+    pub async fn checkpoint_at(&self, size: u64) -> Result<Option<Checkpoint>, StoreError> {
+        on_tree!(self, checkpoints(Some(size as i64)))?
+            .into_iter()
+            .map(checkpoint_from_row)
+            .next()
+            .transpose()
+    }
+
+    /// The audit path of an event against the tree of `tree_size` leaves; `None` when the event
+    /// is not (yet) among them.
+    pub async fn inclusion_proof(
+        &self,
+        event_id: Uuid,
+        tree_size: u64,
+    ) -> Result<Option<InclusionProof>, StoreError> {
+        let Some(leaf) = on_tree!(self, leaf_of(event_id))? else {
+            return Ok(None);
+        };
+        let index = leaf.leaf_index as u64;
+        if index >= tree_size || tree_size > self.tree_size().await? {
+            return Ok(None);
+        }
+        let path = self
+            .over_nodes(|n| merkle::inclusion_path(n, index, tree_size))
+            .await?;
+        Ok(Some(InclusionProof {
+            event_id,
+            leaf_index: index,
+            tree_size,
+            event_hash: hash32(&leaf.event_hash, "leaf event hash")?,
+            path,
+        }))
+    }
+
+    /// Proof that the tree of `old` leaves is a prefix of the tree of `new` leaves.
+    pub async fn consistency_proof(
+        &self,
+        old: u64,
+        new: u64,
+    ) -> Result<Option<Vec<Hash>>, StoreError> {
+        if old > new || new > self.tree_size().await? {
+            return Ok(None);
+        }
+        Ok(Some(
+            self.over_nodes(|n| merkle::consistency_path(n, old, new))
+                .await?,
+        ))
+    }
+
+    pub(crate) async fn practice_leaves(
+        &self,
+        practice: Uuid,
+        size: u64,
+    ) -> Result<Vec<LeafRow>, StoreError> {
+        on_tree!(self, practice_leaves(practice, size as i64))
+    }
+
+    pub(crate) async fn leaves_between(
+        &self,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<LeafRow>, StoreError> {
+        on_tree!(self, leaves_between(start as i64, end as i64))
+    }
+
+    pub(crate) async fn append_signatures(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, (i32, String, Vec<u8>)>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        on_tree!(self, signatures(ids))
+    }
+}
+
+fn checkpoint_from_row(r: CheckpointRow) -> Result<Checkpoint, StoreError> {
+    Ok(Checkpoint {
+        tree_size: r.tree_size as u64,
+        root: hash32(&r.root, "checkpoint root")?,
+        signed_at: r.signed_at,
+        key_id: r.key_id,
+        practice: None,
+        signature: r.signature,
+    })
+}

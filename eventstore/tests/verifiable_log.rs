@@ -1,0 +1,566 @@
+//! The verifiable log on real databases: signed appends, the tree builder, proofs against stored
+//! checkpoints, and the tamper suite — each tampering done as the strongest attacker it names
+//! (someone who can write the database but does not hold the signing key), and each named by the
+//! offline audit of a bundle against a checkpoint saved before the tampering.
+
+mod support;
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use hearth_eventstore::{
+    audit::{audit_bundle, AuditProblem, AuditReport},
+    merkle::{leaf_hash, verify_consistency, verify_inclusion},
+    on_both_backends, Bundle, Checkpoint, EventStore, ExpectedVersion, ExportRequest, LogSigner,
+    Metadata, NewEvent, TreeBuilder, TreeError,
+};
+use serde_json::json;
+use support::{deliverable, raw_sql};
+use uuid::Uuid;
+
+on_both_backends!(
+    proofs_verify_for_first_middle_and_last_events_at_every_shape,
+    an_append_without_the_key_stops_the_tree_builder,
+    an_untouched_log_audits_clean_against_an_earlier_checkpoint,
+    a_payload_edited_is_named,
+    a_middle_event_deleted_is_named,
+    a_tail_event_deleted_with_its_head_and_leaf_rolled_back_is_named,
+    events_reordered_within_a_stream_are_named,
+    events_reordered_across_streams_are_named,
+    a_forged_event_with_recomputed_hashes_and_heads_is_named,
+    a_forged_event_with_forged_signature_and_tree_rows_is_named,
+    a_whole_stream_removed_is_named,
+    an_older_backup_is_named,
+    a_checkpoint_signed_by_another_key_is_refused,
+    a_bundle_edited_after_export_is_named,
+);
+
+const PRACTICE: Uuid = Uuid::from_u128(0x7e57_0000_0000_4000_8000_0000_0000_0001);
+const OTHER_PRACTICE: Uuid = Uuid::from_u128(0x7e57_0000_0000_4000_8000_0000_0000_0002);
+
+fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+}
+
+fn events_of(practice: Uuid, count: i64) -> Vec<NewEvent> {
+    (1..=count)
+        .map(|n| NewEvent {
+            event_id: Uuid::new_v4(),
+            event_type: "access_granted".into(),
+            schema_version: 1,
+            data: json!({"n": n, "staff": "s-1"}),
+            metadata: Metadata {
+                actor: "staff-1".into(),
+                practice_id: Some(practice),
+                correlation_id: None,
+                causation_id: None,
+                occurred_at: now(),
+            },
+        })
+        .collect()
+}
+
+struct Log {
+    /// Appends through this one are signed by the service's key.
+    store: EventStore,
+    /// The same database without the key: what an attacker with database access can do.
+    unsigned: EventStore,
+    signer: LogSigner,
+    /// A practice checkpoint the auditor saved before any tampering.
+    trusted: Checkpoint,
+}
+
+/// Streams a, b, c (4 events each) of the practice and one stream of another practice; the
+/// auditor saves a checkpoint; then stream a grows by two more events.
+async fn audited_log(unsigned: EventStore) -> Log {
+    let signer = LogSigner::generate();
+    let store = unsigned.clone().with_signer(Arc::new(signer.clone()));
+    for s in ["a", "b", "c"] {
+        store
+            .append(s, ExpectedVersion::NoStream, events_of(PRACTICE, 4))
+            .await
+            .unwrap();
+    }
+    let last = store
+        .append(
+            "other",
+            ExpectedVersion::NoStream,
+            events_of(OTHER_PRACTICE, 2),
+        )
+        .await
+        .unwrap();
+    deliverable(&store, last.cursor).await;
+    let size = TreeBuilder::new(store.clone(), signer.public_key().clone())
+        .catch_up()
+        .await
+        .unwrap();
+    assert_eq!(size, 14);
+    let trusted = store
+        .sign_practice_checkpoint(&signer, PRACTICE, now())
+        .await
+        .unwrap();
+    let more = store
+        .append("a", ExpectedVersion::Exact(4), events_of(PRACTICE, 2))
+        .await
+        .unwrap();
+    deliverable(&store, more.cursor).await;
+    Log {
+        store,
+        unsigned,
+        signer,
+        trusted,
+    }
+}
+
+async fn export(log: &Log) -> Bundle {
+    let request = ExportRequest {
+        practice: PRACTICE,
+        consistent_with: vec![log.trusted.tree_size],
+        ..ExportRequest::default()
+    };
+    let bundle = log
+        .store
+        .export_practice(&log.signer, &request, now())
+        .await
+        .unwrap();
+    // Through JSON, as the file an auditor receives.
+    serde_json::from_str(&serde_json::to_string(&bundle).unwrap()).unwrap()
+}
+
+async fn audit(log: &Log) -> Result<AuditReport, AuditProblem> {
+    let bundle = export(log).await;
+    audit_bundle(&bundle, log.signer.public_key(), Some(&log.trusted))
+}
+
+/// Switches off every append-only trigger, as a superuser (or a table owner) can.
+async fn unguard(store: &EventStore) {
+    let tables = [
+        "events",
+        "streams",
+        "seals",
+        "append_signatures",
+        "merkle_leaves",
+        "merkle_nodes",
+        "tree_checkpoints",
+    ];
+    for t in tables {
+        if store.is_postgres() {
+            sql(store, &format!("ALTER TABLE {t} DISABLE TRIGGER USER")).await;
+        } else {
+            for suffix in ["no_update", "no_delete"] {
+                sql(store, &format!("DROP TRIGGER IF EXISTS {t}_{suffix}")).await;
+            }
+        }
+    }
+}
+
+async fn sql(store: &EventStore, statement: &str) {
+    raw_sql(store, statement)
+        .await
+        .unwrap_or_else(|e| panic!("{statement}: {e}"));
+}
+
+async fn tamper(store: &EventStore, statements: &[&str]) {
+    unguard(store).await;
+    for s in statements {
+        sql(store, s).await;
+    }
+}
+
+async fn proofs_verify_for_first_middle_and_last_events_at_every_shape(unsigned: EventStore) {
+    let signer = LogSigner::generate();
+    let store = unsigned.with_signer(Arc::new(signer.clone()));
+    let mut builder = TreeBuilder::new(store.clone(), signer.public_key().clone());
+    let mut ids = Vec::new();
+    let mut checkpoints: Vec<Checkpoint> = Vec::new();
+    for size in 1..=17u64 {
+        let event = events_of(PRACTICE, 1);
+        ids.push(event[0].event_id);
+        let written = store
+            .append(&format!("s{}", size % 3), ExpectedVersion::Any, event)
+            .await
+            .unwrap();
+        deliverable(&store, written.cursor).await;
+        assert_eq!(builder.catch_up().await.unwrap(), size);
+        if ![1, 2, 3, 4, 5, 8, 9, 16, 17].contains(&size) {
+            continue;
+        }
+        let cp = store.sign_checkpoint(&signer, now()).await.unwrap();
+        assert!(cp.verify(signer.public_key()));
+        assert_eq!(cp.tree_size, size);
+        for pick in [0, (size / 2) as usize, size as usize - 1] {
+            let proof = store
+                .inclusion_proof(ids[pick], size)
+                .await
+                .unwrap()
+                .expect("an event in the tree has a proof");
+            assert_eq!(proof.leaf_index, pick as u64);
+            assert!(proof.path.len() <= 5, "O(log n) hashes");
+            assert!(
+                verify_inclusion(
+                    &leaf_hash(&proof.event_hash),
+                    proof.leaf_index,
+                    size,
+                    &proof.path,
+                    &cp.root
+                ),
+                "event {pick} at size {size}"
+            );
+        }
+        for old in &checkpoints {
+            let path = store
+                .consistency_proof(old.tree_size, size)
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(
+                verify_consistency(old.tree_size, &old.root, size, &cp.root, &path),
+                "{} -> {size}",
+                old.tree_size
+            );
+        }
+        checkpoints.push(cp);
+    }
+    assert_eq!(
+        store.checkpoints().await.unwrap(),
+        checkpoints,
+        "every checkpoint is kept, in order"
+    );
+    assert!(
+        store.consistency_proof(5, 18).await.unwrap().is_none(),
+        "no proof beyond the tree"
+    );
+}
+
+async fn an_append_without_the_key_stops_the_tree_builder(unsigned: EventStore) {
+    let signer = LogSigner::generate();
+    let store = unsigned.clone().with_signer(Arc::new(signer.clone()));
+    store
+        .append("a", ExpectedVersion::NoStream, events_of(PRACTICE, 3))
+        .await
+        .unwrap();
+    let forged = unsigned
+        .append("a", ExpectedVersion::Exact(3), events_of(PRACTICE, 1))
+        .await
+        .unwrap();
+    deliverable(&store, forged.cursor).await;
+    let mut builder = TreeBuilder::new(store.clone(), signer.public_key().clone());
+    // The signed append becomes leaves; the forged row stops the builder, now and on retry.
+    assert_eq!(builder.step().await.unwrap(), 3);
+    for _ in 0..2 {
+        let error = builder.catch_up().await.unwrap_err();
+        assert!(
+            matches!(error, TreeError::Unauthenticated { ref stream, version: 4, .. } if stream == "a"),
+            "{error}"
+        );
+    }
+    assert_eq!(store.tree_size().await.unwrap(), 3);
+}
+
+async fn an_untouched_log_audits_clean_against_an_earlier_checkpoint(store: EventStore) {
+    let log = audited_log(store).await;
+    let report = audit(&log).await.unwrap();
+    assert_eq!(report.tree_size, 16);
+    assert_eq!(report.practice_events, 14);
+    assert_eq!(report.events_checked, 14);
+    assert_eq!(report.trusted_size, Some(14));
+    let bundle = export(&log).await;
+    // Nothing of the other practice but hashes: no event of it is listed.
+    let text = serde_json::to_string(&bundle).unwrap();
+    assert!(!text.contains(&OTHER_PRACTICE.to_string()));
+    assert!(bundle.leaves.iter().all(|l| l.event.is_some()));
+}
+
+async fn a_payload_edited_is_named(store: EventStore) {
+    let log = audited_log(store).await;
+    let data = if log.store.is_postgres() {
+        "'{\"n\": 99}'::jsonb"
+    } else {
+        "'{\"n\": 99}'"
+    };
+    tamper(
+        &log.store,
+        &[&format!(
+            "UPDATE events SET data = {data} WHERE stream = 'b' AND version = 2"
+        )],
+    )
+    .await;
+    let problem = audit(&log).await.unwrap_err();
+    assert_eq!(
+        problem,
+        AuditProblem::Altered {
+            stream: "b".into(),
+            version: 2
+        }
+    );
+}
+
+async fn a_middle_event_deleted_is_named(store: EventStore) {
+    let log = audited_log(store).await;
+    tamper(
+        &log.store,
+        &["DELETE FROM events WHERE stream = 'c' AND version = 3"],
+    )
+    .await;
+    let problem = audit(&log).await.unwrap_err();
+    // a, b, c: c@3 is the practice's eleventh event, leaf 10.
+    assert_eq!(problem, AuditProblem::Missing { leaf_index: 10 });
+}
+
+async fn a_tail_event_deleted_with_its_head_and_leaf_rolled_back_is_named(store: EventStore) {
+    let log = audited_log(store).await;
+    tamper(
+        &log.store,
+        &[
+            "DELETE FROM merkle_leaves WHERE event_id IN (SELECT event_id FROM events WHERE stream = 'c' AND version = 4)",
+            "DELETE FROM events WHERE stream = 'c' AND version = 4",
+            "UPDATE streams SET version = 3, hash = (SELECT hash FROM events WHERE stream = 'c' AND version = 3) WHERE stream = 'c'",
+        ],
+    )
+    .await;
+    let problem = audit(&log).await.unwrap_err();
+    assert!(
+        matches!(
+            problem,
+            AuditProblem::PracticeHistoryRewritten {
+                trusted_events: 12,
+                ..
+            }
+        ),
+        "{problem}"
+    );
+}
+
+async fn events_reordered_within_a_stream_are_named(store: EventStore) {
+    let log = audited_log(store).await;
+    tamper(
+        &log.store,
+        &[
+            "UPDATE events SET version = -1 WHERE stream = 'a' AND version = 2",
+            "UPDATE events SET version = 2 WHERE stream = 'a' AND version = 3",
+            "UPDATE events SET version = 3 WHERE stream = 'a' AND version = -1",
+        ],
+    )
+    .await;
+    let problem = audit(&log).await.unwrap_err();
+    assert!(
+        matches!(problem, AuditProblem::Altered { ref stream, .. } if stream == "a"),
+        "{problem}"
+    );
+}
+
+async fn events_reordered_across_streams_are_named(store: EventStore) {
+    let log = audited_log(store).await;
+    // Stream b's first append is moved before stream a's: subscribers would now apply them in
+    // the other order.
+    let swap: Vec<&str> = if log.store.is_postgres() {
+        vec!["UPDATE events SET tx = CASE WHEN stream = 'a' THEN (SELECT tx FROM events WHERE stream = 'b' AND version = 1) \
+              ELSE (SELECT tx FROM events WHERE stream = 'a' AND version = 1) END \
+              WHERE stream IN ('a', 'b') AND version <= 4"]
+    } else {
+        vec![
+            "UPDATE events SET position = -position WHERE stream IN ('a', 'b') AND version <= 4",
+            "UPDATE events SET position = CASE WHEN stream = 'a' THEN 4 - position ELSE -position - 4 END WHERE position < 0",
+        ]
+    };
+    tamper(&log.store, &swap).await;
+    let problem = audit(&log).await.unwrap_err();
+    assert!(
+        matches!(problem, AuditProblem::Reordered { .. }),
+        "{problem}"
+    );
+}
+
+async fn a_forged_event_with_recomputed_hashes_and_heads_is_named(store: EventStore) {
+    // What the service's own database role can do: INSERT rows whose hashes chain correctly and
+    // move the stream's head — everything but sign.
+    let log = audited_log(store).await;
+    let forged = log
+        .unsigned
+        .append("a", ExpectedVersion::Exact(6), events_of(PRACTICE, 1))
+        .await
+        .unwrap();
+    deliverable(&log.unsigned, forged.cursor).await;
+    log.unsigned.seal().await.unwrap();
+    let problem = audit(&log).await.unwrap_err();
+    assert_eq!(
+        problem,
+        AuditProblem::Unsigned {
+            stream: "a".into(),
+            version: 7
+        }
+    );
+}
+
+async fn a_forged_event_with_forged_signature_and_tree_rows_is_named(store: EventStore) {
+    // A superuser writes every table: the event, an append signature by a key of their own, and
+    // tree leaves and nodes built from it. Only the service's key is missing.
+    let log = audited_log(store).await;
+    TreeBuilder::new(log.store.clone(), log.signer.public_key().clone())
+        .catch_up()
+        .await
+        .unwrap();
+    let attacker = LogSigner::generate();
+    let forger = log.unsigned.clone().with_signer(Arc::new(attacker.clone()));
+    let forged = forger
+        .append("b", ExpectedVersion::Exact(4), events_of(PRACTICE, 1))
+        .await
+        .unwrap();
+    deliverable(&forger, forged.cursor).await;
+    TreeBuilder::new(forger.clone(), attacker.public_key().clone())
+        .catch_up()
+        .await
+        .unwrap();
+    let problem = audit(&log).await.unwrap_err();
+    assert_eq!(
+        problem,
+        AuditProblem::Unsigned {
+            stream: "b".into(),
+            version: 5
+        }
+    );
+}
+
+async fn a_whole_stream_removed_is_named(store: EventStore) {
+    let log = audited_log(store).await;
+    tamper(
+        &log.store,
+        &[
+            "DELETE FROM merkle_leaves WHERE event_id IN (SELECT event_id FROM events WHERE stream = 'b')",
+            "DELETE FROM events WHERE stream = 'b'",
+            "DELETE FROM streams WHERE stream = 'b'",
+        ],
+    )
+    .await;
+    let problem = audit(&log).await.unwrap_err();
+    assert!(
+        matches!(
+            problem,
+            AuditProblem::PracticeHistoryRewritten {
+                trusted_events: 12,
+                ..
+            }
+        ),
+        "{problem}"
+    );
+}
+
+async fn an_older_backup_is_named(store: EventStore) {
+    let log = audited_log(store).await;
+    // The auditor saves a checkpoint that covers the two newest events too.
+    TreeBuilder::new(log.store.clone(), log.signer.public_key().clone())
+        .catch_up()
+        .await
+        .unwrap();
+    let later = log
+        .store
+        .sign_practice_checkpoint(&log.signer, PRACTICE, now())
+        .await
+        .unwrap();
+    assert_eq!(later.tree_size, 16);
+    // The database is put back to how it was before them: a restored backup.
+    tamper(
+        &log.store,
+        &[
+            "DELETE FROM events WHERE stream = 'a' AND version > 4",
+            "DELETE FROM merkle_leaves WHERE leaf_index >= 14",
+            "DELETE FROM merkle_nodes WHERE ((idx + 1) << level) > 14",
+            "DELETE FROM tree_checkpoints WHERE tree_size > 14",
+            "DELETE FROM append_signatures WHERE first_event_id NOT IN (SELECT event_id FROM events)",
+            "UPDATE streams SET version = 4, hash = (SELECT hash FROM events WHERE stream = 'a' AND version = 4) WHERE stream = 'a'",
+        ],
+    )
+    .await;
+    let log = Log {
+        trusted: later,
+        ..log
+    };
+    let problem = audit(&log).await.unwrap_err();
+    assert_eq!(
+        problem,
+        AuditProblem::LogShrank {
+            trusted_size: 16,
+            size: 14
+        }
+    );
+}
+
+async fn a_checkpoint_signed_by_another_key_is_refused(store: EventStore) {
+    let log = audited_log(store).await;
+    let attacker = LogSigner::generate();
+    let mut bundle = export(&log).await;
+    let key = log.signer.public_key();
+    assert!(audit_bundle(&bundle, key, Some(&log.trusted)).is_ok());
+
+    let cp = bundle.checkpoint.clone();
+    bundle.checkpoint = Checkpoint::sign(
+        &attacker,
+        cp.tree_size,
+        cp.root,
+        cp.signed_at,
+        cp.practice.clone(),
+    );
+    assert_eq!(
+        audit_bundle(&bundle, key, Some(&log.trusted)).unwrap_err(),
+        AuditProblem::CheckpointSignature
+    );
+    // The same checkpoint with the right key id but another key's signature.
+    bundle.checkpoint.key_id = cp.key_id.clone();
+    assert_eq!(
+        audit_bundle(&bundle, key, Some(&log.trusted)).unwrap_err(),
+        AuditProblem::CheckpointSignature
+    );
+    bundle.checkpoint = cp;
+    let t = &log.trusted;
+    let forged_trusted = Checkpoint::sign(
+        &attacker,
+        t.tree_size,
+        t.root,
+        t.signed_at,
+        t.practice.clone(),
+    );
+    assert_eq!(
+        audit_bundle(&bundle, key, Some(&forged_trusted)).unwrap_err(),
+        AuditProblem::TrustedCheckpointSignature
+    );
+}
+
+async fn a_bundle_edited_after_export_is_named(store: EventStore) {
+    let log = audited_log(store).await;
+    let bundle = export(&log).await;
+    let key = log.signer.public_key();
+
+    let mut edited = bundle.clone();
+    let event = edited.leaves[5].event.as_mut().unwrap();
+    event.data = json!({"n": 2, "staff": "s-2"});
+    assert_eq!(
+        audit_bundle(&edited, key, Some(&log.trusted)).unwrap_err(),
+        AuditProblem::Altered {
+            stream: "b".into(),
+            version: 2
+        }
+    );
+
+    let mut dropped = bundle.clone();
+    dropped.leaves.remove(5);
+    assert_eq!(
+        audit_bundle(&dropped, key, Some(&log.trusted)).unwrap_err(),
+        AuditProblem::PracticeHistoryRewritten {
+            trusted_events: 12,
+            events: 13
+        }
+    );
+
+    let mut no_proof = bundle.clone();
+    no_proof.consistency.clear();
+    assert!(matches!(
+        audit_bundle(&no_proof, key, Some(&log.trusted)).unwrap_err(),
+        AuditProblem::NotConsistent { .. }
+    ));
+
+    let mut rehashed = bundle;
+    // Recomputing the event's hash does not help: the tree holds the original.
+    let leaf = &mut rehashed.leaves[0];
+    leaf.event.as_mut().unwrap().hash = [7; 32];
+    assert!(audit_bundle(&rehashed, key, Some(&log.trusted)).is_err());
+}
