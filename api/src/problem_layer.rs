@@ -61,14 +61,32 @@ fn is_problem(headers: &HeaderMap) -> bool {
 /// Turns any error response that is not yet problem+json into one, keeping `Allow` and
 /// `Retry-After`.
 pub async fn as_problem(req: Request, next: Next) -> Response {
-    let response = next.run(req).await;
+    let mut response = next.run(req).await;
     let status = response.status();
+    // A body refused for its size was not read to its end, so the connection cannot carry
+    // another request: say so, or a client reusing it gets a broken answer to the next one.
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        response.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+    }
     if !(status.is_client_error() || status.is_server_error()) || is_problem(response.headers()) {
         return response;
     }
     let kept: Vec<_> = [header::ALLOW, header::RETRY_AFTER]
         .into_iter()
         .filter_map(|h| response.headers().get(&h).cloned().map(|v| (h, v)))
+        .collect();
+    let kept: Vec<_> = kept
+        .into_iter()
+        .chain(
+            response
+                .headers()
+                .get(header::CONNECTION)
+                .cloned()
+                .map(|v| (header::CONNECTION, v)),
+        )
         .collect();
     let mut problem = Problem::new(status, code_for(status), detail_for(status)).into_response();
     problem.headers_mut().extend(kept);

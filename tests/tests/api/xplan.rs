@@ -859,12 +859,21 @@ async fn the_scheduler_syncs_enabled_connected_integrations_every_interval() {
             .get(&format!("{}/sync-runs", c.base), &c.owner_token)
             .await
             .body;
-        if runs.as_array().is_some_and(|r| r.len() >= 2) {
+        // Completed runs only: the newest may still be running, its summary partial.
+        if runs
+            .as_array()
+            .is_some_and(|r| r.iter().filter(|run| run["status"] == "completed").count() >= 2)
+        {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let runs = runs.as_array().expect("sync runs");
+    let runs: Vec<&Value> = runs
+        .as_array()
+        .expect("sync runs")
+        .iter()
+        .filter(|run| run["status"] == "completed")
+        .collect();
     assert!(
         runs.len() >= 2,
         "two scheduled runs within ten seconds: {runs:?}"
