@@ -117,6 +117,7 @@ impl Application {
         F: std::future::Future<Output = ()> + Send + 'static,
     {
         let sealer = tokio::spawn(seal_periodically(self.state.store.clone()));
+        let expirer = tokio::spawn(crate::expiry::run(self.state.clone()));
         let (workers_stop, workers_stopping) = tokio::sync::watch::channel(false);
         let scheduler = tokio::spawn(hearth_integrations::scheduler::run(
             self.state.xplan.clone(),
@@ -147,6 +148,7 @@ impl Application {
             }
         };
         sealer.abort();
+        expirer.abort();
         let _ = workers_stop.send(true);
         scheduler.abort();
         relay.abort();
@@ -162,6 +164,7 @@ impl Application {
 pub fn router(state: AppState, body_limit: usize) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID);
     routes::router()
+        .merge(crate::console::router())
         .fallback(routes_fallback)
         .layer(middleware::from_fn(crate::metrics::track))
         .layer(DefaultBodyLimit::max(body_limit))

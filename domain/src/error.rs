@@ -108,6 +108,10 @@ pub enum DomainError {
     XplanNotConnected,
     #[error("only Hearth's own workers record this")]
     SystemOnly,
+    #[error("staff member {0} is already in that branch")]
+    StaffAlreadyInBranch(StaffId),
+    #[error("the access of staff member {0} has no expiry that has passed")]
+    GrantNotExpired(StaffId),
     #[error("{0}")]
     InvalidInput(String),
 }
@@ -165,6 +169,8 @@ impl DomainError {
             OAuthStateInvalid => "oauth_state_invalid",
             XplanNotConnected => "xplan_not_connected",
             SystemOnly => "system_only",
+            GrantNotExpired(_) => "grant_not_expired",
+            StaffAlreadyInBranch(_) => "staff_already_in_branch",
             InvalidInput(_) => "invalid_input",
         }
     }

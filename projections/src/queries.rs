@@ -253,7 +253,7 @@ impl AccessModel {
     }
 }
 
-fn decide(
+pub(crate) fn decide(
     p: &PracticeView,
     h: &HouseholdView,
     staff: StaffId,

@@ -131,10 +131,7 @@ async fn verify(
     caller: Caller,
     Path(p): Path<Uuid>,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
-    let practice = PracticeId(p);
-    let me = staff_of(&state, caller, practice).await?;
-    require_permission(&state, practice, me, Permission::ManageHouseholdAccess)?;
-    let report = state.store.verify().await?;
+    let report = integrity(&state, caller, PracticeId(p)).await?;
     Ok(axum::Json(serde_json::json!({
         "intact": report.is_intact(),
         "events_checked": report.events_checked,
@@ -143,4 +140,15 @@ async fn verify(
         "problem": report.problem.as_ref().map(|p| p.to_string()),
         "problem_detail": report.problem,
     })))
+}
+
+/// The log's integrity, for whoever may manage household access (the API and the console).
+pub(crate) async fn integrity(
+    state: &AppState,
+    caller: Caller,
+    practice: PracticeId,
+) -> ApiResult<hearth_eventstore::VerifyReport> {
+    let me = staff_of(state, caller, practice).await?;
+    require_permission(state, practice, me, Permission::ManageHouseholdAccess)?;
+    Ok(state.store.verify().await?)
 }

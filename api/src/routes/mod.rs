@@ -1,11 +1,14 @@
 //! HTTP routes, one module per family.
 
 mod audit;
+mod directory;
 mod households;
 mod integrations;
 mod ops;
+mod practice_admin;
 mod practices;
 mod queries;
+mod reports;
 mod surveys;
 
 use axum::{http::StatusCode, Router};
@@ -18,7 +21,15 @@ use uuid::Uuid;
 
 use crate::{problem::Problem, state::AppState};
 
+pub(crate) use audit::integrity;
+pub(crate) use directory::{details, search, staff, SearchParams};
+pub(crate) use households::run as household_command;
 pub use ops::ApiDoc;
+pub(crate) use practice_admin::{
+    move_to_branch, update as update_practice, MoveStaff, UpdatePractice,
+};
+pub(crate) use queries::{households_of, may_ask};
+pub(crate) use reports::{csv_of, download, load as access_report, pdf_of, ReportParams};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,6 +40,9 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(integrations::router())
         .merge(surveys::router())
+        .merge(directory::router())
+        .merge(reports::router())
+        .merge(practice_admin::router())
 }
 
 /// What a command answers: the position to pass as `at_least` to see its effect, and the id

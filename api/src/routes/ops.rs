@@ -72,8 +72,16 @@ use crate::{problem::Problem, state::AppState};
         super::surveys::document,
         super::surveys::failed_notes,
         super::surveys::retry_note,
+        super::directory::search_households,
+        super::directory::list_staff,
+        super::directory::practice_details,
+        super::reports::report,
+        super::reports::report_csv,
+        super::reports::report_pdf,
+        super::practice_admin::update_practice,
+        super::practice_admin::move_staff,
     ),
-    components(schemas(Problem, super::Accepted)),
+    components(schemas(Problem, super::Accepted, super::directory::PracticeDetails)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

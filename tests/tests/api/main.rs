@@ -4,8 +4,11 @@ mod helpers;
 
 mod authorization;
 mod consistency;
+mod directory;
 mod file_notes;
 mod lumiant_flow;
 mod ops;
+mod practice_admin;
 mod problems;
+mod temporary_access;
 mod xplan;
