@@ -80,7 +80,14 @@ impl Browser {
             .expect("its text")
     }
 
+    /// Clicks a link or submit button and waits until the browser has left the page: a click
+    /// returns before the navigation it starts, and the old page must not be read as the new.
     pub async fn click(&self, css: &str) {
+        let old = self
+            .client
+            .find(Locator::Css("html"))
+            .await
+            .expect("a page");
         self.client
             .find(Locator::Css(css))
             .await
@@ -88,6 +95,13 @@ impl Browser {
             .click()
             .await
             .expect("it clicks");
+        for _ in 0..200 {
+            if old.tag_name().await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("clicking {css} did not lead to a new page");
     }
 
     pub async fn fill(&self, css: &str, text: &str) {
@@ -127,6 +141,10 @@ impl Browser {
 
     /// Saves the page as a PNG under docs/ for the README.
     pub async fn screenshot(&self, name: &str) {
+        self.client
+            .execute("window.scrollTo(0, 0);", vec![])
+            .await
+            .expect("the page scrolls");
         let png = self.client.screenshot().await.expect("a screenshot");
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../docs")

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{Timelike, Utc};
 use reqwest::StatusCode;
 
 use crate::{
@@ -77,9 +77,10 @@ async fn a_practice_manager_walks_the_help_article_and_an_auditor_asks_who_had_a
         .text(&format!("#team-{parker}"))
         .await
         .contains("Paraplanner"));
-    tokio::time::sleep(Duration::from_millis(30)).await;
-    let while_paraplanner = Utc::now();
-    tokio::time::sleep(Duration::from_millis(30)).await;
+    // The picker takes whole seconds: an instant a second after the grant, a second before the change.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let while_paraplanner = Utc::now().with_nanosecond(0).unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
 
     // A role is changed in place (no delete and re-add).
     b.select(&format!("#role-{parker}"), "read_only").await;
@@ -136,9 +137,7 @@ async fn a_practice_manager_walks_the_help_article_and_an_auditor_asks_who_had_a
     b.goto(&app.url(&format!("{base}/access"))).await;
     b.set_value(
         "#at",
-        &while_paraplanner
-            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-            .to_string(),
+        &while_paraplanner.format("%Y-%m-%dT%H:%M:%S").to_string(),
     )
     .await;
     b.click("#as-of").await;
