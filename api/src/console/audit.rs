@@ -96,7 +96,7 @@ pub async fn household_access(
                             td { a href={ "/console/practices/" (p) "/staff/" (s.staff_id.0) } { (s.name) } }
                             td { (s.role.map(words::practice_role).unwrap_or("")) }
                             td.path { (s.path.as_ref().map(|x| words::path(&names, x)).unwrap_or_default()) }
-                            td { (s.actions.iter().map(|a| format!("{a:?}").to_lowercase()).collect::<Vec<_>>().join(", ")) }
+                            td { (words::actions(&s.actions)) }
                         }
                     }
                 }
@@ -168,7 +168,7 @@ pub async fn staff_member(
                     tr {
                         td { a href={ "/console/practices/" (p) "/households/" (h.household_id.0) } { (h.name) } }
                         td { (h.path.as_ref().map(|x| words::path(&names, x)).unwrap_or_default()) }
-                        td { (h.actions.iter().map(|a| format!("{a:?}").to_lowercase()).collect::<Vec<_>>().join(", ")) }
+                        td { (words::actions(&h.actions)) }
                     }
                 }
             }
@@ -190,6 +190,7 @@ fn period(q: &Period) -> Result<Option<ReportParams>, Problem> {
             Ok(Some(ReportParams {
                 from: words::parse_time(f)?,
                 to: words::parse_time(t)?,
+                at_least: None,
             }))
         }
         _ => Ok(None),
@@ -207,6 +208,7 @@ pub async fn report(
     let shown = chosen.clone().unwrap_or_else(|| ReportParams {
         from: Utc::now() - chrono::Duration::days(30),
         to: Utc::now(),
+        at_least: None,
     });
     let report = access_report(&state, session.caller, practice, &shown).await?;
     let names = names(&state, practice);

@@ -38,6 +38,20 @@ pub fn parse_role(s: &str) -> Option<HouseholdRole> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
 }
 
+/// What someone may do, in words: "view, edit, export, manage access".
+pub fn actions(list: &[hearth_domain::roles::Action]) -> String {
+    use hearth_domain::roles::Action;
+    list.iter()
+        .map(|a| match a {
+            Action::View => "view",
+            Action::Edit => "edit",
+            Action::Export => "export",
+            Action::ManageAccess => "manage access",
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub fn practice_role(r: PracticeRole) -> &'static str {
     match r {
         PracticeRole::Owner => "Owner",

@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::{
     auth::Caller,
     authz::{require_permission, staff_of},
+    consistency::wait_for_position,
     extract::{Path, Query},
     problem::{ApiResult, Problem},
     state::AppState,
@@ -44,6 +45,9 @@ pub struct ReportParams {
     pub from: DateTime<Utc>,
     /// End of the period (RFC 3339); not before `from`.
     pub to: DateTime<Utc>,
+    /// A position returned by a command: answer only once its effect is visible.
+    #[serde(default)]
+    pub at_least: Option<String>,
 }
 
 pub(crate) async fn load(
@@ -52,6 +56,7 @@ pub(crate) async fn load(
     practice: PracticeId,
     q: &ReportParams,
 ) -> ApiResult<AccessReport> {
+    wait_for_position(state, q.at_least.as_deref()).await?;
     let me = staff_of(state, caller, practice).await?;
     require_permission(state, practice, me, Permission::ExportRoster)?;
     if q.to < q.from {

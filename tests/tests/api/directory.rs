@@ -42,22 +42,28 @@ async fn search_finds_by_name_email_and_filters_and_lists_only_what_the_caller_m
     };
     assert_eq!(
         list(owner.clone(), String::new()).await,
-        ["Bobsfamily", "Citizen"]
+        ["Casey Bobsfamily", "Casey Citizen"]
     );
-    assert_eq!(list(owner.clone(), "&q=CITI".into()).await, ["Citizen"]);
+    assert_eq!(
+        list(owner.clone(), "&q=CITI".into()).await,
+        ["Casey Citizen"]
+    );
     assert_eq!(
         list(owner.clone(), "&q=citizen@clients".into()).await,
-        ["Citizen"]
+        ["Casey Citizen"]
     );
     assert_eq!(
         list(owner.clone(), format!("&primary_id={adele}")).await,
-        ["Citizen"]
+        ["Casey Citizen"]
     );
     assert!(list(owner.clone(), "&status=former".into())
         .await
         .is_empty());
     // A professional sees only the households they hold: the other is neither listed nor counted.
-    assert_eq!(list(adele_token.clone(), String::new()).await, ["Citizen"]);
+    assert_eq!(
+        list(adele_token.clone(), String::new()).await,
+        ["Casey Citizen"]
+    );
     assert!(list(adele_token.clone(), "&q=bobsfamily".into())
         .await
         .is_empty());
@@ -146,7 +152,16 @@ async fn search_pages_by_cursor_in_name_order_and_clamps_the_page_size(backend: 
             None => break,
         }
     }
-    assert_eq!(seen, ["alpha", "bravo", "Charlie", "Delta", "Echo"]);
+    assert_eq!(
+        seen,
+        [
+            "Casey alpha",
+            "Casey bravo",
+            "Casey Charlie",
+            "Casey Delta",
+            "Casey Echo"
+        ]
+    );
     let r = app
         .get(
             &format!("/v1/practices/{p}/households?limit=100000"),
@@ -239,6 +254,7 @@ async fn the_access_report_lists_holdings_overlapping_the_period_as_json_csv_and
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let r = app.delete(&format!("{hp}/grants/{parker}"), &owner).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let revoked = r.body["position"].as_str().unwrap().to_string();
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let after = chrono::Utc::now();
     let q = |from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>| {
@@ -250,7 +266,10 @@ async fn the_access_report_lists_holdings_overlapping_the_period_as_json_csv_and
     };
     let r = app
         .get(
-            &format!("/v1/practices/{p}/reports/access?{}", q(before, after)),
+            &format!(
+                "/v1/practices/{p}/reports/access?{}&at_least={revoked}",
+                q(before, after)
+            ),
             &owner,
         )
         .await;
