@@ -187,6 +187,7 @@ async fn the_staff_list_and_practice_details_answer_members_only_and_licences_on
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let branch_created = r.body["position"].as_str().unwrap().to_string();
     let r = app
         .get(&format!("/v1/practices/{p}/staff"), &pm_token)
         .await;
@@ -209,7 +210,12 @@ async fn the_staff_list_and_practice_details_answer_members_only_and_licences_on
         "{perms:?}"
     );
 
-    let r = app.get(&format!("/v1/practices/{p}"), &owner).await;
+    let r = app
+        .get(
+            &format!("/v1/practices/{p}?at_least={branch_created}"),
+            &owner,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["name"], "Hearth Advice");
     assert_eq!(id(&r.body["owner_id"]), owner_id);
