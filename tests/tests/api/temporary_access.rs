@@ -85,7 +85,7 @@ async fn a_temporary_grant_ends_by_itself_and_the_history_says_so(backend: Backe
     assert_eq!(to, expires_at, "the interval ends at the expiry");
     let r = app.get(&format!("{hp}/access/{cover}"), &owner).await;
     assert_eq!(r.body["allowed"], false);
-    let r = app.get(&format!("{hp}"), &cover_token).await;
+    let r = app.get(&hp, &cover_token).await;
     assert_eq!(
         r.status,
         StatusCode::NOT_FOUND,
