@@ -58,6 +58,17 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: By
         Ok(f) => f.token.trim().to_string(),
         Err(_) => String::new(),
     };
+    // Another site must not sign a browser in with its own token (login CSRF).
+    if headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site")
+    {
+        return sign_in_page(
+            StatusCode::FORBIDDEN,
+            Some("Sign in from the console's own sign-in page."),
+        );
+    }
     // A token is only ever placed in the cookie after it verified, and never logged.
     match state.keys.verify(&token) {
         Ok(Caller::Staff { practice, .. }) => (

@@ -99,13 +99,24 @@ async fn sign_in_sets_a_strict_http_only_cookie_and_forms_without_the_sessions_c
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bad_or_operator_token_does_not_sign_in_and_pages_without_a_session_send_to_sign_in() {
+async fn a_bad_operator_or_cross_site_sign_in_sets_no_session_and_pages_without_one_send_to_sign_in(
+) {
     let app = spawn_app(Backend::Sqlite).await;
-    let (p, _, _) = app.practice().await;
+    let (p, _, owner_token) = app.practice().await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    let (_, pm_token) = app.staff(p, &owner_token, "practice_manager", "Pam").await;
+    let cross_site = client
+        .post(app.url("/console/sign-in"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("token", pm_token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    assert!(cross_site.headers().get("set-cookie").is_none());
     let bad = client
         .post(app.url("/console/sign-in"))
         .form(&[("token", "not-a-token")])
@@ -128,4 +139,68 @@ async fn a_bad_or_operator_token_does_not_sign_in_and_pages_without_a_session_se
         .unwrap();
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
     assert_eq!(page.headers()["location"], "/console/sign-in");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_added_until_a_time_is_a_temporary_grant_that_the_check_ends_then() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let (p, _owner, owner_token) = app.practice().await;
+    let (_, pm_token) = app.staff(p, &owner_token, "practice_manager", "Pam").await;
+    let (cover, _) = app.staff(p, &owner_token, "professional", "Cody").await;
+    let (h, _) = app.household(p, &owner_token, "Citizen").await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let until = (chrono::Utc::now() + chrono::Duration::days(2))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    let r = client
+        .post(app.url(&format!("/console/practices/{p}/households/{h}/grants")))
+        .header(
+            "cookie",
+            format!("{}={pm_token}", hearth_api::console::COOKIE),
+        )
+        .form(&[
+            ("csrf", hearth_api::console::csrf_for(&pm_token).as_str()),
+            ("staff_id", &cover.to_string()),
+            ("role", "professional"),
+            ("until", &until),
+            ("reason", "covering leave"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let page = r.headers()["location"].to_str().unwrap().to_string();
+    let shown = client
+        .get(app.url(&page))
+        .header(
+            "cookie",
+            format!("{}={pm_token}", hearth_api::console::COOKIE),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        shown.contains(&format!("until {} UTC", until.replace('T', " "))),
+        "{shown}"
+    );
+    let path = format!("/v1/practices/{p}/households/{h}/access/{cover}");
+    let now = app.get(&path, &pm_token).await;
+    assert_eq!(now.body["allowed"], true, "{}", now.text);
+    let later = app.get(&format!("{path}?at={until}Z"), &pm_token).await;
+    assert_eq!(
+        later.body["allowed"], false,
+        "ends at the chosen time: {}",
+        later.text
+    );
 }
