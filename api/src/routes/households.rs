@@ -296,12 +296,15 @@ async fn change_grant(
     .await
 }
 
-#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/grants/{staff_id}", responses((status = 200, body = Accepted)), security(("bearer" = [])))]
+/// Remove a staff member's access; an optional body `{"reason": "…"}` is kept in the history.
+#[utoipa::path(delete, path = "/v1/practices/{practice_id}/households/{household_id}/grants/{staff_id}", request_body(content = super::practices::Reason, description = "optional"), responses((status = 200, body = Accepted)), security(("bearer" = [])))]
 async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
     Path((p, h, s)): Path<(Uuid, Uuid, Uuid)>,
+    body: axum::body::Bytes,
 ) -> ApiResult<axum::Json<Accepted>> {
+    let reason = super::practices::reason_of(&body)?;
     run(
         &state,
         caller,
@@ -311,7 +314,7 @@ async fn revoke(
         HouseholdCommand::RevokeStaffAccess {
             staff_id: StaffId(s),
         },
-        None,
+        reason,
     )
     .await
 }

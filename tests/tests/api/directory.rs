@@ -258,7 +258,14 @@ async fn the_access_report_lists_holdings_overlapping_the_period_as_json_csv_and
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let r = app.delete(&format!("{hp}/grants/{parker}"), &owner).await;
+    let r = app
+        .call(
+            reqwest::Method::DELETE,
+            &format!("{hp}/grants/{parker}"),
+            Some(&owner),
+            Some(json!({"reason": "review done"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let revoked = r.body["position"].as_str().unwrap().to_string();
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -284,7 +291,9 @@ async fn the_access_report_lists_holdings_overlapping_the_period_as_json_csv_and
     assert_eq!(rows.len(), 2, "{}", r.text);
     let parker_row = rows.iter().find(|x| id(&x["staff_id"]) == parker).unwrap();
     assert!(
-        !parker_row["to"].is_null() && parker_row["reason"] == "plan review",
+        !parker_row["to"].is_null()
+            && parker_row["reason"] == "plan review"
+            && parker_row["end_reason"] == "review done",
         "{parker_row}"
     );
     assert!(rows

@@ -203,8 +203,33 @@ async fn a_practice_manager_walks_the_help_article_and_an_auditor_asks_who_had_a
     b.click("header a[href$='/integrity']").await;
     assert!(b.text("#intact").await.contains("intact"));
     b.screenshot("integrity").await;
-    b.click("header a[href$='/staff']").await;
+    // The owner's pages: move an existing clinician to another branch.
+    let r = app
+        .post(
+            &format!("/v1/practices/{p}/branches"),
+            &owner_token,
+            serde_json::json!({"name": "North"}),
+        )
+        .await;
+    let north = crate::helpers::id(&r.body["id"]);
+    let branch_created = r.body["position"].as_str().unwrap().to_string();
+    b.goto(&app.url(&format!(
+        "/console/practices/{p}/staff?at_least={branch_created}"
+    )))
+    .await;
     assert!(b.text("#staff").await.contains("Practice manager"));
+    b.select(&format!("#branch-{parker}"), &north.to_string())
+        .await;
+    b.click(&format!("#staff-{parker} button")).await;
+    assert!(b.text("p.notice").await.contains("Branch changed"));
+    let staff = app
+        .get(&format!("/v1/practices/{p}/staff"), &pm_token)
+        .await;
+    assert!(staff.body["staff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["staff_id"] == parker.to_string() && s["branch_name"] == "North"));
     b.screenshot("staff").await;
     b.goto(&app.url(&format!("/console/practices/{p}/staff/{parker}")))
         .await;
