@@ -9,6 +9,7 @@ use crate::{
 };
 
 on_both_backends!(
+    the_new_routes_are_documented_in_the_openapi_spec,
     search_finds_by_name_email_and_filters_and_lists_only_what_the_caller_may_see,
     search_pages_by_cursor_in_name_order_and_clamps_the_page_size,
     the_staff_list_and_practice_details_answer_members_only_and_licences_only_to_the_owner,
@@ -119,6 +120,33 @@ async fn search_finds_by_name_email_and_filters_and_lists_only_what_the_caller_m
     assert_eq!(
         (r.status, problem_code(&r)),
         (StatusCode::BAD_REQUEST, "invalid_query")
+    );
+}
+
+async fn the_new_routes_are_documented_in_the_openapi_spec(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let spec = app
+        .call(reqwest::Method::GET, "/openapi.json", None, None)
+        .await;
+    for (path, method) in [
+        ("/v1/practices/{practice_id}/households", "get"),
+        ("/v1/practices/{practice_id}/staff", "get"),
+        ("/v1/practices/{practice_id}", "get"),
+        ("/v1/practices/{practice_id}", "patch"),
+        ("/v1/practices/{practice_id}/staff/{staff_id}/branch", "put"),
+        ("/v1/practices/{practice_id}/reports/access", "get"),
+        ("/v1/practices/{practice_id}/reports/access.csv", "get"),
+        ("/v1/practices/{practice_id}/reports/access.pdf", "get"),
+    ] {
+        assert!(
+            spec.body["paths"][path][method].is_object(),
+            "{method} {path} is documented"
+        );
+    }
+    let limit = &spec.body["paths"]["/v1/practices/{practice_id}/households"]["get"]["parameters"];
+    assert!(
+        limit.to_string().contains("at most 100"),
+        "the page size limit is documented: {limit}"
     );
 }
 
