@@ -74,8 +74,17 @@ async fn sign_in_sets_a_strict_http_only_cookie_and_forms_without_the_sessions_c
         .await
         .unwrap();
     assert_eq!(genuine.status(), StatusCode::SEE_OTHER);
+    // The console redirects to the household with the command's position, to read it back.
+    let location = genuine.headers()["location"].to_str().unwrap().to_string();
+    let position = location
+        .split(['?', '&', '#'])
+        .find_map(|kv| kv.strip_prefix("at_least="))
+        .unwrap_or_else(|| panic!("no position in {location}"));
     let changed = app
-        .get(&format!("/v1/practices/{p}/households/{h}"), &pm_token)
+        .get(
+            &format!("/v1/practices/{p}/households/{h}?at_least={position}"),
+            &pm_token,
+        )
         .await;
     assert_eq!(
         changed.body["grants"][pm.to_string()],
@@ -194,8 +203,14 @@ async fn access_added_until_a_time_is_a_temporary_grant_that_the_check_ends_then
         shown.contains(&format!("until {} UTC", until.replace('T', " "))),
         "{shown}"
     );
+    let position = page
+        .split(['?', '&', '#'])
+        .find_map(|kv| kv.strip_prefix("at_least="))
+        .unwrap_or_else(|| panic!("no position in {page}"));
     let path = format!("/v1/practices/{p}/households/{h}/access/{cover}");
-    let now = app.get(&path, &pm_token).await;
+    let now = app
+        .get(&format!("{path}?at_least={position}"), &pm_token)
+        .await;
     assert_eq!(now.body["allowed"], true, "{}", now.text);
     let later = app.get(&format!("{path}?at={until}Z"), &pm_token).await;
     assert_eq!(
