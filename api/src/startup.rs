@@ -138,6 +138,7 @@ impl Application {
         F: std::future::Future<Output = ()> + Send + 'static,
     {
         let sealer = tokio::spawn(seal_periodically(self.state.store.clone()));
+        let expirer = tokio::spawn(crate::expiry::run(self.state.clone()));
         let tree = tokio::spawn(crate::transparency::run(
             self.state.store.clone(),
             self.checkpoints.clone(),
@@ -180,6 +181,7 @@ impl Application {
         };
         sealer.abort();
         tree.abort();
+        expirer.abort();
         let _ = workers_stop.send(true);
         // Running sync jobs (and the scheduler's run) stop at a safe point and record themselves
         // as interrupted, so the scheduler runs them again after the restart.
@@ -201,6 +203,7 @@ impl Application {
 pub fn router(state: AppState, body_limit: usize) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID);
     routes::router()
+        .merge(crate::console::router())
         .fallback(routes_fallback)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit))

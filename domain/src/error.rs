@@ -110,6 +110,10 @@ pub enum DomainError {
     IntegrationDisabled,
     #[error("only Hearth's own workers record this")]
     SystemOnly,
+    #[error("staff member {0} is already in that branch")]
+    StaffAlreadyInBranch(StaffId),
+    #[error("the access of staff member {0} has no expiry that has passed")]
+    GrantNotExpired(StaffId),
     #[error("{0}")]
     InvalidInput(String),
 }
@@ -168,6 +172,8 @@ impl DomainError {
             XplanNotConnected => "xplan_not_connected",
             IntegrationDisabled => "integration_disabled",
             SystemOnly => "system_only",
+            GrantNotExpired(_) => "grant_not_expired",
+            StaffAlreadyInBranch(_) => "staff_already_in_branch",
             InvalidInput(_) => "invalid_input",
         }
     }

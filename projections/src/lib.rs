@@ -2,12 +2,16 @@
 //! Read models built from the event log: the access model answers checks (with the path that
 //! decided), lists, as-of questions, histories and rosters (PRODUCT.md §3).
 
+mod directory;
+mod expiry;
 mod facts;
 pub mod model;
 mod queries;
+mod report;
 mod runner;
 mod timeline;
 
+pub use directory::{HouseholdFilter, HouseholdPage, HouseholdSummary, StaffEntry, MAX_PAGE_SIZE};
 pub use model::{
     AccessInterval, AccessModel, AuditEntry, HouseholdView, PracticeView, RunStatus, StaffView,
     SyncRunView, SyncRuns, Unreadable,
@@ -15,5 +19,6 @@ pub use model::{
 pub use queries::{
     History, HouseholdAccess, QueryError, Roster, RosterHousehold, RosterStaff, StaffAccess,
 };
+pub use report::{AccessReport, ReportRow};
 pub use runner::{build_from_log, Lagging, Projection};
 pub use timeline::Timeline;

@@ -278,7 +278,7 @@ impl AccessModel {
     }
 }
 
-fn decide(
+pub(crate) fn decide(
     p: &PracticeView,
     h: &HouseholdView,
     staff: StaffId,

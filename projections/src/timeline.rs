@@ -29,6 +29,17 @@ impl<V: Clone + PartialEq> Timeline<V> {
         self.points.insert(idx, (at, value));
     }
 
+    /// Withdraws a change recorded ahead of time (a scheduled end that no longer applies).
+    pub fn retract(&mut self, at: DateTime<Utc>, value: &Option<V>) {
+        if let Some(i) = self
+            .points
+            .iter()
+            .rposition(|(t, v)| *t == at && v == value)
+        {
+            self.points.remove(i);
+        }
+    }
+
     pub fn at(&self, t: DateTime<Utc>) -> Option<&V> {
         let idx = self.points.partition_point(|(from, _)| *from <= t);
         if idx == 0 {
@@ -68,6 +79,15 @@ mod tests {
         assert_eq!(tl.at(t(6)), None);
         assert_eq!(tl.current(), None);
         assert!(tl.ever());
+    }
+
+    #[test]
+    fn a_retracted_scheduled_end_no_longer_ends_the_value() {
+        let mut tl = Timeline::starting(t(1), "a");
+        tl.set(t(5), None);
+        assert_eq!(tl.at(t(6)), None);
+        tl.retract(t(5), &None);
+        assert_eq!(tl.at(t(6)), Some(&"a"));
     }
 
     #[test]

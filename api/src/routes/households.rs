@@ -199,6 +199,10 @@ async fn clear_secondary(
 pub struct Grant {
     pub staff_id: Uuid,
     pub role: HouseholdRole,
+    /// Temporary access (RFC 3339, in the future): it ends by itself at this instant, recorded in
+    /// the history as `household.grant_expired`.
+    #[serde(default)]
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
     #[serde(default)]
     pub reason: Option<String>,
 }
@@ -210,19 +214,16 @@ async fn grant(
     Path((p, h)): Path<(Uuid, Uuid)>,
     Json(b): Json<Grant>,
 ) -> ApiResult<axum::Json<Accepted>> {
-    run(
-        &state,
-        caller,
-        p,
-        h,
-        Action::ManageAccess,
-        HouseholdCommand::GrantStaffAccess {
-            staff_id: StaffId(b.staff_id),
-            role: b.role,
+    let (staff_id, role) = (StaffId(b.staff_id), b.role);
+    let cmd = match b.expires_at {
+        None => HouseholdCommand::GrantStaffAccess { staff_id, role },
+        Some(expires_at) => HouseholdCommand::GrantTemporaryAccess {
+            staff_id,
+            role,
+            expires_at,
         },
-        b.reason,
-    )
-    .await
+    };
+    run(&state, caller, p, h, Action::ManageAccess, cmd, b.reason).await
 }
 
 #[derive(Deserialize, ToSchema)]

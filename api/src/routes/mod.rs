@@ -2,12 +2,15 @@
 
 mod audit;
 mod contract;
+mod directory;
 mod households;
 mod integrations;
 mod log;
 mod ops;
+mod practice_admin;
 mod practices;
 mod queries;
+mod reports;
 mod surveys;
 
 use std::sync::OnceLock;
@@ -23,7 +26,15 @@ use uuid::Uuid;
 
 use crate::{problem::Problem, state::AppState};
 
+pub(crate) use audit::integrity;
+pub(crate) use directory::{details, search, staff, SearchParams};
+pub(crate) use households::run as household_command;
 pub use ops::ApiDoc;
+pub(crate) use practice_admin::{
+    move_to_branch, update as update_practice, MoveStaff, UpdatePractice,
+};
+pub(crate) use queries::{households_of, may_ask};
+pub(crate) use reports::{csv_of, download, load as access_report, pdf_of, ReportParams};
 
 /// The one route table: every route is registered here with its `#[utoipa::path]`, so the
 /// router and the OpenAPI document are built from the same list and cannot disagree.
@@ -37,6 +48,9 @@ pub fn table() -> OpenApiRouter<AppState> {
         .merge(log::router())
         .merge(integrations::router())
         .merge(surveys::router())
+        .merge(directory::router())
+        .merge(reports::router())
+        .merge(practice_admin::router())
 }
 
 pub fn router() -> Router<AppState> {

@@ -25,6 +25,7 @@ use crate::{problem::Problem, state::AppState};
         hearth_domain::roles::PracticeRole,
         hearth_domain::household::HouseholdStatus,
         hearth_domain::practice::StaffStatus,
+        super::directory::PracticeDetails,
     )),
     modifiers(&BearerAuth)
 )]

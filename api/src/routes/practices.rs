@@ -160,7 +160,7 @@ async fn practice_command(
 }
 
 /// Optional JSON body: commands without parameters may be sent with no body at all.
-fn reason_of(body: &[u8]) -> Result<Option<String>, Problem> {
+pub(crate) fn reason_of(body: &[u8]) -> Result<Option<String>, Problem> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }

@@ -65,7 +65,7 @@ pub struct CheckAnswer {
 }
 
 /// The caller may ask about a household they can view, or about themselves.
-async fn may_ask(
+pub(crate) async fn may_ask(
     state: &AppState,
     caller: Caller,
     practice: PracticeId,
@@ -204,24 +204,35 @@ async fn households_of_staff(
     Query(q): Query<ReadParams>,
 ) -> ApiResult<axum::Json<serde_json::Value>> {
     wait_for_position(&state, q.at_least.as_deref()).await?;
-    let (practice, staff) = (PracticeId(p), StaffId(s));
-    let me = staff_of(&state, caller, practice).await?;
+    let at = q.at.unwrap_or_else(Utc::now);
+    let list = households_of(&state, caller, PracticeId(p), StaffId(s), at).await?;
+    Ok(axum::Json(
+        serde_json::json!({ "staff_id": s, "at": at, "households": list }),
+    ))
+}
+
+/// The households `staff` can access at `at`: the caller asks about themselves, or holds "manage
+/// household access" (the API and the console).
+pub(crate) async fn households_of(
+    state: &AppState,
+    caller: Caller,
+    practice: PracticeId,
+    staff: StaffId,
+    at: DateTime<Utc>,
+) -> ApiResult<Vec<hearth_projections::HouseholdAccess>> {
+    let me = staff_of(state, caller, practice).await?;
     if me != staff {
         authz::require_permission(
-            &state,
+            state,
             practice,
             me,
             hearth_domain::permissions::Permission::ManageHouseholdAccess,
         )?;
     }
-    let at = q.at.unwrap_or_else(Utc::now);
-    let list = state
+    Ok(state
         .projection
         .read()
-        .households_for_staff(practice, staff, at)?;
-    Ok(axum::Json(
-        serde_json::json!({ "staff_id": s, "at": at, "households": list }),
-    ))
+        .households_for_staff(practice, staff, at)?)
 }
 
 /// The access intervals of household H: staff, holding, from, to, granted by, revoked by, reason.

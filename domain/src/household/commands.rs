@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -98,6 +98,16 @@ pub enum HouseholdCommand {
     GrantStaffAccess {
         staff_id: StaffId,
         role: HouseholdRole,
+    },
+    /// Access that ends by itself at `expires_at` (a colleague covering leave).
+    GrantTemporaryAccess {
+        staff_id: StaffId,
+        role: HouseholdRole,
+        expires_at: DateTime<Utc>,
+    },
+    /// Hearth's expiry worker ends a temporary grant whose time has come.
+    ExpireStaffAccess {
+        staff_id: StaffId,
     },
     /// In place: no remove-and-re-add gap in the history.
     ChangeStaffRole {

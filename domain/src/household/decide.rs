@@ -139,6 +139,50 @@ fn decide_existing(
                 meta,
                 staff_id: *staff_id,
                 role: *role,
+                expires_at: None,
+            })])
+        }
+        GrantTemporaryAccess {
+            staff_id,
+            role,
+            expires_at,
+        } => {
+            manage_access(h, p, ctx)?;
+            active(p, *staff_id)?;
+            if h.holding(*staff_id).is_some() {
+                return Err(DomainError::AlreadyHasAccess(*staff_id));
+            }
+            if *expires_at <= ctx.now {
+                return Err(DomainError::InvalidInput(
+                    "a temporary grant must end in the future".into(),
+                ));
+            }
+            Ok(vec![HouseholdEvent::AccessGranted(AccessGranted {
+                meta,
+                staff_id: *staff_id,
+                role: *role,
+                expires_at: Some(*expires_at),
+            })])
+        }
+        ExpireStaffAccess { staff_id } => {
+            if !matches!(ctx.actor, Actor::System(_)) {
+                return Err(DomainError::SystemOnly);
+            }
+            let expired_at = h
+                .grant_expiries
+                .get(staff_id)
+                .copied()
+                .filter(|t| *t <= ctx.now)
+                .ok_or(DomainError::GrantNotExpired(*staff_id))?;
+            let role = *h
+                .grants
+                .get(staff_id)
+                .ok_or(DomainError::GrantNotExpired(*staff_id))?;
+            Ok(vec![HouseholdEvent::GrantExpired(GrantExpired {
+                meta,
+                staff_id: *staff_id,
+                role,
+                expired_at,
             })])
         }
         ChangeStaffRole { staff_id, role } => {
@@ -158,6 +202,7 @@ fn decide_existing(
                         meta,
                         staff_id: *staff_id,
                         role: *role,
+                        expires_at: None,
                     }),
                 ]);
             }

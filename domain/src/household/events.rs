@@ -1,3 +1,4 @@
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -88,6 +89,19 @@ pub struct AccessGranted {
     pub meta: EventMeta,
     pub staff_id: StaffId,
     pub role: HouseholdRole,
+    /// A temporary grant ends at this instant (checks deny from then on) and is closed by a
+    /// `household.grant_expired` event recorded by Hearth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GrantExpired {
+    pub meta: EventMeta,
+    pub staff_id: StaffId,
+    pub role: HouseholdRole,
+    /// When the access ended (the grant's `expires_at`), not when this was recorded.
+    pub expired_at: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -244,5 +258,6 @@ events!(
         FileNoteCreated(FileNoteCreated) = "household.xplan_file_note_created", 1,
         FileNoteSkipped(FileNoteSkipped) = "household.xplan_file_note_skipped", 1,
         FileNoteFailed(FileNoteSkipped) = "household.xplan_file_note_failed", 1,
+        GrantExpired(GrantExpired) = "household.grant_expired", 1,
     }
 );

@@ -2,6 +2,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::{DateTime, Utc};
+
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -24,6 +26,8 @@ pub struct HouseholdState {
     pub primary: Option<StaffId>,
     pub secondary: Option<StaffId>,
     pub grants: BTreeMap<StaffId, HouseholdRole>,
+    /// When each temporary grant ends.
+    pub grant_expiries: BTreeMap<StaffId, DateTime<Utc>>,
     pub archived: bool,
     pub status: HouseholdStatus,
     pub branch: Option<BranchId>,
@@ -108,6 +112,13 @@ impl HouseholdState {
             SecondaryCleared(_) => self.secondary = None,
             AccessGranted(e) => {
                 self.grants.insert(e.staff_id, e.role);
+                match e.expires_at {
+                    Some(t) => self.grant_expiries.insert(e.staff_id, t),
+                    None => self.grant_expiries.remove(&e.staff_id),
+                };
+            }
+            GrantExpired(e) => {
+                self.grants.remove(&e.staff_id);
             }
             RoleChanged(e) => {
                 self.grants.insert(e.staff_id, e.to);
@@ -155,5 +166,8 @@ impl HouseholdState {
             | InvestmentPreferencesCompleted(_)
             | InvestmentPreferencesExported(_) => {}
         }
+        // An expiry belongs to a grant: whatever ended or replaced the grant ended it too.
+        let grants = &self.grants;
+        self.grant_expiries.retain(|s, _| grants.contains_key(s));
     }
 }

@@ -69,4 +69,13 @@ pub enum PracticeCommand {
     TransferOwnership {
         to: StaffId,
     },
+    /// Moves an existing staff member (e.g. a clinician) to a branch, or out of any (`None`).
+    MoveStaffToBranch {
+        staff_id: StaffId,
+        branch: Option<BranchId>,
+    },
+    /// The practice's details (Luminello's Owner > Account): the owner's alone.
+    RenamePractice {
+        name: String,
+    },
 }

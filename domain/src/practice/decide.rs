@@ -206,6 +206,43 @@ pub fn decide(state: &PracticeState, command: &PracticeCommand, ctx: &CommandCon
                 total: state.licences_held.saturating_add(*count),
             })])
         }
+        MoveStaffToBranch { staff_id, branch } => {
+            require(state, ctx, Permission::AssignBranches)?;
+            let m = state
+                .member(*staff_id)
+                .ok_or(DomainError::StaffNotFound(*staff_id))?;
+            if m.status == StaffStatus::Deactivated {
+                return Err(DomainError::StaffNotActive(*staff_id));
+            }
+            if let Some(b) = branch {
+                if !state.branches.contains_key(b) {
+                    return Err(DomainError::BranchNotFound(*b));
+                }
+            }
+            if m.branch == *branch {
+                return Err(DomainError::StaffAlreadyInBranch(*staff_id));
+            }
+            Ok(vec![PracticeEvent::StaffMovedToBranch(
+                StaffMovedToBranch {
+                    meta,
+                    staff_id: *staff_id,
+                    from: m.branch,
+                    to: *branch,
+                },
+            )])
+        }
+        RenamePractice { name } => {
+            owner_only(state, ctx, "change the practice's details")?;
+            let name = non_empty("practice name", name)?;
+            if name == state.name {
+                return Ok(vec![]);
+            }
+            Ok(vec![PracticeEvent::Renamed(PracticeRenamed {
+                meta,
+                from: state.name.clone(),
+                to: name,
+            })])
+        }
         CreateBranch { branch_id, name } => {
             require(state, ctx, Permission::ManageBranches)?;
             let name = non_empty("branch name", name)?;

@@ -100,6 +100,21 @@ pub struct HouseholdLeadsChanged {
     pub secondary: Option<StaffId>,
 }
 
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaffMovedToBranch {
+    pub meta: EventMeta,
+    pub staff_id: StaffId,
+    pub from: Option<BranchId>,
+    pub to: Option<BranchId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PracticeRenamed {
+    pub meta: EventMeta,
+    pub from: String,
+    pub to: String,
+}
+
 events!(
     /// Events of the `practice-{id}` stream.
     PracticeEvent / PracticeEventKind {
@@ -117,5 +132,7 @@ events!(
         ManagerUnassigned(Assignment) = "practice.manager_unassigned", 1,
         OwnershipTransferred(OwnershipTransferred) = "practice.ownership_transferred", 1,
         HouseholdLeadsChanged(HouseholdLeadsChanged) = "practice.household_leads_changed", 1,
+        StaffMovedToBranch(StaffMovedToBranch) = "practice.staff_moved_to_branch", 1,
+        Renamed(PracticeRenamed) = "practice.renamed", 1,
     }
 );

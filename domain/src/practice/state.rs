@@ -215,6 +215,12 @@ impl PracticeState {
             HouseholdLeadsChanged(e) => {
                 self.leads.insert(e.household_id, (e.primary, e.secondary));
             }
+            StaffMovedToBranch(e) => {
+                if let Some(m) = self.staff.get_mut(&e.staff_id) {
+                    m.branch = e.to;
+                }
+            }
+            Renamed(e) => self.name = e.to.clone(),
         }
     }
 

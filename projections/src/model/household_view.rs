@@ -108,9 +108,14 @@ impl HouseholdView {
         let old: Vec<(StaffId, Holding)> = before.holders();
         let new: Vec<(StaffId, Holding)> = self.state.holders();
         let mut changed = false;
+        // An expired grant ended at its expiry, not when Hearth recorded it.
+        let end = match event {
+            HouseholdEvent::GrantExpired(e) => e.expired_at,
+            _ => at,
+        };
         for (staff, holding) in &old {
             if !new.contains(&(*staff, *holding)) {
-                self.close(*staff, at, &actor, meta.reason.clone(), event.event_type());
+                self.close(*staff, end, &actor, meta.reason.clone(), event.event_type());
                 if !new.iter().any(|(s, _)| s == staff) {
                     self.timeline(*staff).set(at, None);
                 }
@@ -135,6 +140,7 @@ impl HouseholdView {
                 changed = true;
             }
         }
+        self.schedule_expiries(&before, at);
         if before.archived != self.state.archived {
             self.archived.set(at, Some(self.state.archived));
             changed = true;
@@ -160,6 +166,27 @@ impl HouseholdView {
                 actor,
                 reason: meta.reason.clone(),
             });
+        }
+    }
+
+    /// A temporary grant's holding ends at its expiry in the timeline as soon as it is granted, so
+    /// checks after that instant deny before the `grant_expired` event is recorded; an expiry that
+    /// no longer applies (revoked, promoted) is withdrawn.
+    fn schedule_expiries(&mut self, before: &HouseholdState, at: DateTime<Utc>) {
+        for (staff, t) in &before.grant_expiries {
+            if self.state.grant_expiries.get(staff) != Some(t) && *t > at {
+                self.timeline(*staff).retract(*t, &None);
+            }
+        }
+        let added: Vec<(StaffId, DateTime<Utc>)> = self
+            .state
+            .grant_expiries
+            .iter()
+            .filter(|(s, t)| before.grant_expiries.get(s) != Some(t))
+            .map(|(s, t)| (*s, *t))
+            .collect();
+        for (staff, t) in added {
+            self.timeline(staff).set(t, None);
         }
     }
 

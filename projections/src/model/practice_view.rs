@@ -94,6 +94,7 @@ impl PracticeView {
                 assists: Vec::new(),
                 manages: Vec::new(),
             });
+            view.branch = m.branch;
             let old = before.staff.get(id);
             if old.map(|o| o.role) != Some(m.role) {
                 view.role.set(at, Some(m.role));

@@ -4,11 +4,14 @@ mod helpers;
 
 mod authorization;
 mod consistency;
+mod directory;
 mod file_notes;
 mod hardening;
 mod hardening_ops;
 mod log;
 mod lumiant_flow;
 mod ops;
+mod practice_admin;
 mod problems;
+mod temporary_access;
 mod xplan;
