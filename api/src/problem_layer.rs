@@ -51,11 +51,14 @@ fn detail_for(status: StatusCode) -> &'static str {
     }
 }
 
+/// Whether the response already says what went wrong in a form meant for its reader: a
+/// problem, or a page (the console answers refusals as HTML pages with the API's status). Only
+/// the bare answers of layers (empty or plain text) are rewritten.
 fn is_problem(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/problem+json"))
+        .is_some_and(|v| v.starts_with("application/problem+json") || v.starts_with("text/html"))
 }
 
 /// Turns any error response that is not yet problem+json into one, keeping `Allow` and
@@ -183,5 +186,27 @@ mod tests {
             (status, body["code"].as_str()),
             (StatusCode::CONFLICT, Some("rule_named"))
         );
+    }
+
+    #[tokio::test]
+    async fn a_console_page_refusal_passes_unchanged() {
+        let router = Router::new()
+            .route(
+                "/page",
+                get(|| async {
+                    (
+                        StatusCode::FORBIDDEN,
+                        axum::response::Html("<p class=\"refusal\">Not permitted</p>"),
+                    )
+                }),
+            )
+            .layer(middleware::from_fn(as_problem));
+        let r = router
+            .oneshot(Request::get("/page").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let body = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        assert!(String::from_utf8_lossy(&body).contains("Not permitted"));
     }
 }

@@ -93,8 +93,9 @@ fn holding_name(h: hearth_domain::roles::Holding) -> String {
 }
 
 pub(crate) fn csv_of(report: &AccessReport) -> Result<Vec<u8>, Problem> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record([
+    // Through the one CSV writer, so a name or reason cannot become a spreadsheet formula.
+    let mut out = crate::csv_out::CsvOut::default();
+    out.row(&[
         "household_id",
         "household",
         "staff_id",
@@ -109,7 +110,7 @@ pub(crate) fn csv_of(report: &AccessReport) -> Result<Vec<u8>, Problem> {
     ])
     .map_err(|e| Problem::internal(&e))?;
     for r in &report.rows {
-        out.write_record([
+        out.row(&[
             r.household_id.to_string(),
             r.household.clone(),
             r.staff_id.to_string(),
@@ -124,7 +125,7 @@ pub(crate) fn csv_of(report: &AccessReport) -> Result<Vec<u8>, Problem> {
         ])
         .map_err(|e| Problem::internal(&e))?;
     }
-    out.into_inner().map_err(|e| Problem::internal(&e))
+    out.into_bytes().map_err(|e| Problem::internal(&e))
 }
 
 pub(crate) fn pdf_of(report: &AccessReport) -> Result<Vec<u8>, Problem> {
