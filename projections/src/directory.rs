@@ -83,23 +83,7 @@ fn matches(h: &HouseholdView, f: &HouseholdFilter, needle: Option<&str>) -> bool
     let Some(needle) = needle else {
         return true;
     };
-    s.name.to_lowercase().contains(needle)
-        || s.members.iter().any(|m| {
-            m.xplan
-                .as_ref()
-                .is_some_and(|x| x.xplan_id.to_lowercase() == needle)
-                || [
-                    ClientField::Email,
-                    ClientField::FirstName,
-                    ClientField::LastName,
-                ]
-                .iter()
-                .any(|f| {
-                    m.fields
-                        .get(f)
-                        .is_some_and(|v| v.to_lowercase().contains(needle))
-                })
-        })
+    h.search_text.contains(needle) || h.xplan_ids.iter().any(|x| x == needle)
 }
 
 impl AccessModel {
@@ -126,15 +110,19 @@ impl AccessModel {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(str::to_lowercase);
+        // Walk the name index from the cursor; a page needs only the first `limit + 1` matches.
+        let from = match &start {
+            Some(key) => std::ops::Bound::Excluded(key.clone()),
+            None => std::ops::Bound::Unbounded,
+        };
         let mut found: Vec<&HouseholdView> = p
-            .households
-            .iter()
-            .filter_map(|id| self.households.get(id))
-            .filter(|h| start.as_ref().is_none_or(|s| sort_key(h) > *s))
+            .by_name
+            .range((from, std::ops::Bound::Unbounded))
+            .filter_map(|(_, id)| self.households.get(id))
             .filter(|h| matches(h, filter, needle.as_deref()))
             .filter(|h| decide(p, h, viewer, Action::View, at).allowed)
+            .take(limit + 1)
             .collect();
-        found.sort_by_cached_key(|h| sort_key(h));
         let more = found.len() > limit;
         found.truncate(limit);
         let households = found

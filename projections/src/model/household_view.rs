@@ -52,6 +52,12 @@ pub struct HouseholdView {
     /// SHA-256 of the documents this household's events refer to (plans, exports): the only
     /// blobs a reader of this household may fetch.
     pub documents: std::collections::HashSet<String>,
+    /// What the household search matches a needle against, lower-cased once per change rather
+    /// than per search: the name and each member's first name, last name and email, separated by
+    /// NUL (which no stored text holds, so a needle never spans two fields).
+    pub search_text: String,
+    /// Members' XPLAN ids, lower-cased (the search matches them exactly).
+    pub xplan_ids: Vec<String>,
 }
 
 impl HouseholdView {
@@ -68,6 +74,8 @@ impl HouseholdView {
             trail: Vec::new(),
             state: HouseholdState::default(),
             documents: Default::default(),
+            search_text: String::new(),
+            xplan_ids: Vec::new(),
         }
     }
 
@@ -89,10 +97,33 @@ impl HouseholdView {
         t >= self.created_at
     }
 
+    fn refresh_search(&mut self) {
+        use hearth_domain::household::ClientField;
+        let mut text = self.state.name.to_lowercase();
+        self.xplan_ids.clear();
+        for m in &self.state.members {
+            for f in [
+                ClientField::FirstName,
+                ClientField::LastName,
+                ClientField::Email,
+            ] {
+                if let Some(v) = m.fields.get(&f) {
+                    text.push('\0');
+                    text.push_str(&v.to_lowercase());
+                }
+            }
+            if let Some(x) = &m.xplan {
+                self.xplan_ids.push(x.xplan_id.to_lowercase());
+            }
+        }
+        self.search_text = text;
+    }
+
     /// Applies one event: the domain fold, then the timelines and intervals of what changed.
     pub fn apply(&mut self, event: &HouseholdEvent, position: i64) {
         let before = self.state.clone();
         self.state.apply(event);
+        self.refresh_search();
         match event {
             HouseholdEvent::BestLifePlanExported(e) => {
                 self.documents.insert(e.document.sha256.clone());

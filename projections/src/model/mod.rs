@@ -113,8 +113,18 @@ impl AccessModel {
                 p.households.push(id);
             }
         }
-        if let Some(view) = self.households.get_mut(&id) {
-            view.apply(event, position);
+        let Some(view) = self.households.get_mut(&id) else {
+            return;
+        };
+        let before = view.state.name.to_lowercase();
+        view.apply(event, position);
+        let after = view.state.name.to_lowercase();
+        let created = matches!(event, HouseholdEvent::Created(_));
+        if created || before != after {
+            if let Some(p) = self.practices.get_mut(&view.practice) {
+                p.by_name.remove(&(before, id));
+                p.by_name.insert((after, id));
+            }
         }
     }
 

@@ -73,6 +73,9 @@ pub struct PracticeView {
     pub staff: HashMap<StaffId, StaffView>,
     pub branches: BTreeMap<BranchId, String>,
     pub households: Vec<HouseholdId>,
+    /// The practice's households in name order (lower-cased name, id): the household search walks
+    /// it from the cursor and stops at a page, instead of sorting every household per request.
+    pub by_name: std::collections::BTreeSet<(String, HouseholdId)>,
     /// The domain's own fold of the practice stream; diffed to record changes over time.
     pub state: PracticeState,
 }
