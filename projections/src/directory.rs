@@ -110,19 +110,38 @@ impl AccessModel {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(str::to_lowercase);
-        // Walk the name index from the cursor; a page needs only the first `limit + 1` matches.
-        let from = match &start {
-            Some(key) => std::ops::Bound::Excluded(key.clone()),
-            None => std::ops::Bound::Unbounded,
+        let mut found: Vec<&HouseholdView> = match needle.as_deref() {
+            // A text search scans the practice's contiguous search texts, then orders the hits.
+            Some(needle) => {
+                let exact = format!("\u{1}{needle}\u{1}");
+                let mut hits: Vec<((String, HouseholdId), &HouseholdView)> = p
+                    .search
+                    .iter()
+                    .filter(|(_, text, xplan)| text.contains(needle) || xplan.contains(&exact))
+                    .filter_map(|(id, _, _)| self.households.get(id))
+                    .filter(|h| matches(h, filter, None))
+                    .map(|h| (sort_key(h), h))
+                    .filter(|(key, _)| start.as_ref().is_none_or(|s| key > s))
+                    .filter(|(_, h)| decide(p, h, viewer, Action::View, at).allowed)
+                    .collect();
+                hits.sort_by(|a, b| a.0.cmp(&b.0));
+                hits.into_iter().take(limit + 1).map(|(_, h)| h).collect()
+            }
+            // Otherwise walk the name index from the cursor; a page needs `limit + 1` matches.
+            None => {
+                let from = match &start {
+                    Some(key) => std::ops::Bound::Excluded(key.clone()),
+                    None => std::ops::Bound::Unbounded,
+                };
+                p.by_name
+                    .range((from, std::ops::Bound::Unbounded))
+                    .filter_map(|(_, id)| self.households.get(id))
+                    .filter(|h| matches(h, filter, None))
+                    .filter(|h| decide(p, h, viewer, Action::View, at).allowed)
+                    .take(limit + 1)
+                    .collect()
+            }
         };
-        let mut found: Vec<&HouseholdView> = p
-            .by_name
-            .range((from, std::ops::Bound::Unbounded))
-            .filter_map(|(_, id)| self.households.get(id))
-            .filter(|h| matches(h, filter, needle.as_deref()))
-            .filter(|h| decide(p, h, viewer, Action::View, at).allowed)
-            .take(limit + 1)
-            .collect();
         let more = found.len() > limit;
         found.truncate(limit);
         let households = found

@@ -120,10 +120,29 @@ impl AccessModel {
         view.apply(event, position);
         let after = view.state.name.to_lowercase();
         let created = matches!(event, HouseholdEvent::Created(_));
+        let Some(p) = self.practices.get_mut(&view.practice) else {
+            return;
+        };
         if created || before != after {
-            if let Some(p) = self.practices.get_mut(&view.practice) {
-                p.by_name.remove(&(before, id));
-                p.by_name.insert((after, id));
+            p.by_name.remove(&(before, id));
+            p.by_name.insert((after, id));
+        }
+        let xplan: String = view
+            .xplan_ids
+            .iter()
+            .map(|x| format!("\u{1}{x}\u{1}"))
+            .collect();
+        match p.search_slot.get(&id) {
+            Some(&slot) => {
+                let entry = &mut p.search[slot];
+                if entry.1 != view.search_text || entry.2 != xplan {
+                    entry.1.clone_from(&view.search_text);
+                    entry.2 = xplan;
+                }
+            }
+            None => {
+                p.search_slot.insert(id, p.search.len());
+                p.search.push((id, view.search_text.clone(), xplan));
             }
         }
     }

@@ -76,6 +76,10 @@ pub struct PracticeView {
     /// The practice's households in name order (lower-cased name, id): the household search walks
     /// it from the cursor and stops at a page, instead of sorting every household per request.
     pub by_name: std::collections::BTreeSet<(String, HouseholdId)>,
+    /// Each household's search text and `\u{1}`-delimited XPLAN ids, side by side in one vector
+    /// so a text search scans contiguous memory and looks up only the households that match.
+    pub search: Vec<(HouseholdId, String, String)>,
+    pub search_slot: HashMap<HouseholdId, usize>,
     /// The domain's own fold of the practice stream; diffed to record changes over time.
     pub state: PracticeState,
 }
