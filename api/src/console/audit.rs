@@ -205,10 +205,15 @@ pub async fn report(
 ) -> PageResult {
     let practice = PracticeId(p);
     let chosen = period(&q)?;
-    let shown = chosen.clone().unwrap_or_else(|| ReportParams {
-        from: Utc::now() - chrono::Duration::days(30),
-        to: Utc::now(),
-        at_least: None,
+    // The default period ends at the next whole second: the form and the download links carry
+    // whole seconds, and a period cut at the current second would drop what happened within it.
+    let shown = chosen.clone().unwrap_or_else(|| {
+        let to = next_whole_second(Utc::now());
+        ReportParams {
+            from: to - chrono::Duration::days(30),
+            to,
+            at_least: None,
+        }
     });
     let report = access_report(&state, session.caller, practice, &shown).await?;
     let names = names(&state, practice);
@@ -313,4 +318,29 @@ pub async fn integrity(
         }
     };
     Ok(page("Log integrity", Some(&nav(&state, &session, p)), body).into_response())
+}
+
+fn next_whole_second(t: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
+    use chrono::{DurationRound, TimeDelta};
+    let floor = t.duration_trunc(TimeDelta::seconds(1)).unwrap_or(t);
+    if floor == t {
+        t
+    } else {
+        floor + TimeDelta::seconds(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn the_default_period_ends_at_or_after_now_on_a_whole_second() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 26, 15, 32, 37).unwrap();
+        let later = t + chrono::TimeDelta::milliseconds(69);
+        assert_eq!(next_whole_second(later), t + chrono::TimeDelta::seconds(1));
+        assert_eq!(next_whole_second(t), t);
+    }
 }
