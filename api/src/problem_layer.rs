@@ -61,8 +61,8 @@ fn is_problem(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with("application/problem+json") || v.starts_with("text/html"))
 }
 
-/// Turns any error response that is not yet problem+json into one, keeping `Allow` and
-/// `Retry-After`.
+/// Turns any error response that is not yet problem+json into one, keeping `Allow`,
+/// `Retry-After` and `Connection`.
 pub async fn as_problem(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let status = response.status();
@@ -77,19 +77,9 @@ pub async fn as_problem(req: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) || is_problem(response.headers()) {
         return response;
     }
-    let kept: Vec<_> = [header::ALLOW, header::RETRY_AFTER]
+    let kept: Vec<_> = [header::ALLOW, header::RETRY_AFTER, header::CONNECTION]
         .into_iter()
         .filter_map(|h| response.headers().get(&h).cloned().map(|v| (h, v)))
-        .collect();
-    let kept: Vec<_> = kept
-        .into_iter()
-        .chain(
-            response
-                .headers()
-                .get(header::CONNECTION)
-                .cloned()
-                .map(|v| (header::CONNECTION, v)),
-        )
         .collect();
     let mut problem = Problem::new(status, code_for(status), detail_for(status)).into_response();
     problem.headers_mut().extend(kept);

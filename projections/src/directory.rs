@@ -71,7 +71,8 @@ fn sort_key(h: &HouseholdView) -> (String, HouseholdId) {
     (h.state.name.to_lowercase(), h.id)
 }
 
-fn matches(h: &HouseholdView, f: &HouseholdFilter, needle: Option<&str>) -> bool {
+/// The filters other than the search text (which is matched against the practice's search index).
+fn matches(h: &HouseholdView, f: &HouseholdFilter) -> bool {
     let s = &h.state;
     if (s.archived && !f.include_archived)
         || f.primary.is_some_and(|p| s.primary != Some(p))
@@ -80,10 +81,7 @@ fn matches(h: &HouseholdView, f: &HouseholdFilter, needle: Option<&str>) -> bool
     {
         return false;
     }
-    let Some(needle) = needle else {
-        return true;
-    };
-    h.search_text.contains(needle) || h.xplan_ids.iter().any(|x| x == needle)
+    true
 }
 
 impl AccessModel {
@@ -119,7 +117,7 @@ impl AccessModel {
                     .iter()
                     .filter(|(_, text, xplan)| text.contains(needle) || xplan.contains(&exact))
                     .filter_map(|(id, _, _)| self.households.get(id))
-                    .filter(|h| matches(h, filter, None))
+                    .filter(|h| matches(h, filter))
                     .map(|h| (sort_key(h), h))
                     .filter(|(key, _)| start.as_ref().is_none_or(|s| key > s))
                     .filter(|(_, h)| decide(p, h, viewer, Action::View, at).allowed)
@@ -136,7 +134,7 @@ impl AccessModel {
                 p.by_name
                     .range((from, std::ops::Bound::Unbounded))
                     .filter_map(|(_, id)| self.households.get(id))
-                    .filter(|h| matches(h, filter, None))
+                    .filter(|h| matches(h, filter))
                     .filter(|h| decide(p, h, viewer, Action::View, at).allowed)
                     .take(limit + 1)
                     .collect()

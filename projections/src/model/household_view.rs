@@ -56,8 +56,9 @@ pub struct HouseholdView {
     /// than per search: the name and each member's first name, last name and email, separated by
     /// NUL (which no stored text holds, so a needle never spans two fields).
     pub search_text: String,
-    /// Members' XPLAN ids, lower-cased (the search matches them exactly).
-    pub xplan_ids: Vec<String>,
+    /// Members' XPLAN ids, lower-cased, each between `\u{1}` marks, so an exact match is one
+    /// `contains` of the marked needle.
+    pub search_xplan: String,
 }
 
 impl HouseholdView {
@@ -75,7 +76,7 @@ impl HouseholdView {
             state: HouseholdState::default(),
             documents: Default::default(),
             search_text: String::new(),
-            xplan_ids: Vec::new(),
+            search_xplan: String::new(),
         }
     }
 
@@ -100,7 +101,7 @@ impl HouseholdView {
     fn refresh_search(&mut self) {
         use hearth_domain::household::ClientField;
         let mut text = self.state.name.to_lowercase();
-        self.xplan_ids.clear();
+        self.search_xplan.clear();
         for m in &self.state.members {
             for f in [
                 ClientField::FirstName,
@@ -113,7 +114,9 @@ impl HouseholdView {
                 }
             }
             if let Some(x) = &m.xplan {
-                self.xplan_ids.push(x.xplan_id.to_lowercase());
+                self.search_xplan.push('\u{1}');
+                self.search_xplan.push_str(&x.xplan_id.to_lowercase());
+                self.search_xplan.push('\u{1}');
             }
         }
         self.search_text = text;

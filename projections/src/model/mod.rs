@@ -127,22 +127,19 @@ impl AccessModel {
             p.by_name.remove(&(before, id));
             p.by_name.insert((after, id));
         }
-        let xplan: String = view
-            .xplan_ids
-            .iter()
-            .map(|x| format!("\u{1}{x}\u{1}"))
-            .collect();
+        // The practice keeps a contiguous copy for scanning; refreshed only when it changed.
         match p.search_slot.get(&id) {
             Some(&slot) => {
                 let entry = &mut p.search[slot];
-                if entry.1 != view.search_text || entry.2 != xplan {
+                if entry.1 != view.search_text || entry.2 != view.search_xplan {
                     entry.1.clone_from(&view.search_text);
-                    entry.2 = xplan;
+                    entry.2.clone_from(&view.search_xplan);
                 }
             }
             None => {
                 p.search_slot.insert(id, p.search.len());
-                p.search.push((id, view.search_text.clone(), xplan));
+                p.search
+                    .push((id, view.search_text.clone(), view.search_xplan.clone()));
             }
         }
     }
