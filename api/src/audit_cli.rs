@@ -210,13 +210,34 @@ pub async fn export(args: ExportArgs) -> CliResult {
 }
 
 /// Offline: reads files only. Exit 0 only when every check passes.
-pub fn audit(args: AuditArgs) -> CliResult {
-    let key_text = match Path::new(&args.public_key) {
+/// A `--public-key` argument: the base64 key itself, or a file holding it.
+pub(crate) fn read_public_key(arg: &str) -> Result<LogPublicKey, String> {
+    let key_text = match Path::new(arg) {
         p if p.is_file() => std::fs::read_to_string(p)
             .map_err(|e| format!("cannot read the public key {}: {e}", p.display()))?,
-        _ => args.public_key.clone(),
+        _ => arg.to_string(),
     };
-    let key = LogPublicKey::from_base64(&key_text).map_err(|e| format!("--public-key: {e}"))?;
+    LogPublicKey::from_base64(key_text.trim()).map_err(|e| format!("--public-key: {e}"))
+}
+
+/// The key `verify` checks signatures with: the one given, else the service's own (configured
+/// or in the data dir) when it exists. Never generates one: a new key would prove nothing.
+pub(crate) fn verifying_key(
+    arg: Option<&str>,
+    settings: &StoreSettings,
+) -> Result<Option<LogPublicKey>, String> {
+    if let Some(arg) = arg {
+        return read_public_key(arg).map(Some);
+    }
+    let configured = std::env::var("HEARTH_SIGNING_KEY").is_ok_and(|k| !k.trim().is_empty());
+    if configured || settings.data_dir().join("signing-key").is_file() {
+        return Ok(Some(signer(settings)?.public_key().clone()));
+    }
+    Ok(None)
+}
+
+pub fn audit(args: AuditArgs) -> CliResult {
+    let key = read_public_key(&args.public_key)?;
     let bundle: Bundle = read_json(&args.bundle, "bundle")?;
     let trusted: Option<Checkpoint> = match &args.trusted_checkpoint {
         Some(path) => Some(read_json(path, "checkpoint")?),

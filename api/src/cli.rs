@@ -28,7 +28,7 @@ pub enum Command {
     /// Mint a bearer token for local use (signed with the configured secret).
     Token(TokenArgs),
     /// Walk the whole log and report the first altered, missing or reordered event.
-    Verify(StoreArgs),
+    Verify(VerifyArgs),
     /// Print who had access to which household at a past instant, from the log alone.
     Replay(ReplayArgs),
     /// Print the log's public key (base64), which auditors use to check signatures.
@@ -83,6 +83,16 @@ pub struct ServeArgs {
 pub struct StoreArgs {
     #[command(flatten)]
     pub store: StoreSettings,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub store: StoreSettings,
+    /// The log's public key (base64, as `hearth public-key` prints it) or a file holding it.
+    /// Default: the service's own key, when this data dir or HEARTH_SIGNING_KEY has it.
+    #[arg(long)]
+    pub public_key: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]

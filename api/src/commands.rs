@@ -8,7 +8,7 @@ use hearth_projections::build_from_log;
 
 use crate::{
     auth::Caller,
-    cli::{ReplayArgs, StoreArgs, TokenArgs},
+    cli::{ReplayArgs, TokenArgs, VerifyArgs},
     config::StoreSettings,
     keys,
 };
@@ -61,26 +61,35 @@ pub(crate) async fn open_existing(settings: &StoreSettings) -> Result<EventStore
 }
 
 /// Exit 0 only when the log is intact.
-pub async fn verify(args: StoreArgs) -> CliResult {
+pub async fn verify(args: VerifyArgs) -> CliResult {
+    let key = crate::audit_cli::verifying_key(args.public_key.as_deref(), &args.store)?;
     let store = open_existing(&args.store).await?;
     if store.is_empty().await.map_err(|e| e.to_string())? {
         println!("the log is empty: there is nothing to verify");
         return Ok(());
     }
-    let report = store
-        .verify()
-        .await
-        .map_err(|e| format!("verification could not run: {e}"))?;
+    let report = match &key {
+        Some(key) => store.verify_signed(key).await,
+        None => store.verify().await,
+    }
+    .map_err(|e| format!("verification could not run: {e}"))?;
     println!(
         "checked {} events in {} streams against {} seals",
         report.events_checked, report.streams_checked, report.seals_checked
     );
-    match report.problem {
-        None => {
-            println!("the log is intact");
+    match (report.problem, key) {
+        (Some(problem), _) => Err(format!("TAMPERING DETECTED: {problem}")),
+        (None, Some(key)) => {
+            println!(
+                "the log is intact: every event is signed by key {}",
+                key.key_id()
+            );
             Ok(())
         }
-        Some(problem) => Err(format!("TAMPERING DETECTED: {problem}")),
+        (None, None) => {
+            println!("hashes, chains and seals are intact, but signatures were NOT checked: no key here (give --public-key)");
+            Ok(())
+        }
     }
 }
 

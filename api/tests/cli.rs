@@ -231,10 +231,28 @@ async fn the_data_dir_holds_the_log_and_every_command_names_the_log_it_opened() 
 #[tokio::test]
 async fn verify_passes_an_intact_log_and_names_tampering() {
     let file = TestSqlite::new();
-    log_with_one_household(&file).await;
-    let (ok, out, err) = hearth(&["verify"], &file.url);
+    let signer = hearth_eventstore::LogSigner::generate();
+    let key = signer.public_key().to_base64();
+    household_in(
+        file.store()
+            .await
+            .unwrap()
+            .with_signer(std::sync::Arc::new(signer)),
+    )
+    .await;
+    let (ok, out, err) = hearth(&["verify", "--public-key", &key], &file.url);
     assert!(ok, "{out}{err}");
-    assert!(out.contains("the log is intact"));
+    assert!(
+        out.contains("the log is intact: every event is signed"),
+        "{out}"
+    );
+    // Signatures by another key are what a forger's would be.
+    let other = hearth_eventstore::LogSigner::generate()
+        .public_key()
+        .to_base64();
+    let (ok, _, err) = hearth(&["verify", "--public-key", &other], &file.url);
+    assert!(!ok, "another key's log must fail verification");
+    assert!(err.contains("no valid append signature"), "{err}");
 
     let store = file.store().await.unwrap();
     let hearth_eventstore::Backend::Sqlite(pool) = store.backend() else {
@@ -245,11 +263,43 @@ async fn verify_passes_an_intact_log_and_names_tampering() {
         .await
         .unwrap();
     sqlx::query("UPDATE events SET data = json_set(data, '$.name', 'Forged') WHERE event_type = 'household.created'").execute(pool).await.unwrap();
-    let (ok, _, err) = hearth(&["verify"], &file.url);
+    let (ok, _, err) = hearth(&["verify", "--public-key", &key], &file.url);
     assert!(!ok, "a tampered log must fail verification");
     assert!(
         err.contains("TAMPERING DETECTED") && err.contains("altered"),
         "{err}"
+    );
+}
+
+#[tokio::test]
+async fn verify_names_events_written_without_the_key_and_says_when_it_has_no_key() {
+    let file = TestSqlite::new();
+    // Written around the service: hashes and chains are right, no append is signed.
+    log_with_one_household(&file).await;
+    let key = hearth_eventstore::LogSigner::generate()
+        .public_key()
+        .to_base64();
+    let (ok, _, err) = hearth(&["verify", "--public-key", &key], &file.url);
+    assert!(!ok, "unsigned events must fail verification");
+    assert!(
+        err.contains("TAMPERING DETECTED") && err.contains("not written by this service"),
+        "{err}"
+    );
+    let empty_dir = std::env::temp_dir().join(format!("hearth-no-key-{}", uuid::Uuid::new_v4()));
+    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .args(["verify"])
+        .env("HEARTH_DATABASE_URL", &file.url)
+        .env("HEARTH_DATA_DIR", &empty_dir)
+        .env_remove("HEARTH_SIGNING_KEY")
+        .env("HEARTH_LOG", "error")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(stdout.contains("signatures were NOT checked"), "{stdout}");
+    assert!(
+        !empty_dir.join("signing-key").exists(),
+        "verify must not make a key"
     );
 }
 

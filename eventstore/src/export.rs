@@ -17,7 +17,7 @@ use crate::{
     raw::RawEvent,
     signing::LogSigner,
     store::EventStore,
-    tree::{groups, TreeBuilder},
+    tree::{groups, LeafRow, TreeBuilder},
 };
 
 #[derive(Clone, Debug, Default)]
@@ -30,6 +30,8 @@ pub struct ExportRequest {
 }
 
 const READ_BATCH: usize = 1_000;
+/// Leaves whose inclusion proofs are read in one query.
+const PROOF_BATCH: usize = 512;
 
 impl EventStore {
     pub async fn export_practice(
@@ -65,6 +67,7 @@ impl EventStore {
         let mut prevs = Prevs::default();
         let mut leaves = Vec::with_capacity(rows.len());
         let mut group_starts = Vec::new();
+        let mut proven = Vec::new();
         for row in &rows {
             let event_hash = to_hash(&row.event_hash)?;
             let raw = events.get(&row.event_id);
@@ -78,17 +81,30 @@ impl EventStore {
             if let Some(raw) = raw {
                 let event = prevs.bundle_event(self, raw).await?;
                 if in_range(raw) {
-                    let index = row.leaf_index as u64;
-                    leaf.inclusion = self
-                        .over_nodes(|n| merkle::inclusion_path(n, index, size))
-                        .await?;
                     leaf.event = Some(event);
+                    proven.push(leaves.len());
                     group_starts.push(row.group_start as u64);
                 }
             }
             leaves.push(leaf);
         }
-        let mut appends = self.signed_groups(&group_starts).await?;
+        // One read of stored nodes per chunk of leaves, not one per leaf.
+        for chunk in proven.chunks(PROOF_BATCH) {
+            let indexes: Vec<u64> = chunk.iter().map(|&i| leaves[i].leaf_index).collect();
+            let paths = self
+                .over_nodes(|n| {
+                    indexes
+                        .iter()
+                        .map(|&index| merkle::inclusion_path(n, index, size))
+                        .collect::<Vec<_>>()
+                })
+                .await?;
+            for (&i, path) in chunk.iter().zip(paths) {
+                leaves[i].inclusion = path;
+            }
+        }
+        let known: HashMap<u64, &LeafRow> = rows.iter().map(|r| (r.leaf_index as u64, r)).collect();
+        let mut appends = self.signed_groups(&group_starts, &known).await?;
 
         // Pending events start right after the tree's last leaf.
         let after = self
@@ -128,33 +144,56 @@ impl EventStore {
         })
     }
 
-    /// The appends that begin at these leaves, with every hash they signed.
-    async fn signed_groups(&self, starts: &[u64]) -> Result<Vec<BundleAppend>, StoreError> {
+    /// The appends that begin at these leaves, with every hash they signed. Leaves already read
+    /// (`known`, the practice's own) are not read again; signatures are read in batches.
+    async fn signed_groups(
+        &self,
+        starts: &[u64],
+        known: &HashMap<u64, &LeafRow>,
+    ) -> Result<Vec<BundleAppend>, StoreError> {
         let mut seen = HashSet::new();
-        let mut out = Vec::new();
+        let mut firsts: Vec<(u64, Uuid)> = Vec::new();
         for &start in starts {
             if !seen.insert(start) {
                 continue;
             }
-            let Some(first) = self.leaves_between(start, start + 1).await?.pop() else {
-                continue;
+            let first = match known.get(&start) {
+                Some(row) => row.event_id,
+                None => match self.leaves_between(start, start + 1).await?.pop() {
+                    Some(row) => row.event_id,
+                    None => continue,
+                },
             };
-            let signatures = self.append_signatures(&[first.event_id]).await?;
-            let Some((count, key_id, signature)) = signatures.get(&first.event_id) else {
-                continue;
-            };
-            let hashes = self
-                .leaves_between(start, start + (*count).max(1) as u64)
-                .await?
-                .iter()
-                .map(|l| to_hash(&l.event_hash))
-                .collect::<Result<_, _>>()?;
-            out.push(BundleAppend {
-                first_leaf: Some(start),
-                key_id: key_id.clone(),
-                signature: signature.clone(),
-                hashes,
-            });
+            firsts.push((start, first));
+        }
+        let mut out = Vec::with_capacity(firsts.len());
+        for chunk in firsts.chunks(READ_BATCH) {
+            let ids: Vec<Uuid> = chunk.iter().map(|(_, id)| *id).collect();
+            let signatures = self.append_signatures(&ids).await?;
+            for (start, first) in chunk {
+                let Some((count, key_id, signature)) = signatures.get(first) else {
+                    continue;
+                };
+                let end = start + (*count).max(1) as u64;
+                let hashes = match (*start..end)
+                    .map(|i| known.get(&i).map(|r| to_hash(&r.event_hash)))
+                    .collect::<Option<Result<Vec<Hash>, _>>>()
+                {
+                    Some(hashes) => hashes?,
+                    None => self
+                        .leaves_between(*start, end)
+                        .await?
+                        .iter()
+                        .map(|l| to_hash(&l.event_hash))
+                        .collect::<Result<_, _>>()?,
+                };
+                out.push(BundleAppend {
+                    first_leaf: Some(*start),
+                    key_id: key_id.clone(),
+                    signature: signature.clone(),
+                    hashes,
+                });
+            }
         }
         Ok(out)
     }

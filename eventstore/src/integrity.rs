@@ -1,16 +1,19 @@
 //! Verification of the whole log: every event's hash, every stream's chain and heads, and every
 //! seal over the log in subscription order. Names the first problem found.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
+use uuid::Uuid;
 
 use crate::{
     error::StoreError,
     hashing::{event_hash, seal_step, GENESIS},
     model::Cursor,
-    raw::Seal,
+    raw::{RawEvent, Seal},
+    signing::LogPublicKey,
     store::EventStore,
+    tree::{group_is_signed, groups},
 };
 
 const SCAN_BATCH: usize = 10_000;
@@ -39,6 +42,13 @@ pub enum IntegrityProblem {
     /// The log no longer folds to what a seal recorded: events before it were removed,
     /// added or reordered.
     SealMismatch { seal: i64, up_to_position: i64 },
+    /// No append signature of the log's key covers the event: it was written around the
+    /// service, by whoever could write the database.
+    Unsigned {
+        position: i64,
+        stream: String,
+        version: i64,
+    },
 }
 
 impl std::fmt::Display for IntegrityProblem {
@@ -77,6 +87,14 @@ impl std::fmt::Display for IntegrityProblem {
                 f,
                 "event {stream}@{version} at position {position} is out of order"
             ),
+            Self::Unsigned {
+                position,
+                stream,
+                version,
+            } => write!(
+                f,
+                "event {stream}@{version} (position {position}) carries no valid append signature: it was not written by this service"
+            ),
             Self::SealMismatch {
                 seal,
                 up_to_position,
@@ -103,15 +121,42 @@ impl VerifyReport {
 }
 
 impl EventStore {
+    /// Hashes, chains, heads and seals only: what anyone holding the database can recompute.
+    /// Prefer [`EventStore::verify_signed`] wherever the log's public key is known.
     pub async fn verify(&self) -> Result<VerifyReport, StoreError> {
+        self.verify_with(None).await
+    }
+
+    /// Also checks that every event is covered by an append signature of `key`, so rows written
+    /// around the service (with recomputed hashes, heads and seals) are found.
+    pub async fn verify_signed(&self, key: &LogPublicKey) -> Result<VerifyReport, StoreError> {
+        self.verify_with(Some(key)).await
+    }
+
+    async fn verify_with(&self, key: Option<&LogPublicKey>) -> Result<VerifyReport, StoreError> {
         let seals = self.seals().await?;
         let mut walk = Walk::new(seals);
         let mut after = Cursor::START;
+        let mut limit = SCAN_BATCH;
         loop {
-            let batch = self.read_all_raw(after, SCAN_BATCH).await?;
-            let Some(last) = batch.last() else { break };
-            after = last.cursor();
-            for raw in &batch {
+            let read = self.read_all_raw(after, limit).await?;
+            if read.is_empty() {
+                break;
+            }
+            let (covered, unsigned) = match key {
+                None => (read.len(), HashSet::new()),
+                Some(key) => match self.signed_stretch(&read, limit, key).await? {
+                    Some(stretch) => stretch,
+                    None => {
+                        // One append larger than the batch: read it whole.
+                        limit *= 2;
+                        continue;
+                    }
+                },
+            };
+            let batch = &read[..covered];
+            after = batch[covered - 1].cursor();
+            for (index, raw) in batch.iter().enumerate() {
                 let metadata = raw.metadata()?;
                 let stored = raw.stored_hash()?;
                 let (expected_version, prev) = walk
@@ -136,6 +181,13 @@ impl EventStore {
                 }
                 if event_hash(&raw.hash_input(&metadata), &prev) != stored {
                     return Ok(walk.report(IntegrityProblem::Altered {
+                        position: raw.position,
+                        stream: raw.stream.clone(),
+                        version: raw.version,
+                    }));
+                }
+                if unsigned.contains(&index) {
+                    return Ok(walk.report(IntegrityProblem::Unsigned {
                         position: raw.position,
                         stream: raw.stream.clone(),
                         version: raw.version,
@@ -186,6 +238,33 @@ impl EventStore {
             return Ok(None);
         }
         Ok(self.seals().await?.pop())
+    }
+}
+
+impl EventStore {
+    /// How many events of `read` form whole appends, and the indexes of events that start an
+    /// append no signature of `key` covers. `None` when the first append does not fit in `read`.
+    async fn signed_stretch(
+        &self,
+        read: &[RawEvent],
+        limit: usize,
+        key: &LogPublicKey,
+    ) -> Result<Option<(usize, HashSet<usize>)>, StoreError> {
+        let ids: Vec<Uuid> = read.iter().map(|e| e.event_id).collect();
+        let signatures = self.append_signatures(&ids).await?;
+        let (groups, covered) = groups(read, &signatures, read.len() < limit);
+        if groups.is_empty() {
+            return Ok(None);
+        }
+        let mut unsigned = HashSet::new();
+        let mut start = 0;
+        for group in &groups {
+            if !group_is_signed(group, key) {
+                unsigned.insert(start);
+            }
+            start += group.events.len();
+        }
+        Ok(Some((covered, unsigned)))
     }
 }
 

@@ -11,8 +11,8 @@ use chrono::{TimeZone, Utc};
 use hearth_eventstore::{
     audit::{audit_bundle, AuditProblem, AuditReport},
     merkle::{leaf_hash, verify_consistency, verify_inclusion},
-    on_both_backends, Bundle, Checkpoint, EventStore, ExpectedVersion, ExportRequest, LogSigner,
-    Metadata, NewEvent, TreeBuilder, TreeError,
+    on_both_backends, Bundle, Checkpoint, EventStore, ExpectedVersion, ExportRequest,
+    IntegrityProblem, LogSigner, Metadata, NewEvent, TreeBuilder, TreeError,
 };
 use serde_json::json;
 use support::{deliverable, raw_sql};
@@ -259,6 +259,13 @@ async fn an_append_without_the_key_stops_the_tree_builder(unsigned: EventStore) 
 
 async fn an_untouched_log_audits_clean_against_an_earlier_checkpoint(store: EventStore) {
     let log = audited_log(store).await;
+    let signed = log
+        .store
+        .verify_signed(log.signer.public_key())
+        .await
+        .unwrap();
+    assert!(signed.is_intact(), "{signed:?}");
+    assert_eq!(signed.events_checked, 16);
     let report = audit(&log).await.unwrap();
     assert_eq!(report.tree_size, 16);
     assert_eq!(report.practice_events, 14);
@@ -390,6 +397,23 @@ async fn a_forged_event_with_recomputed_hashes_and_heads_is_named(store: EventSt
             version: 7
         }
     );
+    assert_forged_is_named_by_verify(&log, "a", 7).await;
+}
+
+/// The keyless walk cannot tell the forged row from the service's; the signed one names it.
+async fn assert_forged_is_named_by_verify(log: &Log, stream: &str, version: i64) {
+    let keyless = log.store.verify().await.unwrap();
+    assert!(keyless.is_intact(), "{keyless:?}");
+    let problem = log
+        .store
+        .verify_signed(log.signer.public_key())
+        .await
+        .unwrap()
+        .problem;
+    assert!(
+        matches!(&problem, Some(IntegrityProblem::Unsigned { stream: s, version: v, .. }) if s == stream && *v == version),
+        "{problem:?}"
+    );
 }
 
 async fn a_forged_event_with_forged_signature_and_tree_rows_is_named(store: EventStore) {
@@ -419,6 +443,7 @@ async fn a_forged_event_with_forged_signature_and_tree_rows_is_named(store: Even
             version: 5
         }
     );
+    assert_forged_is_named_by_verify(&log, "b", 5).await;
 }
 
 async fn a_whole_stream_removed_is_named(store: EventStore) {

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-pub(crate) use builder::groups;
+pub(crate) use builder::{group_is_signed, groups};
 pub use builder::{TreeBuilder, TreeError};
 
 use crate::{

@@ -6,11 +6,13 @@ mod household_view;
 mod practice_view;
 mod sync_runs;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
 
 use hearth_domain::{
     household::HouseholdEvent, integration::IntegrationState, practice::PracticeEvent, DomainEvent,
-    HouseholdId, IntegrationId, PracticeId,
+    HouseholdId, IntegrationId, PracticeId, StaffId,
 };
 use hearth_eventstore::{Cursor, RecordedEvent};
 use uuid::Uuid;
@@ -27,6 +29,8 @@ pub struct AccessModel {
     pub integrations: HashMap<IntegrationId, IntegrationState>,
     /// Every sync job of every integration, with its progress or summary.
     pub sync_runs: SyncRuns,
+    /// Every pending temporary grant by its expiry, so the expiry worker reads only what is due.
+    pub(crate) expiries: BTreeSet<(DateTime<Utc>, HouseholdId, StaffId)>,
     cursor: Cursor,
     applied: u64,
     skipped: u64,
@@ -117,8 +121,17 @@ impl AccessModel {
             return;
         };
         let before = view.state.name.to_lowercase();
+        let expiries_before = view.state.grant_expiries.clone();
         view.apply(event, position);
         let after = view.state.name.to_lowercase();
+        if view.state.grant_expiries != expiries_before {
+            for (staff, t) in &expiries_before {
+                self.expiries.remove(&(*t, id, *staff));
+            }
+            for (staff, t) in &view.state.grant_expiries {
+                self.expiries.insert((*t, id, *staff));
+            }
+        }
         let created = matches!(event, HouseholdEvent::Created(_));
         let Some(p) = self.practices.get_mut(&view.practice) else {
             return;

@@ -7,17 +7,25 @@
 //!   (default 60): whichever comes first, when the tree has grown.
 //! - `HEARTH_CHECKPOINT_WITNESS_FILE`: each checkpoint is appended there as one JSON line
 //!   (point it at storage the database's administrators cannot write).
+//! - `HEARTH_CHECKPOINT_WITNESS_URL` (+ optional `HEARTH_CHECKPOINT_WITNESS_TOKEN`): each
+//!   checkpoint is POSTed there as JSON; refused or unreachable ones are sent again, in order.
 
-use std::{path::PathBuf, time::Duration};
+mod witness;
+
+use std::time::Duration;
 
 use chrono::Utc;
-use hearth_eventstore::{Checkpoint, EventStore, TreeBuilder};
+use hearth_eventstore::{EventStore, TreeBuilder};
+
+pub use witness::{parse_url as witness_url, Witness, WitnessSettings};
 
 #[derive(Clone, Debug)]
 pub struct CheckpointPolicy {
     pub every_events: u64,
     pub interval: Duration,
-    pub witness_file: Option<PathBuf>,
+    pub witness: WitnessSettings,
+    /// How often checkpoints a witness has not accepted are sent again.
+    pub witness_retry: Duration,
 }
 
 impl CheckpointPolicy {
@@ -36,15 +44,15 @@ impl CheckpointPolicy {
         Ok(CheckpointPolicy {
             every_events: number("HEARTH_CHECKPOINT_EVERY_EVENTS", 1000)?,
             interval: Duration::from_secs(number("HEARTH_CHECKPOINT_INTERVAL_SECS", 60)?),
-            witness_file: std::env::var_os("HEARTH_CHECKPOINT_WITNESS_FILE")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from),
+            witness: WitnessSettings::from_env()?,
+            witness_retry: WITNESS_RETRY_EVERY,
         })
     }
 }
 
 /// How often the builder looks for new events.
 const FOLLOW_EVERY: Duration = Duration::from_millis(500);
+const WITNESS_RETRY_EVERY: Duration = Duration::from_secs(5);
 
 /// Runs until aborted. A forged row stops the tree there (it is logged as an error every time
 /// the builder meets it) — the log must be investigated, and nothing after it is checkpointed.
@@ -59,9 +67,15 @@ pub async fn run(store: EventStore, policy: CheckpointPolicy) {
         Ok(list) => list.last().map(|c| c.tree_size).unwrap_or(0),
         Err(_) => 0,
     };
+    let mut witness = Witness::new(policy.witness.clone());
+    let mut witness_tried = tokio::time::Instant::now();
     let mut tick = tokio::time::interval(FOLLOW_EVERY);
     loop {
         tick.tick().await;
+        if witness.pending() > 0 && witness_tried.elapsed() >= policy.witness_retry {
+            witness_tried = tokio::time::Instant::now();
+            witness.flush().await;
+        }
         let size = match builder.catch_up().await {
             Ok(size) => size,
             Err(e) => {
@@ -81,23 +95,10 @@ pub async fn run(store: EventStore, policy: CheckpointPolicy) {
             Ok(checkpoint) => {
                 signed_size = checkpoint.tree_size;
                 last_signed = tokio::time::Instant::now();
-                if let Some(path) = &policy.witness_file {
-                    if let Err(e) = publish(path, &checkpoint) {
-                        tracing::error!(error = %e, path = %path.display(), "cannot publish the checkpoint to the witness file");
-                    }
-                }
+                witness_tried = last_signed;
+                witness.publish(&checkpoint).await;
             }
             Err(e) => tracing::warn!(error = %e, "signing a checkpoint failed; will retry"),
         }
     }
-}
-
-fn publish(path: &std::path::Path, checkpoint: &Checkpoint) -> std::io::Result<()> {
-    use std::io::Write;
-    let line = serde_json::to_string(checkpoint)?;
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    writeln!(file, "{line}")
 }
