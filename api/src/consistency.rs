@@ -8,7 +8,11 @@ use crate::{problem::Problem, state::AppState};
 
 pub async fn wait_for_position(state: &AppState, at_least: Option<&str>) -> Result<(), Problem> {
     let Some(raw) = at_least else { return Ok(()) };
-    let position: i64 = raw.trim().parse().ok().filter(|p| *p > 0).ok_or_else(|| {
+    // Exactly as a command wrote it (the contract's pattern): digits, no sign, no padding.
+    let shaped = (1..=18).contains(&raw.len())
+        && raw.bytes().all(|b| b.is_ascii_digit())
+        && !raw.starts_with('0');
+    let position: i64 = shaped.then(|| raw.parse().ok()).flatten().ok_or_else(|| {
         Problem::bad_request(
             "invalid_position",
             "at_least must be a position returned by a command",

@@ -62,6 +62,17 @@ fn an_edit_refuses_an_impossible_date_of_birth() {
         ClientField::DateOfBirth,
         Some("1990-02-31"),
     ));
+    // Only the RFC 3339 shape the API documents, not what a lenient parser would take.
+    for loose in ["1990-2-3", "+1990-02-03", "19900-02-03", "1990/02/03"] {
+        invalid(edit(
+            &mut w,
+            h,
+            m,
+            pro,
+            ClientField::DateOfBirth,
+            Some(loose),
+        ));
+    }
     let ok = edit(
         &mut w,
         h,

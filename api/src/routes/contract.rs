@@ -114,6 +114,11 @@ fn complete(path: &str, method: HttpMethod, op: &mut Operation) {
             }
         }
     }
+    for parameter in op.parameters.iter_mut().flatten() {
+        if parameter.name == "at_least" {
+            parameter.schema = Some(text_schema(position(), 18, false).into());
+        }
+    }
     let mut statuses = problem_statuses(path, &method, has_body, has_query, secured);
     if waits {
         statuses.push(("409", "`at_least` names a position the log does not hold."));
@@ -195,6 +200,94 @@ fn forward_host() -> String {
     format!("^\\s*({label}\\.)+({}){port}/*\\s*$", suffixes.join("|"))
 }
 
+/// White space the server trims around a value (spelled out: a regex `\s` takes more).
+const TRIMMED: &str = "[ \\t\\n\\r]*";
+
+/// A position a command answered (`consistency::wait_for_position`): a positive whole number.
+fn position() -> String {
+    "^[1-9][0-9]{0,17}$".into()
+}
+
+/// `xplan::ALLOWED_TITLES`, in any case, with any trailing full stops; blank means none.
+fn title() -> String {
+    let any_case = |t: &str| -> String {
+        t.chars()
+            .map(|c| format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase()))
+            .collect()
+    };
+    let titles: Vec<String> = hearth_domain::household::ALLOWED_TITLES
+        .iter()
+        .map(|t| any_case(t))
+        .collect();
+    format!("^{TRIMMED}(({})\\.*)?{TRIMMED}$", titles.join("|"))
+}
+
+/// `xplan::international_mobile`: `+`, then 8 to 15 digits among spaces, hyphens and brackets.
+fn mobile() -> String {
+    format!("^{TRIMMED}(\\+[ ()-]*([0-9][ ()-]*){{8,15}})?{TRIMMED}$")
+}
+
+/// A calendar date (RFC 3339 full-date, which the server checks the same way), or blank.
+fn date_or_blank() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    let date = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)));
+    AnyOfBuilder::new()
+        .item(date)
+        .item(text_schema(format!("^{TRIMMED}$"), NAME_MAX_, false))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .into()
+}
+
+const NAME_MAX_: usize = hearth_domain::limits::NAME_MAX;
+
+fn text_schema(pattern: String, max: usize, nullable: bool) -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    let ty = if nullable {
+        SchemaType::from_iter([Type::String, Type::Null])
+    } else {
+        SchemaType::Type(Type::String)
+    };
+    ObjectBuilder::new()
+        .schema_type(ty)
+        .pattern(Some(pattern))
+        .max_length(Some(max))
+        .into()
+}
+
+/// The `fields` of a member edit: each field by name with the rule `field_rules::check` applies
+/// (`null` or blank clears a field, except the required names).
+pub fn member_fields() -> utoipa::openapi::schema::Schema {
+    use hearth_domain::{household::ClientField::*, limits::*};
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder};
+    let mut object = ObjectBuilder::new()
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        .description(Some(
+            "Field name → new value (`null` or blank clears it, except first and last name). XPLAN-mastered fields are overwritten at the next sync.",
+        ));
+    let blank_or = |p: String| p.replacen('^', &format!("^{TRIMMED}$|^"), 1);
+    for field in hearth_domain::household::ClientField::SYNCED {
+        let name = serde_json::to_value(field)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        let schema = match field {
+            FirstName | LastName => text_schema(non_blank(), NAME_MAX, false),
+            Email | AdviserEmail => text_schema(blank_or(email()), EMAIL_MAX, true),
+            DateOfBirth => date_or_blank(),
+            Title => text_schema(title(), NAME_MAX, true),
+            Mobile => text_schema(mobile(), NAME_MAX, true),
+            MiddleName | Sex | AddressLine1 | AddressLine2 | Suburb | Postcode | State
+            | CountryCode | AdviserFirstName | AdviserLastName => {
+                text_schema(blank_or(printable(SINGLE_LINE)), NAME_MAX, true)
+            }
+        };
+        object = object.property(name, schema);
+    }
+    object.into()
+}
+
 fn rule(property: &str) -> Option<Rule> {
     use hearth_domain::limits::*;
     let text = |pattern: String, max: usize| Some(Rule::Text { pattern, max });
@@ -242,11 +335,20 @@ impl Modify for FieldRules {
             let RefOr::T(Schema::Object(object)) = schema else {
                 continue;
             };
+            // A person's title, not a problem's: only where a first name sits beside it.
+            let person = object.properties.contains_key("first_name");
             for (name, property) in object.properties.iter_mut() {
                 let RefOr::T(property) = property else {
                     continue;
                 };
-                match (rule(name), property) {
+                let rule = match name.as_str() {
+                    "title" if person => Some(Rule::Text {
+                        pattern: title(),
+                        max: hearth_domain::limits::NAME_MAX,
+                    }),
+                    _ => rule(name),
+                };
+                match (rule, property) {
                     (Some(Rule::Text { pattern, max }), Schema::Object(p)) => {
                         p.pattern = Some(pattern);
                         p.max_length = Some(max);

@@ -41,11 +41,12 @@ pub struct SearchParams {
     pub primary_id: Option<Uuid>,
     pub branch_id: Option<Uuid>,
     /// prospect, active, inactive or former.
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     pub status: Option<HouseholdStatus>,
     /// Include archived households (default false).
     pub archived: Option<bool>,
-    /// Households per page: default 25, at most 100 (larger values are clamped).
+    /// Households per page: default 25, 1 to 100.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<Uuid>,
@@ -60,6 +61,13 @@ pub(crate) async fn search(
     q: &SearchParams,
 ) -> ApiResult<HouseholdPage> {
     wait_for_position(state, q.at_least.as_deref()).await?;
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE_SIZE);
+    if !(1..=hearth_projections::MAX_PAGE_SIZE).contains(&limit) {
+        return Err(Problem::bad_request(
+            "invalid_limit",
+            format!("limit must be 1 to {}", hearth_projections::MAX_PAGE_SIZE),
+        ));
+    }
     let me = staff_of(state, caller, practice).await?;
     let filter = HouseholdFilter {
         text: q.q.clone(),
@@ -73,7 +81,7 @@ pub(crate) async fn search(
         me,
         &filter,
         q.cursor.map(HouseholdId),
-        q.limit.unwrap_or(DEFAULT_PAGE_SIZE),
+        limit,
         Utc::now(),
     )?)
 }

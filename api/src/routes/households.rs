@@ -377,7 +377,7 @@ async fn assign_branch(
 #[serde(deny_unknown_fields)]
 pub struct EditMember {
     /// Field name → new value (`null` clears it). XPLAN-mastered fields are overwritten at the next sync.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = super::contract::member_fields)]
     pub fields: BTreeMap<ClientField, Option<String>>,
     #[serde(default)]
     pub reason: Option<String>,

@@ -77,11 +77,13 @@ pub struct NewIntegration {
     /// Existing clients' XPLAN IDs are loaded (or there are none). Needed to enable.
     #[serde(default)]
     pub ids_loaded_confirmed: bool,
-    /// Must be "xplan" when given.
+    /// Must be "xplan" when given (any case).
     #[serde(default)]
+    #[schema(pattern = "^[Xx][Pp][Ll][Aa][Nn]$")]
     pub kind: Option<String>,
-    /// Must be "oauth" when given.
+    /// Must be "oauth" when given (any case).
     #[serde(default)]
+    #[schema(pattern = "^[Oo][Aa][Uu][Tt][Hh]$")]
     pub auth_mode: Option<String>,
 }
 
@@ -363,9 +365,16 @@ pub struct PreloadParams {
     pub dry_run: bool,
 }
 
+/// The XPLAN ID list as XPLAN's export writes it: a header row naming at least the email and
+/// XPLAN ID columns, then one client per row. (Other spellings and orders of the header are
+/// read too — case, spaces, underscores and hyphens do not matter — but these are the contract.)
+#[derive(ToSchema)]
+#[schema(value_type = String, pattern = r"^(First name,Last name,)?Email,XPLAN ID(\r?\n(.|\r|\n)*)?$")]
+pub struct XplanIdsCsv(#[allow(dead_code)] String);
+
 /// Upload the XPLAN ID list (CSV: first name, last name, email, XPLAN ID). Every row is
 /// reported; all linkable rows are applied together, or none.
-#[utoipa::path(post, path = "/v1/practices/{practice_id}/integrations/{integration_id}/xplan-ids", params(PreloadParams), request_body(content = String, content_type = "text/csv"), responses((status = 200, body = Object)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/practices/{practice_id}/integrations/{integration_id}/xplan-ids", params(PreloadParams), request_body(content = XplanIdsCsv, content_type = "text/csv"), responses((status = 200, body = Object)), security(("bearer" = [])))]
 pub(crate) async fn preload_ids(
     State(state): State<AppState>,
     caller: Caller,

@@ -26,8 +26,20 @@ pub fn check(field: ClientField, value: &str) -> Result<String, DomainError> {
         Email | AdviserEmail => email(value),
         DateOfBirth => {
             let v = text(what, value, NAME_MAX, Lines::Single)?;
-            NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            // Exactly YYYY-MM-DD (chrono alone would also take "1990-2-3" or "+1990-02-03").
+            let shaped = v.len() == 10
+                && v.bytes().enumerate().all(|(i, b)| {
+                    if i == 4 || i == 7 {
+                        b == b'-'
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                });
+            shaped
+                .then(|| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
+                .flatten()
                 .map(|d| d.format("%Y-%m-%d").to_string())
+                .ok_or(())
                 .map_err(|_| {
                     DomainError::InvalidInput(format!(
                         "{what} {} is not a calendar date (YYYY-MM-DD)",

@@ -11,7 +11,7 @@ use crate::{
 on_both_backends!(
     the_new_routes_are_documented_in_the_openapi_spec,
     search_finds_by_name_email_and_filters_and_lists_only_what_the_caller_may_see,
-    search_pages_by_cursor_in_name_order_and_clamps_the_page_size,
+    search_pages_by_cursor_in_name_order_and_refuses_a_page_size_outside_its_range,
     the_staff_list_and_practice_details_answer_members_only_and_licences_only_to_the_owner,
     the_access_report_lists_holdings_overlapping_the_period_as_json_csv_and_pdf,
 );
@@ -145,12 +145,14 @@ async fn the_new_routes_are_documented_in_the_openapi_spec(backend: Backend) {
     }
     let limit = &spec.body["paths"]["/v1/practices/{practice_id}/households"]["get"]["parameters"];
     assert!(
-        limit.to_string().contains("at most 100"),
+        limit.to_string().contains(r#""maximum":100"#),
         "the page size limit is documented: {limit}"
     );
 }
 
-async fn search_pages_by_cursor_in_name_order_and_clamps_the_page_size(backend: Backend) {
+async fn search_pages_by_cursor_in_name_order_and_refuses_a_page_size_outside_its_range(
+    backend: Backend,
+) {
     let app = spawn_app(backend).await;
     let (p, _, owner) = app.practice().await;
     let mut last = String::new();
@@ -191,14 +193,18 @@ async fn search_pages_by_cursor_in_name_order_and_clamps_the_page_size(backend: 
         ]
     );
     let r = app
-        .get(
-            &format!("/v1/practices/{p}/households?limit=100000"),
-            &owner,
-        )
+        .get(&format!("/v1/practices/{p}/households?limit=100"), &owner)
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["households"].as_array().unwrap().len(), 5);
     assert!(r.body["next_cursor"].is_null());
+    // Outside the documented range is refused, not silently clamped.
+    for bad in ["0", "101", "100000", "32589158477190044730"] {
+        let r = app
+            .get(&format!("/v1/practices/{p}/households?limit={bad}"), &owner)
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "limit={bad}");
+    }
 }
 
 async fn the_staff_list_and_practice_details_answer_members_only_and_licences_only_to_the_owner(

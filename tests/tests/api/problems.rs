@@ -117,13 +117,25 @@ async fn bad_input_gets_a_problem_with_a_stable_code(backend: Backend) {
         (StatusCode::NOT_FOUND, "staff_not_found")
     );
 
-    let r = app
-        .get(&format!("/v1/practices/{p}/roster?at_least=abc"), &owner)
-        .await;
-    assert_eq!(
-        (r.status, problem_code(&r)),
-        (StatusCode::BAD_REQUEST, "invalid_position")
-    );
+    // Only the documented shape: digits as a command wrote them, no sign, padding or spaces.
+    for bad in [
+        "abc",
+        "",
+        "+10",
+        "%2010",
+        "010",
+        "-1",
+        "1234567890123456789",
+    ] {
+        let r = app
+            .get(&format!("/v1/practices/{p}/roster?at_least={bad}"), &owner)
+            .await;
+        assert_eq!(
+            (r.status, problem_code(&r)),
+            (StatusCode::BAD_REQUEST, "invalid_position"),
+            "at_least={bad}"
+        );
+    }
     let r = app
         .get(
             &format!("/v1/practices/{p}/roster?at_least=99999999"),
