@@ -83,7 +83,7 @@ async fn append_locked(
             versions: vec![],
         });
     }
-    match call(&mut **tx, appends, &heads, &rows, signer, notify).await? {
+    match call(tx, appends, &heads, &rows, signer, notify).await? {
         Outcome::Written(result) => Ok(result),
         // The heads are locked by this transaction: they cannot have moved.
         Outcome::Moved(_) => Err(StoreError::Corrupt {
