@@ -1,27 +1,31 @@
-//! Event-log figures on PostgreSQL, each beside the same-shaped plain INSERT measured in the same
-//! run (a copy of the events table without triggers, locks, hashing or version checks).
+//! Event-log figures on PostgreSQL, each beside the same rows written in the same run by a plain
+//! INSERT (a copy of the events table without triggers, locks, hashing or version checks: the
+//! physical limit) and by the published peer, cqrs-es' `postgres-es`.
 //!
 //!   HEARTH_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
 //!     cargo bench -p hearth-eventstore --bench log
 //!
-//! Set HEARTH_BENCH_REPLAY_EVENTS to change the size of the replay log (default 1,000,000).
+//! HEARTH_BENCH_APPEND_EVENTS sets the events per write measurement (default 100,000),
+//! HEARTH_BENCH_REPLAY_EVENTS the size of the replay log (default 1,000,000; 0 skips replay).
+
+#[path = "support/postgres_es.rs"]
+mod postgres_es;
 
 use std::{sync::Arc, time::Instant};
 
 use chrono::Utc;
 use hearth_eventstore::{
-    testing::TestDatabase, Backend, Cursor, EventStore, ExpectedVersion, Metadata, NewEvent,
-    StreamAppend,
+    testing::TestDatabase, Backend, Cursor, EventStore, ExpectedVersion, LogSigner, Metadata,
+    NewEvent, StreamAppend,
 };
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 const WRITERS: usize = 16;
-const SINGLE_APPENDS: usize = 16_000;
 const BATCH: usize = 100;
-const BATCH_APPENDS: usize = 400;
-const BATCH_WRITERS: usize = 4;
+/// Streams each writer spreads its single-event appends over.
+const STREAMS_PER_WRITER: usize = 50;
 const LATENCY_SAMPLES: usize = 2_000;
 
 fn event(n: usize) -> NewEvent {
@@ -131,44 +135,33 @@ async fn latencies(store: &EventStore, label: &str) -> (f64, f64) {
     )
 }
 
-#[tokio::main]
-async fn main() {
-    let replay_events: usize = std::env::var("HEARTH_BENCH_REPLAY_EVENTS")
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let db = TestDatabase::create().await;
-    let store = db.store().await;
-    let pg = pool(&store);
-    sqlx::query("CREATE TABLE plain_events (LIKE events INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS INCLUDING INDEXES)").execute(&pg).await.unwrap();
+        .unwrap_or(default)
+}
 
-    let (p50_empty, p99_empty) = latencies(&store, "empty").await;
+/// Single-event appends from 16 writers, each over streams of its own (one rate per store).
+struct Singles {
+    plain: f64,
+    peer: f64,
+    unsigned: f64,
+    signed: f64,
+}
 
-    let s = store.clone();
-    let single = timed(
-        "append, 1 event, 16 writers",
-        WRITERS,
-        SINGLE_APPENDS / WRITERS,
-        1,
-        move |w, i| {
-            let s = s.clone();
-            async move {
-                s.append(
-                    &format!("single-{w}-{}", i % 50),
-                    ExpectedVersion::Any,
-                    vec![event(i)],
-                )
-                .await
-                .unwrap();
-            }
-        },
-    )
-    .await;
+async fn singles(
+    pg: &PgPool,
+    unsigned: &EventStore,
+    signed: &EventStore,
+    events: usize,
+) -> Singles {
+    let per_writer = events / WRITERS;
     let p = pg.clone();
-    let single_plain = timed(
-        "plain INSERT, 1 row, 16 writers",
+    let plain = timed(
+        "plain INSERT, 1 row",
         WRITERS,
-        SINGLE_APPENDS / WRITERS,
+        per_writer,
         1,
         move |w, i| {
             let p = p.clone();
@@ -176,33 +169,63 @@ async fn main() {
         },
     )
     .await;
-
-    let s = store.clone();
-    let batched = timed(
-        "append, 100-event batches",
-        BATCH_WRITERS,
-        BATCH_APPENDS / BATCH_WRITERS,
-        BATCH,
+    let repo = Arc::new(postgres_es::repository(pg));
+    let peer = timed(
+        "postgres-es, 1 event",
+        WRITERS,
+        per_writer,
+        1,
         move |w, i| {
-            let s = s.clone();
+            let repo = repo.clone();
             async move {
-                let events: Vec<NewEvent> = (0..BATCH).map(event).collect();
-                s.append_many(vec![StreamAppend {
-                    stream: format!("batch-{w}-{i}"),
-                    expected: ExpectedVersion::NoStream,
-                    events,
-                }])
-                .await
-                .unwrap();
+                let aggregate = format!("single-{w}-{}", i % STREAMS_PER_WRITER);
+                postgres_es::persist(&repo, &aggregate, i / STREAMS_PER_WRITER, &[event(i)]).await
             }
         },
     )
     .await;
+    let mut rates = Vec::new();
+    for (label, store) in [
+        ("Hearth unsigned, 1 event", unsigned),
+        ("Hearth signed, 1 event", signed),
+    ] {
+        let s = store.clone();
+        rates.push(
+            timed(label, WRITERS, per_writer, 1, move |w, i| {
+                let s = s.clone();
+                async move {
+                    s.append(
+                        &format!("{label}-{w}-{}", i % STREAMS_PER_WRITER),
+                        ExpectedVersion::Any,
+                        vec![event(i)],
+                    )
+                    .await
+                    .unwrap();
+                }
+            })
+            .await,
+        );
+    }
+    Singles {
+        plain,
+        peer,
+        unsigned: rates[0],
+        signed: rates[1],
+    }
+}
+
+async fn batches(
+    pg: &PgPool,
+    unsigned: &EventStore,
+    signed: &EventStore,
+    events: usize,
+) -> Singles {
+    let per_writer = (events / BATCH / WRITERS).max(1);
     let p = pg.clone();
-    let batched_plain = timed(
+    let plain = timed(
         "plain INSERT, 100-row batches",
-        BATCH_WRITERS,
-        BATCH_APPENDS / BATCH_WRITERS,
+        WRITERS,
+        per_writer,
         BATCH,
         move |w, i| {
             let p = p.clone();
@@ -213,6 +236,91 @@ async fn main() {
         },
     )
     .await;
+    let repo = Arc::new(postgres_es::repository(pg));
+    let peer = timed(
+        "postgres-es, 100-event batches",
+        WRITERS,
+        per_writer,
+        BATCH,
+        move |w, i| {
+            let repo = repo.clone();
+            async move {
+                let events: Vec<NewEvent> = (0..BATCH).map(event).collect();
+                postgres_es::persist(&repo, &format!("batch-{w}-{i}"), 0, &events).await
+            }
+        },
+    )
+    .await;
+    let mut rates = Vec::new();
+    for (label, store) in [
+        ("Hearth unsigned, 100-event batches", unsigned),
+        ("Hearth signed, 100-event batches", signed),
+    ] {
+        let s = store.clone();
+        rates.push(
+            timed(label, WRITERS, per_writer, BATCH, move |w, i| {
+                let s = s.clone();
+                async move {
+                    let events: Vec<NewEvent> = (0..BATCH).map(event).collect();
+                    s.append_many(vec![StreamAppend {
+                        stream: format!("{label}-{w}-{i}"),
+                        expected: ExpectedVersion::NoStream,
+                        events,
+                    }])
+                    .await
+                    .unwrap();
+                }
+            })
+            .await,
+        );
+    }
+    Singles {
+        plain,
+        peer,
+        unsigned: rates[0],
+        signed: rates[1],
+    }
+}
+
+fn row(label: &str, r: &Singles) {
+    println!(
+        "| {label} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} |",
+        r.plain,
+        r.peer,
+        r.unsigned,
+        r.signed,
+        r.signed / r.plain,
+        r.signed / r.peer,
+        r.signed / r.unsigned,
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let append_events = env_usize("HEARTH_BENCH_APPEND_EVENTS", 100_000);
+    let replay_events = env_usize("HEARTH_BENCH_REPLAY_EVENTS", 1_000_000);
+    let db = TestDatabase::create().await;
+    let store = db.store().await;
+    let signed = store.clone().with_signer(Arc::new(LogSigner::generate()));
+    let pg = pool(&store);
+    sqlx::query("CREATE TABLE plain_events (LIKE events INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS INCLUDING INDEXES)").execute(&pg).await.unwrap();
+    sqlx::raw_sql(postgres_es::TABLES)
+        .execute(&pg)
+        .await
+        .unwrap();
+
+    let (p50_empty, p99_empty) = latencies(&signed, "empty").await;
+    let single = singles(&pg, &store, &signed, append_events).await;
+    let batched = batches(&pg, &store, &signed, append_events).await;
+
+    println!("| events/s, {WRITERS} writers | plain INSERT | postgres-es | Hearth unsigned | Hearth signed | signed/INSERT | signed/postgres-es | signed/unsigned |");
+    println!("|---|---|---|---|---|---|---|---|");
+    row("one event per append", &single);
+    row("100-event batches", &batched);
+    println!("| append latency, empty log (signed, 1 writer) | p50 {p50_empty:.2} ms, p99 {p99_empty:.2} ms | | | | | | |");
+    if replay_events == 0 {
+        return;
+    }
 
     // Fill to the replay size with 1000-event appends, then replay everything.
     let have: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
@@ -224,7 +332,7 @@ async fn main() {
     while remaining > 0 {
         let size = remaining.min(1000);
         let events: Vec<NewEvent> = (0..size).map(event).collect();
-        store
+        signed
             .append(&format!("fill-{n}"), ExpectedVersion::NoStream, events)
             .await
             .unwrap();
@@ -242,19 +350,7 @@ async fn main() {
     }
     let replay_rate = replayed as f64 / started.elapsed().as_secs_f64();
     assert!(after >= head);
-    eprintln!("replay: {replayed} events at {replay_rate:.0} events/s");
-
-    let (p50_full, p99_full) = latencies(&store, "full").await;
-
-    println!("| measurement | Hearth log | plain INSERT | ratio |");
-    println!("|---|---|---|---|");
-    println!("| single-event appends, 16 writers, many streams | {single:.0} events/s | {single_plain:.0} rows/s | {:.0}% |", 100.0 * single / single_plain);
-    println!("| 100-event batch appends, 4 writers | {batched:.0} events/s | {batched_plain:.0} rows/s | {:.0}% |", 100.0 * batched / batched_plain);
-    println!(
-        "| replay (read_all, 10k batches) over {replayed} events | {replay_rate:.0} events/s | | |"
-    );
-    println!("| append latency, empty log | p50 {p50_empty:.2} ms, p99 {p99_empty:.2} ms | | |");
-    println!(
-        "| append latency, {replayed}-event log | p50 {p50_full:.2} ms, p99 {p99_full:.2} ms | | |"
-    );
+    let (p50_full, p99_full) = latencies(&signed, "full").await;
+    println!("| replay (read_all, 10k batches) over {replayed} events | {replay_rate:.0} events/s | | | | | | |");
+    println!("| append latency, {replayed}-event log (signed, 1 writer) | p50 {p50_full:.2} ms, p99 {p99_full:.2} ms | | | | | | |");
 }

@@ -19,6 +19,7 @@ mod checkpoint;
 mod error;
 mod export;
 mod hashing;
+mod heads;
 mod integrity;
 pub mod merkle;
 mod model;

@@ -2,18 +2,15 @@
 //! checkpoint): nothing is created or migrated, so pointing one at the wrong place is an error
 //! naming that place rather than a fresh, empty — and falsely intact — log.
 
-use std::{str::FromStr, sync::Arc};
-
-use sqlx::{
-    postgres::PgPoolOptions,
-    sqlite::{SqliteConnectOptions, SqlitePoolOptions},
-};
-use tokio::sync::watch;
+use std::str::FromStr;
 
 use crate::{
     error::StoreError,
     store::{Backend, EventStore},
-    upcast::NoUpcast,
+};
+use sqlx::{
+    postgres::PgPoolOptions,
+    sqlite::{SqliteConnectOptions, SqlitePoolOptions},
 };
 
 /// The newest migration this build expects; an older schema lacks the verifiable-log tables.
@@ -49,12 +46,7 @@ impl EventStore {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
-        let store = EventStore {
-            backend,
-            upcaster: Arc::new(NoUpcast),
-            appended: Arc::new(watch::channel(0).0),
-            signer: None,
-        };
+        let store = EventStore::on(backend);
         for table in REQUIRED_TABLES {
             if !store.has_table(table).await? {
                 return Err(missing(format!(
@@ -100,12 +92,7 @@ impl EventStore {
             .acquire_timeout(std::time::Duration::from_secs(10))
             .connect(url)
             .await?;
-        Ok(EventStore {
-            backend: Backend::Postgres(pool),
-            upcaster: Arc::new(NoUpcast),
-            appended: Arc::new(watch::channel(0).0),
-            signer: None,
-        })
+        Ok(EventStore::on(Backend::Postgres(pool)))
     }
 
     /// Whether the log holds no event at all.

@@ -1,6 +1,6 @@
 //! The event store: one type over both backends.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use sqlx::{PgPool, SqlitePool};
 use tokio::sync::watch;
@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     error::StoreError,
+    heads::HeadCache,
     model::{AppendResult, Cursor, ExpectedVersion, NewEvent, RecordedEvent, StreamAppend},
     plan::validate,
     postgres,
@@ -41,6 +42,10 @@ pub struct EventStore {
     pub(crate) appended: Arc<watch::Sender<i64>>,
     /// Signs every append when set (the service always sets it; see [`EventStore::with_signer`]).
     pub(crate) signer: Option<Arc<LogSigner>>,
+    /// Stream heads seen here, so an append can be planned before it reaches the database.
+    pub(crate) heads: Arc<HeadCache>,
+    /// Started by the first append (PostgreSQL): tells other processes about this one's appends.
+    notifier: Arc<OnceLock<()>>,
 }
 
 impl EventStore {
@@ -54,12 +59,18 @@ impl EventStore {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
-        Ok(Self {
+        Ok(Self::on(backend))
+    }
+
+    pub(crate) fn on(backend: Backend) -> Self {
+        Self {
             backend,
             upcaster: Arc::new(NoUpcast),
             appended: Arc::new(watch::channel(0).0),
             signer: None,
-        })
+            heads: Arc::default(),
+            notifier: Arc::default(),
+        }
     }
 
     /// Every append from now on is signed with this key, so the tree builder and auditors can
@@ -109,10 +120,19 @@ impl EventStore {
         appends: Vec<StreamAppend>,
     ) -> Result<AppendResult, StoreError> {
         validate(&appends)?;
-        let outcome = on_backend!(self, append(&appends, self.signer.as_deref()));
+        let signer = self.signer.as_deref();
+        let outcome = match &self.backend {
+            Backend::Postgres(pool) => postgres::append(pool, &appends, signer, &self.heads).await,
+            Backend::Sqlite(pool) => sqlite::append(pool, &appends, signer).await,
+        };
         match outcome {
             Ok(result) => {
                 if result.last_position > 0 {
+                    if let Backend::Postgres(pool) = &self.backend {
+                        self.notifier.get_or_init(|| {
+                            postgres::spawn_notifier(pool.clone(), self.appended.subscribe())
+                        });
+                    }
                     self.appended.send_replace(result.last_position);
                 }
                 Ok(result)
@@ -193,6 +213,12 @@ impl EventStore {
         from_version: i64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let raw = on_backend!(self, read_stream(stream, from_version))?;
+        if let Some(last) = raw.last() {
+            if let (true, Ok(hash)) = (self.is_postgres(), <[u8; 32]>::try_from(&last.hash[..])) {
+                self.heads
+                    .record([(last.stream.as_str(), last.version, hash)]);
+            }
+        }
         self.upcast_all(raw)
     }
 

@@ -1,21 +1,56 @@
+//! Appends on PostgreSQL. The usual case is one statement, `hearth_append` (migration 0006),
+//! planned from the heads this process already knows; it is its own transaction, so an append
+//! costs one round trip. A head that moved meanwhile makes it write nothing and return the
+//! actual heads; after a second miss the append locks the heads first, in a transaction.
+
 use std::collections::HashSet;
 
-use sqlx::{PgPool, Postgres, Row, Transaction};
+use sqlx::{PgConnection, PgPool, Postgres, Row, Transaction};
 
 use crate::{
     error::StoreError,
-    model::{AppendResult, Cursor, StreamAppend},
+    heads::HeadCache,
+    model::{AppendResult, Cursor, ExpectedVersion, StreamAppend},
     plan::{lock_order, new_heads, plan, recorded_at_now, Heads, Row as PlannedRow},
     signing::LogSigner,
 };
+
+/// Single-statement tries before falling back to locking: a guess from the cache, then the heads
+/// the first try returned.
+const TRIES: usize = 2;
 
 pub(crate) async fn append(
     pool: &PgPool,
     appends: &[StreamAppend],
     signer: Option<&LogSigner>,
+    known: &HeadCache,
 ) -> Result<AppendResult, StoreError> {
+    if appends.iter().any(|a| !a.events.is_empty()) {
+        let mut heads = match known.guess(appends) {
+            Some(heads) => heads,
+            None => read_heads(pool, appends, known).await?,
+        };
+        for _ in 0..TRIES {
+            let rows = plan(appends, &heads, recorded_at_now())?;
+            let mut conn = pool.acquire().await?;
+            match call(&mut conn, appends, &heads, &rows, signer, false).await? {
+                Outcome::Written(result) => {
+                    known.record(
+                        new_heads(&rows)
+                            .iter()
+                            .map(|(s, v, h)| (s.as_str(), *v, *h)),
+                    );
+                    return Ok(result);
+                }
+                Outcome::Moved(actual) => {
+                    known.record(actual.iter().map(|(s, (v, h))| (s.as_str(), *v, *h)));
+                    heads = actual;
+                }
+            }
+        }
+    }
     let mut tx = pool.begin().await?;
-    let result = append_in(&mut tx, appends, signer).await?;
+    let result = append_locked(&mut tx, appends, signer, false).await?;
     tx.commit()
         .await
         .map_err(|e| map_unique_violation(e.into()))?;
@@ -23,10 +58,20 @@ pub(crate) async fn append(
 }
 
 /// Appends inside the caller's transaction; nothing is visible until the caller commits.
+/// Subscribers of other processes are notified at that commit.
 pub(crate) async fn append_in(
     tx: &mut Transaction<'_, Postgres>,
     appends: &[StreamAppend],
     signer: Option<&LogSigner>,
+) -> Result<AppendResult, StoreError> {
+    append_locked(tx, appends, signer, true).await
+}
+
+async fn append_locked(
+    tx: &mut Transaction<'_, Postgres>,
+    appends: &[StreamAppend],
+    signer: Option<&LogSigner>,
+    notify: bool,
 ) -> Result<AppendResult, StoreError> {
     let heads = lock_heads(tx, appends).await?;
     let rows = plan(appends, &heads, recorded_at_now())?;
@@ -38,9 +83,36 @@ pub(crate) async fn append_in(
             versions: vec![],
         });
     }
-    insert(tx, &rows, signer)
-        .await
-        .map_err(map_unique_violation)
+    match call(tx, appends, &heads, &rows, signer, notify).await? {
+        Outcome::Written(result) => Ok(result),
+        // The heads are locked by this transaction: they cannot have moved.
+        Outcome::Moved(_) => Err(StoreError::Corrupt {
+            position: 0,
+            reason: "a locked stream head moved".into(),
+        }),
+    }
+}
+
+/// The current heads, unlocked: the plan is checked again under lock by `hearth_append`.
+async fn read_heads(
+    pool: &PgPool,
+    appends: &[StreamAppend],
+    known: &HeadCache,
+) -> Result<Heads, StoreError> {
+    let names: Vec<&str> = appends.iter().map(|a| a.stream.as_str()).collect();
+    let rows = sqlx::query("SELECT stream, version, hash FROM streams WHERE stream = ANY($1)")
+        .bind(&names)
+        .fetch_all(pool)
+        .await?;
+    let heads = heads_from(rows.iter().map(|r| {
+        Ok::<_, sqlx::Error>((
+            r.try_get("stream")?,
+            r.try_get("version")?,
+            r.try_get("hash")?,
+        ))
+    }))?;
+    known.record(heads.iter().map(|(s, (v, h))| (s.as_str(), *v, *h)));
+    Ok(heads)
 }
 
 /// Writers lock their streams FOR UPDATE; pure version checks FOR SHARE, which still blocks a
@@ -63,45 +135,75 @@ async fn lock_heads(
             continue;
         }
         let sql = format!("SELECT stream, version, hash FROM streams WHERE stream = ANY($1) ORDER BY stream FOR {mode}");
-        for row in sqlx::query(&sql).bind(&names).fetch_all(&mut **tx).await? {
-            let hash: Vec<u8> = row.try_get("hash")?;
-            let hash: [u8; 32] = hash.try_into().map_err(|_| StoreError::Corrupt {
-                position: 0,
-                reason: "stream head hash".into(),
-            })?;
-            heads.insert(row.try_get("stream")?, (row.try_get("version")?, hash));
-        }
+        let rows = sqlx::query(&sql).bind(&names).fetch_all(&mut **tx).await?;
+        heads.extend(heads_from(rows.iter().map(|r| {
+            Ok::<_, sqlx::Error>((
+                r.try_get("stream")?,
+                r.try_get("version")?,
+                r.try_get("hash")?,
+            ))
+        }))?);
     }
     Ok(heads)
 }
 
-async fn insert(
-    tx: &mut Transaction<'_, Postgres>,
+fn heads_from(
+    rows: impl Iterator<Item = Result<(String, i64, Vec<u8>), sqlx::Error>>,
+) -> Result<Heads, StoreError> {
+    let mut heads = Heads::new();
+    for row in rows {
+        let (stream, version, hash) = row?;
+        let hash: [u8; 32] = hash.try_into().map_err(|_| StoreError::Corrupt {
+            position: 0,
+            reason: "stream head hash".into(),
+        })?;
+        heads.insert(stream, (version, hash));
+    }
+    Ok(heads)
+}
+
+enum Outcome {
+    Written(AppendResult),
+    /// A head was not what the rows were planned from: nothing was written. The actual heads.
+    Moved(Heads),
+}
+
+/// One call of `hearth_append`: the rows planned from `heads`, signed in row order.
+async fn call(
+    conn: &mut PgConnection,
+    appends: &[StreamAppend],
+    heads: &Heads,
     rows: &[PlannedRow<'_>],
     signer: Option<&LogSigner>,
-) -> Result<AppendResult, StoreError> {
+    notify: bool,
+) -> Result<Outcome, StoreError> {
+    let (mut w_streams, mut w_versions, mut w_hashes) = (vec![], vec![], vec![]);
+    let (mut c_streams, mut c_versions) = (vec![], vec![]);
+    for a in appends {
+        if a.events.is_empty() {
+            c_streams.push(a.stream.as_str());
+            c_versions.push(match a.expected {
+                ExpectedVersion::NoStream => None,
+                ExpectedVersion::Exact(n) => Some(n),
+                ExpectedVersion::Any => Some(-1),
+            });
+        } else {
+            let head = heads.get(&a.stream);
+            w_streams.push(a.stream.as_str());
+            w_versions.push(head.map(|h| h.0));
+            w_hashes.push(head.map(|h| h.1.to_vec()));
+        }
+    }
     let n = rows.len();
-    let (
-        mut streams,
-        mut versions,
-        mut ids,
-        mut types,
-        mut schema,
-        mut data,
-        mut meta,
-        mut at,
-        mut hashes,
-    ) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
+    let mut streams = Vec::with_capacity(n);
+    let mut versions = Vec::with_capacity(n);
+    let mut ids = Vec::with_capacity(n);
+    let mut types = Vec::with_capacity(n);
+    let mut schema = Vec::with_capacity(n);
+    let mut data = Vec::with_capacity(n);
+    let mut meta = Vec::with_capacity(n);
+    let mut at = Vec::with_capacity(n);
+    let mut hashes = Vec::with_capacity(n);
     for r in rows {
         streams.push(r.stream);
         versions.push(r.version);
@@ -113,11 +215,21 @@ async fn insert(
         at.push(r.recorded_at);
         hashes.push(r.hash.to_vec());
     }
-    let inserted = sqlx::query(
-        "INSERT INTO events (stream, version, event_id, event_type, schema_version, data, metadata, recorded_at, hash) \
-         SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[], $8::timestamptz[], $9::bytea[]) \
-         RETURNING position, tx::text::bigint AS tx, event_id",
+    let (key_id, signature) = match signer {
+        Some(s) => {
+            let chained: Vec<[u8; 32]> = rows.iter().map(|r| r.hash).collect();
+            (Some(s.key_id()), Some(s.sign_append(&chained)))
+        }
+        None => (None, None),
+    };
+    let row = sqlx::query(
+        "SELECT * FROM hearth_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
+    .bind(&w_streams)
+    .bind(&w_versions)
+    .bind(&w_hashes)
+    .bind(&c_streams)
+    .bind(&c_versions)
     .bind(&streams)
     .bind(&versions)
     .bind(&ids)
@@ -127,73 +239,38 @@ async fn insert(
     .bind(&meta)
     .bind(&at)
     .bind(&hashes)
-    .fetch_all(&mut **tx)
-    .await?;
+    .bind(key_id)
+    .bind(signature)
+    .bind(notify)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| map_unique_violation(e.into()))?;
 
-    let heads = new_heads(rows);
-    let head_streams: Vec<&str> = heads.iter().map(|(s, _, _)| s.as_str()).collect();
-    let head_versions: Vec<i64> = heads.iter().map(|(_, v, _)| *v).collect();
-    let head_hashes: Vec<Vec<u8>> = heads.iter().map(|(_, _, h)| h.to_vec()).collect();
-    sqlx::query(
-        "INSERT INTO streams (stream, version, hash) SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bytea[]) \
-         ON CONFLICT (stream) DO UPDATE SET version = EXCLUDED.version, hash = EXCLUDED.hash",
-    )
-    .bind(&head_streams)
-    .bind(&head_versions)
-    .bind(&head_hashes)
-    .execute(&mut **tx)
-    .await?;
-
-    let mut positions: Vec<(i64, i64)> = Vec::with_capacity(inserted.len());
-    let mut written: Vec<(i64, uuid::Uuid)> = Vec::with_capacity(inserted.len());
-    for row in inserted {
-        let position: i64 = row.try_get("position")?;
-        positions.push((position, row.try_get("tx")?));
-        written.push((position, row.try_get("event_id")?));
-    }
-    if let Some(signer) = signer {
-        sign_append(tx, rows, written, signer).await?;
-    }
-    let first = positions.iter().map(|p| p.0).min().unwrap_or(0);
-    let (last, tx_id) = positions.iter().copied().max().unwrap_or((0, 0));
-    Ok(AppendResult {
+    let first: Option<i64> = row.try_get("first_position")?;
+    let Some(first) = first else {
+        let names: Vec<String> = row.try_get("head_streams")?;
+        let versions: Vec<i64> = row.try_get("head_versions")?;
+        let hashes: Vec<Vec<u8>> = row.try_get("head_hashes")?;
+        return Ok(Outcome::Moved(heads_from(
+            names
+                .into_iter()
+                .zip(versions.into_iter().zip(hashes))
+                .map(|(s, (v, h))| Ok((s, v, h))),
+        )?));
+    };
+    let last: i64 = row.try_get("last_position")?;
+    Ok(Outcome::Written(AppendResult {
         first_position: first,
         last_position: last,
         cursor: Cursor {
-            tx: tx_id,
+            tx: row.try_get("tx")?,
             position: last,
         },
-        versions: heads.into_iter().map(|(s, v, _)| (s, v)).collect(),
-    })
-}
-
-/// Signs the hashes in the order readers will meet them (position order within this transaction).
-async fn sign_append(
-    tx: &mut Transaction<'_, Postgres>,
-    rows: &[PlannedRow<'_>],
-    mut written: Vec<(i64, uuid::Uuid)>,
-    signer: &LogSigner,
-) -> Result<(), StoreError> {
-    written.sort_unstable();
-    let by_id: std::collections::HashMap<uuid::Uuid, [u8; 32]> =
-        rows.iter().map(|r| (r.event.event_id, r.hash)).collect();
-    let hashes: Vec<[u8; 32]> = written
-        .iter()
-        .filter_map(|(_, id)| by_id.get(id).copied())
-        .collect();
-    let Some((_, first)) = written.first() else {
-        return Ok(());
-    };
-    sqlx::query(
-        "INSERT INTO append_signatures (first_event_id, event_count, key_id, signature) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(first)
-    .bind(hashes.len() as i32)
-    .bind(signer.key_id())
-    .bind(signer.sign_append(&hashes))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+        versions: new_heads(rows)
+            .into_iter()
+            .map(|(s, v, _)| (s, v))
+            .collect(),
+    }))
 }
 
 /// Two writers that both created the same new stream meet at the (stream, version) key.

@@ -2,9 +2,11 @@
 //! transactions older than every running one are delivered, so nothing is ever skipped.
 
 mod append;
+mod notify;
 mod read;
 
 pub(crate) use append::{append, append_in};
+pub(crate) use notify::spawn_notifier;
 pub(crate) use read::*;
 
 use sqlx::{postgres::PgPoolOptions, PgPool};
