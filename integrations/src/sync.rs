@@ -197,20 +197,41 @@ impl XplanService {
             summary: run.summary,
         };
         let ctx = Self::system_context(record.finished_at);
-        let done = self
-            .command(
-                practice,
-                id,
-                IntegrationCommand::RecordSync {
-                    run: record.clone(),
-                },
-                &ctx,
-            )
-            .await?;
+        let done = self.record_end(practice, id, &record, &ctx).await?;
         tracing::info!(integration = %id, seen = record.summary.clients_seen, created = record.summary.created, updated = record.summary.updated, "XPLAN sync finished");
         Ok((record, done.position))
     }
 }
+
+impl XplanService {
+    /// A run's end must be recorded, or its status stays "running" for good. Another instance
+    /// syncing the same integration writes to the same stream, so the executor's immediate
+    /// retries can all lose the race: keep trying, with a growing pause, for up to about a minute.
+    async fn record_end(
+        &self,
+        practice: PracticeId,
+        id: IntegrationId,
+        record: &SyncRun,
+        ctx: &CommandContext,
+    ) -> Result<Executed, IntegrationError> {
+        let mut pause = std::time::Duration::from_millis(10);
+        for _ in 0..END_ATTEMPTS {
+            let command = IntegrationCommand::RecordSync {
+                run: record.clone(),
+            };
+            match self.command(practice, id, command, ctx).await {
+                Err(IntegrationError::Exec(ExecError::Contended)) => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(std::time::Duration::from_secs(2));
+                }
+                other => return other,
+            }
+        }
+        Err(ExecError::Contended.into())
+    }
+}
+
+const END_ATTEMPTS: usize = 40;
 
 impl Run<'_> {
     /// A safe point: every client so far is applied atomically; stop here at shutdown.
