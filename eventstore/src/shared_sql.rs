@@ -30,14 +30,10 @@ impl EventStore {
     }
 
     pub(crate) async fn seals(&self) -> Result<Vec<Seal>, StoreError> {
+        let sql =
+            "SELECT seq, up_to_tx, up_to_pos, event_count, running_hash FROM seals ORDER BY seq";
         let rows: Vec<(i64, i64, i64, i64, Vec<u8>)> =
-            with_pool!(self, |pool| {
-                sqlx::query_as(
-            "SELECT seq, up_to_tx, up_to_pos, event_count, running_hash FROM seals ORDER BY seq",
-        )
-        .fetch_all(pool)
-        .await
-            })?;
+            with_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await)?;
         rows.into_iter()
             .map(|(seq, tx, position, event_count, hash)| {
                 Ok(Seal {
