@@ -13,19 +13,7 @@ use hearth_domain::{
 use support::{ctx, staff, World};
 
 fn create(w: &mut World, actor: Actor) -> Result<HouseholdId, DomainError> {
-    let id = HouseholdId::new();
-    let client = w.new_member();
-    w.household_cmd(
-        actor,
-        id,
-        HouseholdCommand::CreateHousehold {
-            client,
-            partner: None,
-            branch: None,
-            status: None,
-        },
-    )?;
-    Ok(id)
+    w.create_household(actor).map(|(id, _)| id)
 }
 
 #[test]

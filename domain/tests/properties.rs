@@ -132,19 +132,7 @@ fn run(w: &mut World, ops: &[Op]) -> Log {
         }
         let (target, cmd) = match op {
             Op::Create(i) => {
-                let id = HouseholdId::new();
-                let client = w.new_member();
-                let actor = s(*i);
-                if let Ok(d) = w.household_cmd(
-                    staff(actor),
-                    id,
-                    HouseholdCommand::CreateHousehold {
-                        client,
-                        partner: None,
-                        branch: None,
-                        status: None,
-                    },
-                ) {
+                if let Ok((id, d)) = w.create_household(staff(s(*i))) {
                     households.push(id);
                     record(&mut log, d);
                 }

@@ -7,7 +7,7 @@ use chrono::Duration;
 use hearth_domain::{
     household::{self, HouseholdCommand, HouseholdEvent},
     roles::{HouseholdRole, PracticeRole},
-    Actor, CommandContext, Decision, DomainError, HouseholdId,
+    Actor, CommandContext, Decision, DomainError, HouseholdId, StaffId,
 };
 use support::{now, staff, World};
 
@@ -44,7 +44,7 @@ fn system() -> Actor {
     Actor::System("grant-expiry".into())
 }
 
-fn temporary(s: hearth_domain::StaffId, hours: i64) -> HouseholdCommand {
+fn temporary(s: StaffId, hours: i64) -> HouseholdCommand {
     HouseholdCommand::GrantTemporaryAccess {
         staff_id: s,
         role: HouseholdRole::Professional,
@@ -52,12 +52,56 @@ fn temporary(s: hearth_domain::StaffId, hours: i64) -> HouseholdCommand {
     }
 }
 
-#[test]
-fn a_temporary_grant_records_its_expiry_with_the_grant() {
+/// A practice where a professional's household can be opened to a colleague covering leave.
+struct Given {
+    w: World,
+    pro: StaffId,
+    cover: StaffId,
+    h: HouseholdId,
+}
+
+fn given() -> Given {
     let mut w = World::new(5);
     let pro = w.active_staff(PracticeRole::Professional);
     let cover = w.active_staff(PracticeRole::Professional);
     let h = w.household_by(pro);
+    Given { w, pro, cover, h }
+}
+
+/// The colleague holds the household for eight hours from `now()`.
+fn given_a_temporary_grant() -> Given {
+    let mut given = given();
+    as_owner(
+        &mut given.w,
+        Duration::zero(),
+        given.h,
+        temporary(given.cover, 8),
+    )
+    .unwrap();
+    given
+}
+
+/// The expiry worker records the end of `s`'s grant, `offset` after `now()`.
+fn expire(
+    w: &mut World,
+    offset: Duration,
+    h: HouseholdId,
+    s: StaffId,
+) -> Result<Decision, DomainError> {
+    at(
+        w,
+        system(),
+        offset,
+        h,
+        HouseholdCommand::ExpireStaffAccess { staff_id: s },
+    )
+}
+
+#[test]
+fn a_temporary_grant_records_its_expiry_with_the_grant() {
+    let Given {
+        mut w, cover, h, ..
+    } = given();
     let d = as_owner(&mut w, Duration::zero(), h, temporary(cover, 8)).unwrap();
     match &d.households[0].1[0] {
         HouseholdEvent::AccessGranted(e) => {
@@ -73,10 +117,9 @@ fn a_temporary_grant_records_its_expiry_with_the_grant() {
 
 #[test]
 fn a_temporary_grant_must_end_in_the_future() {
-    let mut w = World::new(5);
-    let pro = w.active_staff(PracticeRole::Professional);
-    let cover = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(pro);
+    let Given {
+        mut w, cover, h, ..
+    } = given();
     assert!(matches!(
         as_owner(&mut w, Duration::zero(), h, temporary(cover, 0)),
         Err(DomainError::InvalidInput(_))
@@ -85,10 +128,12 @@ fn a_temporary_grant_must_end_in_the_future() {
 
 #[test]
 fn a_temporary_grant_needs_the_manage_household_access_permission() {
-    let mut w = World::new(5);
-    let pro = w.active_staff(PracticeRole::Professional);
-    let cover = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(pro);
+    let Given {
+        mut w,
+        pro,
+        cover,
+        h,
+    } = given();
     assert!(matches!(
         at(&mut w, staff(pro), Duration::zero(), h, temporary(cover, 8)),
         Err(DomainError::NotPermitted(_))
@@ -97,19 +142,10 @@ fn a_temporary_grant_needs_the_manage_household_access_permission() {
 
 #[test]
 fn the_system_ends_a_grant_whose_time_has_come_recording_when_it_ended() {
-    let mut w = World::new(5);
-    let pro = w.active_staff(PracticeRole::Professional);
-    let cover = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(pro);
-    as_owner(&mut w, Duration::zero(), h, temporary(cover, 8)).unwrap();
-    let d = at(
-        &mut w,
-        system(),
-        Duration::hours(9),
-        h,
-        HouseholdCommand::ExpireStaffAccess { staff_id: cover },
-    )
-    .unwrap();
+    let Given {
+        mut w, cover, h, ..
+    } = given_a_temporary_grant();
+    let d = expire(&mut w, Duration::hours(9), h, cover).unwrap();
     match &d.households[0].1[0] {
         HouseholdEvent::GrantExpired(e) => {
             assert_eq!((e.staff_id, e.role), (cover, HouseholdRole::Professional));
@@ -127,30 +163,23 @@ fn the_system_ends_a_grant_whose_time_has_come_recording_when_it_ended() {
 
 #[test]
 fn a_grant_is_not_ended_before_its_expiry() {
-    let mut w = World::new(5);
-    let pro = w.active_staff(PracticeRole::Professional);
-    let cover = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(pro);
-    as_owner(&mut w, Duration::zero(), h, temporary(cover, 8)).unwrap();
+    let Given {
+        mut w, cover, h, ..
+    } = given_a_temporary_grant();
     assert_eq!(
-        at(
-            &mut w,
-            system(),
-            Duration::hours(7),
-            h,
-            HouseholdCommand::ExpireStaffAccess { staff_id: cover }
-        )
-        .map(|_| ()),
+        expire(&mut w, Duration::hours(7), h, cover).map(|_| ()),
         Err(DomainError::GrantNotExpired(cover))
     );
 }
 
 #[test]
 fn a_permanent_grant_never_expires() {
-    let mut w = World::new(5);
-    let pro = w.active_staff(PracticeRole::Professional);
-    let other = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(pro);
+    let Given {
+        mut w,
+        cover: other,
+        h,
+        ..
+    } = given();
     as_owner(
         &mut w,
         Duration::zero(),
@@ -162,25 +191,16 @@ fn a_permanent_grant_never_expires() {
     )
     .unwrap();
     assert_eq!(
-        at(
-            &mut w,
-            system(),
-            Duration::days(400),
-            h,
-            HouseholdCommand::ExpireStaffAccess { staff_id: other }
-        )
-        .map(|_| ()),
+        expire(&mut w, Duration::days(400), h, other).map(|_| ()),
         Err(DomainError::GrantNotExpired(other))
     );
 }
 
 #[test]
 fn only_hearth_itself_records_an_expiry() {
-    let mut w = World::new(5);
-    let pro = w.active_staff(PracticeRole::Professional);
-    let cover = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(pro);
-    as_owner(&mut w, Duration::zero(), h, temporary(cover, 8)).unwrap();
+    let Given {
+        mut w, cover, h, ..
+    } = given_a_temporary_grant();
     assert_eq!(
         as_owner(
             &mut w,
@@ -195,11 +215,9 @@ fn only_hearth_itself_records_an_expiry() {
 
 #[test]
 fn a_temporary_grant_revoked_early_leaves_nothing_to_expire() {
-    let mut w = World::new(5);
-    let pro = w.active_staff(PracticeRole::Professional);
-    let cover = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(pro);
-    as_owner(&mut w, Duration::zero(), h, temporary(cover, 8)).unwrap();
+    let Given {
+        mut w, cover, h, ..
+    } = given_a_temporary_grant();
     as_owner(
         &mut w,
         Duration::hours(1),
@@ -209,25 +227,16 @@ fn a_temporary_grant_revoked_early_leaves_nothing_to_expire() {
     .unwrap();
     assert!(w.household(h).grant_expiries.is_empty());
     assert_eq!(
-        at(
-            &mut w,
-            system(),
-            Duration::hours(9),
-            h,
-            HouseholdCommand::ExpireStaffAccess { staff_id: cover }
-        )
-        .map(|_| ()),
+        expire(&mut w, Duration::hours(9), h, cover).map(|_| ()),
         Err(DomainError::GrantNotExpired(cover))
     );
 }
 
 #[test]
 fn a_role_change_keeps_the_expiry_and_becoming_secondary_drops_it() {
-    let mut w = World::new(5);
-    let pro = w.active_staff(PracticeRole::Professional);
-    let cover = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(pro);
-    as_owner(&mut w, Duration::zero(), h, temporary(cover, 8)).unwrap();
+    let Given {
+        mut w, cover, h, ..
+    } = given_a_temporary_grant();
     as_owner(
         &mut w,
         Duration::hours(1),

@@ -28,6 +28,7 @@ mod plan;
 mod postgres;
 mod raw;
 mod sealed;
+mod shared_sql;
 mod signing;
 mod sqlite;
 mod store;

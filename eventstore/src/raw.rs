@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use sqlx::{ColumnIndex, Decode, Row, Type};
 use uuid::Uuid;
 
 use crate::{
@@ -27,6 +28,38 @@ pub(crate) struct RawEvent {
 }
 
 impl RawEvent {
+    /// Decodes an event row of either dialect; `json` reads `data` and `metadata`, which
+    /// PostgreSQL stores as jsonb and SQLite as text, given the row's position for errors.
+    pub(crate) fn from_row<'r, R>(
+        row: &'r R,
+        json: impl Fn(&'r R, i64, &str) -> Result<Value, StoreError>,
+    ) -> Result<Self, StoreError>
+    where
+        R: Row,
+        &'static str: ColumnIndex<R>,
+        i32: Decode<'r, R::Database> + Type<R::Database>,
+        i64: Decode<'r, R::Database> + Type<R::Database>,
+        String: Decode<'r, R::Database> + Type<R::Database>,
+        Uuid: Decode<'r, R::Database> + Type<R::Database>,
+        DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
+        Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+    {
+        let position: i64 = row.try_get("position")?;
+        Ok(RawEvent {
+            position,
+            tx: row.try_get("tx")?,
+            stream: row.try_get("stream")?,
+            version: row.try_get("version")?,
+            event_id: row.try_get("event_id")?,
+            event_type: row.try_get("event_type")?,
+            schema_version: row.try_get("schema_version")?,
+            data: json(row, position, "data")?,
+            metadata: json(row, position, "metadata")?,
+            recorded_at: row.try_get("recorded_at")?,
+            hash: row.try_get("hash")?,
+        })
+    }
+
     pub fn cursor(&self) -> Cursor {
         Cursor {
             tx: self.tx,

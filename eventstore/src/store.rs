@@ -12,7 +12,7 @@ use crate::{
     model::{AppendResult, Cursor, ExpectedVersion, NewEvent, RecordedEvent, StreamAppend},
     plan::validate,
     postgres,
-    raw::{RawEvent, Seal},
+    raw::RawEvent,
     signing::LogSigner,
     sqlite,
     upcast::{NoUpcast, Upcaster},
@@ -33,6 +33,18 @@ macro_rules! on_backend {
         }
     };
 }
+
+/// Runs one piece of code on whichever pool the store has: for SQL that both dialects accept as
+/// written (SQLite takes PostgreSQL's `$1` placeholders), so the text and its binds exist once.
+macro_rules! with_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.backend {
+            $crate::store::Backend::Postgres($pool) => $body,
+            $crate::store::Backend::Sqlite($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
 
 #[derive(Clone)]
 pub struct EventStore {
@@ -229,10 +241,6 @@ impl EventStore {
         Ok(self.upcast_all(raw)?.into_iter().next())
     }
 
-    pub async fn stream_version(&self, stream: &str) -> Result<Option<i64>, StoreError> {
-        on_backend!(self, stream_version(stream))
-    }
-
     /// Events after `after`, in subscription order, at most `limit`. On PostgreSQL only events of
     /// transactions older than every running one are returned, so a reader never moves past an
     /// event that could still commit.
@@ -272,31 +280,8 @@ impl EventStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(name), err(level = "debug"))]
-    pub async fn load_checkpoint(&self, name: &str) -> Result<Cursor, StoreError> {
-        on_backend!(self, load_checkpoint(name))
-    }
-
-    #[tracing::instrument(level = "debug", skip_all, fields(name), err(level = "debug"))]
     pub async fn save_checkpoint(&self, name: &str, at: Cursor) -> Result<(), StoreError> {
         on_backend!(self, save_checkpoint(name, at))
-    }
-
-    pub(crate) async fn seals(&self) -> Result<Vec<Seal>, StoreError> {
-        on_backend!(self, seals())
-    }
-
-    pub(crate) async fn insert_seal(
-        &self,
-        prev_seq: i64,
-        up_to: Cursor,
-        count: i64,
-        hash: &[u8; 32],
-    ) -> Result<bool, StoreError> {
-        on_backend!(self, insert_seal(prev_seq, up_to, count, hash))
-    }
-
-    pub(crate) async fn heads(&self) -> Result<Vec<(String, i64, Vec<u8>)>, StoreError> {
-        on_backend!(self, heads())
     }
 
     fn upcast_all(&self, raw: Vec<RawEvent>) -> Result<Vec<RecordedEvent>, StoreError> {

@@ -6,7 +6,7 @@ mod support;
 use hearth_eventstore::on_both_backends;
 
 use hearth_eventstore::{Cursor, EventStore, ExpectedVersion, IntegrityProblem};
-use support::{deliverable, events, raw_sql};
+use support::{deliverable, edit_payload_of_b2, events, tamper};
 
 on_both_backends!(
     an_untouched_log_verifies,
@@ -33,17 +33,10 @@ async fn sealed_log(store: &EventStore) {
     assert!(store.seal().await.unwrap().is_none(), "nothing new to seal");
 }
 
-async fn tamper(store: &EventStore, sql: &str) {
-    let unguard = if store.is_postgres() {
-        "ALTER TABLE events DISABLE TRIGGER USER"
-    } else {
-        "DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete"
-    };
-    for statement in unguard.split("; ").chain(sql.split("; ")) {
-        raw_sql(store, statement)
-            .await
-            .unwrap_or_else(|e| panic!("{statement}: {e}"));
-    }
+/// What `verify` names after the statements run on the unguarded events table.
+async fn problem_after(store: &EventStore, statements: &[&str]) -> Option<IntegrityProblem> {
+    tamper(store, &["events"], statements).await;
+    store.verify().await.unwrap().problem
 }
 
 async fn an_untouched_log_verifies(store: EventStore) {
@@ -67,13 +60,7 @@ async fn an_untouched_log_verifies(store: EventStore) {
 
 async fn an_altered_event_is_named(store: EventStore) {
     sealed_log(&store).await;
-    let forged = if store.is_postgres() {
-        r#"UPDATE events SET data = '{"n": 99}'::jsonb WHERE stream = 'b' AND version = 2"#
-    } else {
-        r#"UPDATE events SET data = '{"n": 99}' WHERE stream = 'b' AND version = 2"#
-    };
-    tamper(&store, forged).await;
-    let problem = store.verify().await.unwrap().problem;
+    let problem = problem_after(&store, &[&edit_payload_of_b2(&store)]).await;
     assert!(
         matches!(problem, Some(IntegrityProblem::Altered { ref stream, version: 2, .. }) if stream == "b"),
         "{problem:?}"
@@ -82,12 +69,11 @@ async fn an_altered_event_is_named(store: EventStore) {
 
 async fn an_event_deleted_mid_stream_is_named(store: EventStore) {
     sealed_log(&store).await;
-    tamper(
+    let problem = problem_after(
         &store,
-        "DELETE FROM events WHERE stream = 'c' AND version = 3",
+        &["DELETE FROM events WHERE stream = 'c' AND version = 3"],
     )
     .await;
-    let problem = store.verify().await.unwrap().problem;
     assert!(
         matches!(problem, Some(IntegrityProblem::Missing { ref stream, expected_version: 3, found_version: Some(4) }) if stream == "c"),
         "{problem:?}"
@@ -97,12 +83,14 @@ async fn an_event_deleted_mid_stream_is_named(store: EventStore) {
 async fn a_whole_stream_deleted_is_caught_by_the_seal(store: EventStore) {
     sealed_log(&store).await;
     // A careful attacker removes the stream's head too, so only the seal can tell.
-    tamper(
+    let problem = problem_after(
         &store,
-        "DELETE FROM events WHERE stream = 'b'; DELETE FROM streams WHERE stream = 'b'",
+        &[
+            "DELETE FROM events WHERE stream = 'b'",
+            "DELETE FROM streams WHERE stream = 'b'",
+        ],
     )
     .await;
-    let problem = store.verify().await.unwrap().problem;
     assert!(
         matches!(
             problem,
@@ -118,12 +106,11 @@ async fn the_last_event_of_a_stream_deleted_is_caught_by_its_head(store: EventSt
         .await
         .unwrap();
     deliverable(&store, written.cursor).await;
-    tamper(
+    let problem = problem_after(
         &store,
-        "DELETE FROM events WHERE stream = 'a' AND version = 3",
+        &["DELETE FROM events WHERE stream = 'a' AND version = 3"],
     )
     .await;
-    let problem = store.verify().await.unwrap().problem;
     assert!(
         matches!(problem, Some(IntegrityProblem::Missing { ref stream, expected_version: 3, found_version: None }) if stream == "a"),
         "{problem:?}"
@@ -132,14 +119,15 @@ async fn the_last_event_of_a_stream_deleted_is_caught_by_its_head(store: EventSt
 
 async fn two_events_swapped_are_named_as_reordered(store: EventStore) {
     sealed_log(&store).await;
-    tamper(
+    let problem = problem_after(
         &store,
-        "UPDATE events SET version = -1 WHERE stream = 'a' AND version = 2; \
-         UPDATE events SET version = 2 WHERE stream = 'a' AND version = 3; \
-         UPDATE events SET version = 3 WHERE stream = 'a' AND version = -1",
+        &[
+            "UPDATE events SET version = -1 WHERE stream = 'a' AND version = 2",
+            "UPDATE events SET version = 2 WHERE stream = 'a' AND version = 3",
+            "UPDATE events SET version = 3 WHERE stream = 'a' AND version = -1",
+        ],
     )
     .await;
-    let problem = store.verify().await.unwrap().problem;
     assert!(
         matches!(problem, Some(IntegrityProblem::Missing { ref stream, expected_version: 2, found_version: Some(3) }) | Some(IntegrityProblem::Reordered { ref stream, .. }) if stream == "a"),
         "{problem:?}"

@@ -15,7 +15,7 @@ use hearth_eventstore::{
     IntegrityProblem, LogSigner, Metadata, NewEvent, TreeBuilder, TreeError,
 };
 use serde_json::json;
-use support::{deliverable, raw_sql};
+use support::{deliverable, edit_payload_of_b2, tamper};
 use uuid::Uuid;
 
 on_both_backends!(
@@ -132,39 +132,54 @@ async fn audit(log: &Log) -> Result<AuditReport, AuditProblem> {
     audit_bundle(&bundle, log.signer.public_key(), Some(&log.trusted))
 }
 
-/// Switches off every append-only trigger, as a superuser (or a table owner) can.
-async fn unguard(store: &EventStore) {
-    let tables = [
-        "events",
-        "streams",
-        "seals",
-        "append_signatures",
-        "merkle_leaves",
-        "merkle_nodes",
-        "tree_checkpoints",
-    ];
-    for t in tables {
-        if store.is_postgres() {
-            sql(store, &format!("ALTER TABLE {t} DISABLE TRIGGER USER")).await;
-        } else {
-            for suffix in ["no_update", "no_delete"] {
-                sql(store, &format!("DROP TRIGGER IF EXISTS {t}_{suffix}")).await;
-            }
+/// Every table with append-only triggers: the tamper suite's attacker switches them all off.
+const GUARDED: [&str; 7] = [
+    "events",
+    "streams",
+    "seals",
+    "append_signatures",
+    "merkle_leaves",
+    "merkle_nodes",
+    "tree_checkpoints",
+];
+
+/// What the audit names once the statements have run on an audited log.
+async fn audit_after(store: EventStore, statements: &[&str]) -> AuditProblem {
+    let log = audited_log(store).await;
+    tamper(&log.store, &GUARDED, statements).await;
+    audit(&log).await.unwrap_err()
+}
+
+/// The auditor's checkpoint committed to `trusted_events` of the practice that are gone now.
+fn assert_history_rewritten(problem: AuditProblem, trusted_events: u64) {
+    assert!(
+        matches!(problem, AuditProblem::PracticeHistoryRewritten { trusted_events: t, .. } if t == trusted_events),
+        "{problem}"
+    );
+}
+
+/// A forged event is named by the audit and by the signed walk, though the keyless walk
+/// cannot tell it from the service's.
+async fn assert_forged_is_named(log: &Log, stream: &str, version: i64) {
+    assert_eq!(
+        audit(log).await.unwrap_err(),
+        AuditProblem::Unsigned {
+            stream: stream.into(),
+            version
         }
-    }
-}
-
-async fn sql(store: &EventStore, statement: &str) {
-    raw_sql(store, statement)
+    );
+    let keyless = log.store.verify().await.unwrap();
+    assert!(keyless.is_intact(), "{keyless:?}");
+    let problem = log
+        .store
+        .verify_signed(log.signer.public_key())
         .await
-        .unwrap_or_else(|e| panic!("{statement}: {e}"));
-}
-
-async fn tamper(store: &EventStore, statements: &[&str]) {
-    unguard(store).await;
-    for s in statements {
-        sql(store, s).await;
-    }
+        .unwrap()
+        .problem;
+    assert!(
+        matches!(&problem, Some(IntegrityProblem::Unsigned { stream: s, version: v, .. }) if s == stream && *v == version),
+        "{problem:?}"
+    );
 }
 
 async fn proofs_verify_for_first_middle_and_last_events_at_every_shape(unsigned: EventStore) {
@@ -279,20 +294,8 @@ async fn an_untouched_log_audits_clean_against_an_earlier_checkpoint(store: Even
 }
 
 async fn a_payload_edited_is_named(store: EventStore) {
-    let log = audited_log(store).await;
-    let data = if log.store.is_postgres() {
-        "'{\"n\": 99}'::jsonb"
-    } else {
-        "'{\"n\": 99}'"
-    };
-    tamper(
-        &log.store,
-        &[&format!(
-            "UPDATE events SET data = {data} WHERE stream = 'b' AND version = 2"
-        )],
-    )
-    .await;
-    let problem = audit(&log).await.unwrap_err();
+    let edit = edit_payload_of_b2(&store);
+    let problem = audit_after(store, &[&edit]).await;
     assert_eq!(
         problem,
         AuditProblem::Altered {
@@ -303,21 +306,18 @@ async fn a_payload_edited_is_named(store: EventStore) {
 }
 
 async fn a_middle_event_deleted_is_named(store: EventStore) {
-    let log = audited_log(store).await;
-    tamper(
-        &log.store,
+    let problem = audit_after(
+        store,
         &["DELETE FROM events WHERE stream = 'c' AND version = 3"],
     )
     .await;
-    let problem = audit(&log).await.unwrap_err();
     // a, b, c: c@3 is the practice's eleventh event, leaf 10.
     assert_eq!(problem, AuditProblem::Missing { leaf_index: 10 });
 }
 
 async fn a_tail_event_deleted_with_its_head_and_leaf_rolled_back_is_named(store: EventStore) {
-    let log = audited_log(store).await;
-    tamper(
-        &log.store,
+    let problem = audit_after(
+        store,
         &[
             "DELETE FROM merkle_leaves WHERE event_id IN (SELECT event_id FROM events WHERE stream = 'c' AND version = 4)",
             "DELETE FROM events WHERE stream = 'c' AND version = 4",
@@ -325,23 +325,12 @@ async fn a_tail_event_deleted_with_its_head_and_leaf_rolled_back_is_named(store:
         ],
     )
     .await;
-    let problem = audit(&log).await.unwrap_err();
-    assert!(
-        matches!(
-            problem,
-            AuditProblem::PracticeHistoryRewritten {
-                trusted_events: 12,
-                ..
-            }
-        ),
-        "{problem}"
-    );
+    assert_history_rewritten(problem, 12);
 }
 
 async fn events_reordered_within_a_stream_are_named(store: EventStore) {
-    let log = audited_log(store).await;
-    tamper(
-        &log.store,
+    let problem = audit_after(
+        store,
         &[
             "UPDATE events SET version = -1 WHERE stream = 'a' AND version = 2",
             "UPDATE events SET version = 2 WHERE stream = 'a' AND version = 3",
@@ -349,7 +338,6 @@ async fn events_reordered_within_a_stream_are_named(store: EventStore) {
         ],
     )
     .await;
-    let problem = audit(&log).await.unwrap_err();
     assert!(
         matches!(problem, AuditProblem::Altered { ref stream, .. } if stream == "a"),
         "{problem}"
@@ -357,10 +345,9 @@ async fn events_reordered_within_a_stream_are_named(store: EventStore) {
 }
 
 async fn events_reordered_across_streams_are_named(store: EventStore) {
-    let log = audited_log(store).await;
     // Stream b's first append is moved before stream a's: subscribers would now apply them in
     // the other order.
-    let swap: Vec<&str> = if log.store.is_postgres() {
+    let swap: Vec<&str> = if store.is_postgres() {
         vec!["UPDATE events SET tx = CASE WHEN stream = 'a' THEN (SELECT tx FROM events WHERE stream = 'b' AND version = 1) \
               ELSE (SELECT tx FROM events WHERE stream = 'a' AND version = 1) END \
               WHERE stream IN ('a', 'b') AND version <= 4"]
@@ -370,8 +357,7 @@ async fn events_reordered_across_streams_are_named(store: EventStore) {
             "UPDATE events SET position = CASE WHEN stream = 'a' THEN 4 - position ELSE -position - 4 END WHERE position < 0",
         ]
     };
-    tamper(&log.store, &swap).await;
-    let problem = audit(&log).await.unwrap_err();
+    let problem = audit_after(store, &swap).await;
     assert!(
         matches!(problem, AuditProblem::Reordered { .. }),
         "{problem}"
@@ -389,31 +375,7 @@ async fn a_forged_event_with_recomputed_hashes_and_heads_is_named(store: EventSt
         .unwrap();
     deliverable(&log.unsigned, forged.cursor).await;
     log.unsigned.seal().await.unwrap();
-    let problem = audit(&log).await.unwrap_err();
-    assert_eq!(
-        problem,
-        AuditProblem::Unsigned {
-            stream: "a".into(),
-            version: 7
-        }
-    );
-    assert_forged_is_named_by_verify(&log, "a", 7).await;
-}
-
-/// The keyless walk cannot tell the forged row from the service's; the signed one names it.
-async fn assert_forged_is_named_by_verify(log: &Log, stream: &str, version: i64) {
-    let keyless = log.store.verify().await.unwrap();
-    assert!(keyless.is_intact(), "{keyless:?}");
-    let problem = log
-        .store
-        .verify_signed(log.signer.public_key())
-        .await
-        .unwrap()
-        .problem;
-    assert!(
-        matches!(&problem, Some(IntegrityProblem::Unsigned { stream: s, version: v, .. }) if s == stream && *v == version),
-        "{problem:?}"
-    );
+    assert_forged_is_named(&log, "a", 7).await;
 }
 
 async fn a_forged_event_with_forged_signature_and_tree_rows_is_named(store: EventStore) {
@@ -435,21 +397,12 @@ async fn a_forged_event_with_forged_signature_and_tree_rows_is_named(store: Even
         .catch_up()
         .await
         .unwrap();
-    let problem = audit(&log).await.unwrap_err();
-    assert_eq!(
-        problem,
-        AuditProblem::Unsigned {
-            stream: "b".into(),
-            version: 5
-        }
-    );
-    assert_forged_is_named_by_verify(&log, "b", 5).await;
+    assert_forged_is_named(&log, "b", 5).await;
 }
 
 async fn a_whole_stream_removed_is_named(store: EventStore) {
-    let log = audited_log(store).await;
-    tamper(
-        &log.store,
+    let problem = audit_after(
+        store,
         &[
             "DELETE FROM merkle_leaves WHERE event_id IN (SELECT event_id FROM events WHERE stream = 'b')",
             "DELETE FROM events WHERE stream = 'b'",
@@ -457,17 +410,7 @@ async fn a_whole_stream_removed_is_named(store: EventStore) {
         ],
     )
     .await;
-    let problem = audit(&log).await.unwrap_err();
-    assert!(
-        matches!(
-            problem,
-            AuditProblem::PracticeHistoryRewritten {
-                trusted_events: 12,
-                ..
-            }
-        ),
-        "{problem}"
-    );
+    assert_history_rewritten(problem, 12);
 }
 
 async fn an_older_backup_is_named(store: EventStore) {
@@ -486,6 +429,7 @@ async fn an_older_backup_is_named(store: EventStore) {
     // The database is put back to how it was before them: a restored backup.
     tamper(
         &log.store,
+        &GUARDED,
         &[
             "DELETE FROM events WHERE stream = 'a' AND version > 4",
             "DELETE FROM merkle_leaves WHERE leaf_index >= 14",

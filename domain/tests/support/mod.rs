@@ -143,12 +143,15 @@ impl World {
         }
     }
 
-    /// Given: a household created by `creator`.
-    pub fn household_by(&mut self, creator: StaffId) -> HouseholdId {
+    /// A new household with a fresh client, created by `actor` (who may be refused).
+    pub fn create_household(
+        &mut self,
+        actor: Actor,
+    ) -> Result<(HouseholdId, Decision), DomainError> {
         let id = HouseholdId::new();
         let client = self.new_member();
-        self.household_cmd(
-            staff(creator),
+        let decision = self.household_cmd(
+            actor,
             id,
             HouseholdCommand::CreateHousehold {
                 client,
@@ -156,9 +159,13 @@ impl World {
                 branch: None,
                 status: None,
             },
-        )
-        .unwrap();
-        id
+        )?;
+        Ok((id, decision))
+    }
+
+    /// Given: a household created by `creator`.
+    pub fn household_by(&mut self, creator: StaffId) -> HouseholdId {
+        self.create_household(staff(creator)).unwrap().0
     }
 
     pub fn household(&self, id: HouseholdId) -> &HouseholdState {

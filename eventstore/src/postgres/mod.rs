@@ -25,7 +25,7 @@ pub(crate) async fn connect(url: &str) -> Result<PgPool, StoreError> {
 
 pub(crate) const NOTIFY_CHANNEL: &str = "hearth_events";
 
-/// Columns of a raw event, in the order `read::raw_from_row` expects.
+/// Columns of a raw event, named as `RawEvent::from_row` reads them.
 pub(crate) const COLUMNS: &str =
     "position, tx::text::bigint AS tx, stream, version, event_id, event_type, \
      schema_version, data, metadata, recorded_at, hash";

@@ -214,7 +214,7 @@ impl TreeBuilder {
     }
 
     async fn practice_head(&self, practice: Uuid) -> Result<(i64, Hash), StoreError> {
-        Ok(match on_tree!(self.store, last_practice_leaf(practice))? {
+        Ok(match self.store.last_practice_leaf(practice).await? {
             Some(leaf) => (
                 leaf.practice_seq.unwrap_or(0),
                 hash32(
@@ -227,7 +227,7 @@ impl TreeBuilder {
     }
 
     async fn load(&self) -> Result<State, StoreError> {
-        let last = on_tree!(self.store, last_leaf())?;
+        let last = self.store.last_leaf().await?;
         let (size, after) = match &last {
             Some(l) => (
                 l.leaf_index as u64 + 1,

@@ -6,6 +6,7 @@
 mod builder;
 mod lite;
 mod pg;
+mod shared_sql;
 
 use std::collections::HashMap;
 
@@ -25,7 +26,7 @@ use crate::{
 };
 
 /// A stored leaf: which event, where it was in the log, and its practice's running fold.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub(crate) struct LeafRow {
     pub leaf_index: i64,
     pub event_id: Uuid,
@@ -38,12 +39,25 @@ pub(crate) struct LeafRow {
     pub practice_fold: Option<Vec<u8>>,
 }
 
+#[derive(sqlx::FromRow)]
 pub(crate) struct CheckpointRow {
     pub tree_size: i64,
     pub root: Vec<u8>,
     pub signed_at: DateTime<Utc>,
     pub key_id: String,
     pub signature: Vec<u8>,
+}
+
+/// An append's signature as stored, keyed by the append's first event.
+pub(crate) type SignatureRow = (Uuid, i32, String, Vec<u8>);
+
+pub(crate) const SELECT_SIGNATURES: &str =
+    "SELECT first_event_id, event_count, key_id, signature FROM append_signatures";
+
+pub(crate) fn by_first_event(
+    (first_event_id, count, key_id, signature): SignatureRow,
+) -> (Uuid, (i32, String, Vec<u8>)) {
+    (first_event_id, (count, key_id, signature))
 }
 
 /// Folds one more of a practice's event hashes into its running commitment.
@@ -85,7 +99,9 @@ fn hash32(bytes: &[u8], what: &str) -> Result<Hash, StoreError> {
 impl EventStore {
     /// Leaves in the tree so far.
     pub async fn tree_size(&self) -> Result<u64, StoreError> {
-        Ok(on_tree!(self, last_leaf())?
+        Ok(self
+            .last_leaf()
+            .await?
             .map(|l| l.leaf_index as u64 + 1)
             .unwrap_or(0))
     }
@@ -136,7 +152,7 @@ impl EventStore {
         }
         let root = self.tree_root(size).await?;
         let checkpoint = Checkpoint::sign(signer, size, root, now, None);
-        on_tree!(self, insert_checkpoint(&checkpoint))?;
+        self.insert_checkpoint(&checkpoint).await?;
         // Another signer may have stored the same size first: answer with what is stored.
         Ok(self.checkpoint_at(size).await?.unwrap_or(checkpoint))
     }
@@ -150,7 +166,7 @@ impl EventStore {
     ) -> Result<Checkpoint, StoreError> {
         let size = self.tree_size().await?;
         let root = self.tree_root(size).await?;
-        let head = match on_tree!(self, last_practice_leaf(practice))? {
+        let head = match self.last_practice_leaf(practice).await? {
             Some(leaf) => PracticeHead {
                 practice_id: practice,
                 events: leaf.practice_seq.unwrap_or(0) as u64,
@@ -169,14 +185,16 @@ impl EventStore {
     }
 
     pub async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
-        on_tree!(self, checkpoints(None))?
+        self.checkpoint_rows(None)
+            .await?
             .into_iter()
             .map(checkpoint_from_row)
             .collect()
     }
 
     pub async fn checkpoint_at(&self, size: u64) -> Result<Option<Checkpoint>, StoreError> {
-        on_tree!(self, checkpoints(Some(size as i64)))?
+        self.checkpoint_rows(Some(size as i64))
+            .await?
             .into_iter()
             .map(checkpoint_from_row)
             .next()
@@ -190,7 +208,7 @@ impl EventStore {
         event_id: Uuid,
         tree_size: u64,
     ) -> Result<Option<InclusionProof>, StoreError> {
-        let Some(leaf) = on_tree!(self, leaf_of(event_id))? else {
+        let Some(leaf) = self.leaf_of(event_id).await? else {
             return Ok(None);
         };
         let index = leaf.leaf_index as u64;
@@ -222,22 +240,6 @@ impl EventStore {
             self.over_nodes(|n| merkle::consistency_path(n, old, new))
                 .await?,
         ))
-    }
-
-    pub(crate) async fn practice_leaves(
-        &self,
-        practice: Uuid,
-        size: u64,
-    ) -> Result<Vec<LeafRow>, StoreError> {
-        on_tree!(self, practice_leaves(practice, size as i64))
-    }
-
-    pub(crate) async fn leaves_between(
-        &self,
-        start: u64,
-        end: u64,
-    ) -> Result<Vec<LeafRow>, StoreError> {
-        on_tree!(self, leaves_between(start as i64, end as i64))
     }
 
     pub(crate) async fn append_signatures(

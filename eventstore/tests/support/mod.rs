@@ -50,3 +50,36 @@ pub async fn deliverable(store: &EventStore, cursor: hearth_eventstore::Cursor) 
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+pub async fn sql(store: &EventStore, statement: &str) {
+    raw_sql(store, statement)
+        .await
+        .unwrap_or_else(|e| panic!("{statement}: {e}"));
+}
+
+/// Runs the statements with the append-only triggers of `tables` switched off, as a superuser
+/// (or a table owner) can.
+pub async fn tamper(store: &EventStore, tables: &[&str], statements: &[&str]) {
+    for t in tables {
+        if store.is_postgres() {
+            sql(store, &format!("ALTER TABLE {t} DISABLE TRIGGER USER")).await;
+        } else {
+            for suffix in ["no_update", "no_delete"] {
+                sql(store, &format!("DROP TRIGGER IF EXISTS {t}_{suffix}")).await;
+            }
+        }
+    }
+    for s in statements {
+        sql(store, s).await;
+    }
+}
+
+/// Rewrites the payload of stream b's second event, in the store's own JSON type.
+pub fn edit_payload_of_b2(store: &EventStore) -> String {
+    let data = if store.is_postgres() {
+        "'{\"n\": 99}'::jsonb"
+    } else {
+        "'{\"n\": 99}'"
+    };
+    format!("UPDATE events SET data = {data} WHERE stream = 'b' AND version = 2")
+}
