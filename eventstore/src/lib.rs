@@ -35,6 +35,7 @@ mod store;
 mod subscription;
 mod tree;
 mod upcast;
+mod verifications;
 
 pub use blobs::sha256_hex;
 pub use bundle::{Bundle, BundleAppend, BundleEvent, BundleLeaf, ConsistencyProof, BUNDLE_FORMAT};
@@ -52,5 +53,6 @@ pub use store::{Backend, EventStore};
 pub use subscription::Subscription;
 pub use tree::{practice_fold, InclusionProof, TreeBuilder, TreeError, PRACTICE_FOLD_START};
 pub use upcast::{NoUpcast, Upcaster};
+pub use verifications::VerificationRun;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

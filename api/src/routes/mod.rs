@@ -12,6 +12,7 @@ mod practices;
 mod queries;
 mod reports;
 mod surveys;
+mod verifications;
 
 use std::sync::OnceLock;
 
@@ -45,6 +46,7 @@ pub fn table() -> OpenApiRouter<AppState> {
         .merge(households::router())
         .merge(queries::router())
         .merge(audit::router())
+        .merge(verifications::router())
         .merge(log::router())
         .merge(integrations::router())
         .merge(surveys::router())

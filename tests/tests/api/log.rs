@@ -12,7 +12,69 @@ use crate::{
     on_both_backends,
 };
 
-on_both_backends!(a_practice_proves_its_own_events_against_a_signed_checkpoint);
+on_both_backends!(
+    a_practice_proves_its_own_events_against_a_signed_checkpoint,
+    a_verification_job_audits_the_practice_off_the_request_path_for_its_own_staff_only,
+);
+
+async fn a_verification_job_audits_the_practice_off_the_request_path_for_its_own_staff_only(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (p, owner_id, owner) = app.practice().await;
+    let (_, _, other_owner) = app.practice().await;
+    let r = app
+        .post(
+            &format!("/v1/practices/{p}/log/verifications"),
+            &owner,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let status_url = r.body["status_url"].as_str().unwrap().to_string();
+    // Another practice can neither start one nor read this one: it looks absent.
+    for r in [
+        app.post(
+            &format!("/v1/practices/{p}/log/verifications"),
+            &other_owner,
+            serde_json::json!({}),
+        )
+        .await,
+        app.get(&status_url, &other_owner).await,
+    ] {
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    }
+    let mut done = None;
+    for _ in 0..200 {
+        let r = app.get(&status_url, &owner).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(
+            r.body["requested_by"],
+            serde_json::json!(owner_id.to_string())
+        );
+        if r.body["status"] == "finished" {
+            done = Some(r.body);
+            break;
+        }
+        assert_eq!(r.body["status"], "running", "{}", r.text);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let done = done.expect("the verification job finished within 10 s");
+    assert_eq!(done["result"]["intact"], serde_json::json!(true), "{done}");
+    assert!(
+        done["result"]["events_checked"].as_u64().unwrap() >= 1,
+        "{done}"
+    );
+    assert!(done["finished_at"].is_string());
+    let unknown = format!(
+        "/v1/practices/{p}/log/verifications/{}",
+        uuid::Uuid::new_v4()
+    );
+    assert_eq!(
+        app.get(&unknown, &owner).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
 
 async fn a_practice_proves_its_own_events_against_a_signed_checkpoint(backend: Backend) {
     let app = spawn_app(backend).await;
