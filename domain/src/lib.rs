@@ -3,6 +3,7 @@
 //! in with the [`CommandContext`]. See `domain/README.md` for every command, event and rule.
 
 pub mod access;
+pub mod access_changes;
 mod codec;
 pub use codec::whole_number;
 pub use codec::Stored;
