@@ -158,6 +158,30 @@ pub struct XplanSettings {
     pub xplan_site_suffixes: Vec<String>,
 }
 
+/// The change feed's live streams (`GET /v1/practices/{id}/changes` as Server-Sent Events).
+#[derive(Args, Clone, Debug)]
+pub struct WatchSettings {
+    /// Change streams one instance keeps open at most; one more is refused with 503
+    /// `too_many_streams` and `Retry-After` (each open stream holds a connection, a cursor and a
+    /// small buffer; see docs/performance.md for its memory).
+    #[arg(long, env = "HEARTH_WATCH_MAX_STREAMS", default_value_t = 1000)]
+    pub watch_max_streams: usize,
+
+    /// Seconds between keep-alive comments on an idle change stream (proxies close silent
+    /// connections).
+    #[arg(long, env = "HEARTH_WATCH_KEEP_ALIVE_SECS", default_value_t = 15)]
+    pub watch_keep_alive_secs: u64,
+}
+
+impl Default for WatchSettings {
+    fn default() -> Self {
+        Self {
+            watch_max_streams: 1000,
+            watch_keep_alive_secs: 15,
+        }
+    }
+}
+
 /// Everything `serve` needs; the other commands take only the groups they use, so their
 /// `--help` lists only their own options.
 #[derive(Args, Clone)]
@@ -172,6 +196,8 @@ pub struct Settings {
     pub bus: BusSettings,
     #[command(flatten)]
     pub xplan: XplanSettings,
+    #[command(flatten)]
+    pub watch: WatchSettings,
 }
 
 // Secrets must never reach logs, so Debug is written by hand.
@@ -232,6 +258,7 @@ impl std::fmt::Debug for Settings {
             .field("http", &self.http)
             .field("bus", &self.bus)
             .field("xplan", &self.xplan)
+            .field("watch", &self.watch)
             .finish()
     }
 }

@@ -25,4 +25,5 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod transparency;
+pub mod watch;
 pub mod xplan;

@@ -104,6 +104,10 @@ impl Application {
             xplan,
             notes: bus.publisher(),
             read_wait: settings.http.read_wait(),
+            watch: crate::watch::WatchLimits::new(
+                settings.watch.watch_max_streams,
+                Duration::from_secs(settings.watch.watch_keep_alive_secs.max(1)),
+            ),
         });
         let router = router(state.clone(), settings.http.body_limit);
         Ok(Application {

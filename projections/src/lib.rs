@@ -13,8 +13,8 @@ mod timeline;
 
 pub use directory::{HouseholdFilter, HouseholdPage, HouseholdSummary, StaffEntry, MAX_PAGE_SIZE};
 pub use model::{
-    AccessInterval, AccessModel, AuditEntry, HouseholdView, PracticeView, RunStatus, StaffView,
-    SyncRunView, SyncRuns, Unreadable,
+    AccessChange, AccessInterval, AccessModel, AuditEntry, ChangePage, FeedCursor, HouseholdView,
+    PracticeView, RunStatus, StaffView, SyncRunView, SyncRuns, Unreadable,
 };
 pub use queries::{
     History, HouseholdAccess, QueryError, Roster, RosterHousehold, RosterStaff, StaffAccess,

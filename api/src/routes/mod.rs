@@ -1,6 +1,7 @@
 //! HTTP routes, one module per family.
 
 mod audit;
+mod changes;
 mod contract;
 mod directory;
 mod households;
@@ -45,6 +46,7 @@ pub fn table() -> OpenApiRouter<AppState> {
         .merge(households::router())
         .merge(queries::router())
         .merge(audit::router())
+        .merge(changes::router())
         .merge(log::router())
         .merge(integrations::router())
         .merge(surveys::router())

@@ -88,6 +88,7 @@ pub fn settings(database_url: &str, data_dir: &std::path::Path) -> Settings {
                 .map(String::from)
                 .to_vec(),
         },
+        watch: Default::default(),
     }
 }
 
