@@ -182,6 +182,45 @@ impl Default for WatchSettings {
     }
 }
 
+/// Webhook deliveries of the change feed: where they may go, how long a receiver gets, how
+/// they are retried.
+#[derive(Args, Clone, Debug)]
+pub struct WebhookSettings {
+    /// Development only: accept `http://localhost` / loopback receivers (tests, local tools).
+    /// Production refuses every internal address, at registration and at delivery.
+    #[arg(long, env = "HEARTH_WEBHOOK_ALLOW_LOOPBACK", default_value_t = false)]
+    pub webhook_allow_loopback: bool,
+
+    /// Seconds a receiver has to answer one delivery (then it is a failed attempt).
+    #[arg(long, env = "HEARTH_WEBHOOK_TIMEOUT_SECS", default_value_t = 10)]
+    pub webhook_timeout_secs: u64,
+
+    /// First retry delay in milliseconds; doubled per attempt up to the maximum.
+    #[arg(long, env = "HEARTH_WEBHOOK_RETRY_BASE_MS", default_value_t = 1_000)]
+    pub webhook_retry_base_ms: u64,
+
+    /// Longest retry delay in milliseconds.
+    #[arg(long, env = "HEARTH_WEBHOOK_RETRY_MAX_MS", default_value_t = 300_000)]
+    pub webhook_retry_max_ms: u64,
+
+    /// Attempts per change before it goes to the dead-letter list (defaults: about 18 minutes
+    /// of retrying).
+    #[arg(long, env = "HEARTH_WEBHOOK_MAX_ATTEMPTS", default_value_t = 12)]
+    pub webhook_max_attempts: u32,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            webhook_allow_loopback: false,
+            webhook_timeout_secs: 10,
+            webhook_retry_base_ms: 1_000,
+            webhook_retry_max_ms: 300_000,
+            webhook_max_attempts: 12,
+        }
+    }
+}
+
 /// Everything `serve` needs; the other commands take only the groups they use, so their
 /// `--help` lists only their own options.
 #[derive(Args, Clone)]
@@ -198,6 +237,8 @@ pub struct Settings {
     pub xplan: XplanSettings,
     #[command(flatten)]
     pub watch: WatchSettings,
+    #[command(flatten)]
+    pub webhook: WebhookSettings,
 }
 
 // Secrets must never reach logs, so Debug is written by hand.
@@ -259,6 +300,7 @@ impl std::fmt::Debug for Settings {
             .field("bus", &self.bus)
             .field("xplan", &self.xplan)
             .field("watch", &self.watch)
+            .field("webhook", &self.webhook)
             .finish()
     }
 }

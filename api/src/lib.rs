@@ -26,4 +26,5 @@ pub mod state;
 pub mod telemetry;
 pub mod transparency;
 pub mod watch;
+pub mod webhook_relay;
 pub mod xplan;

@@ -39,6 +39,8 @@ pub struct Services {
     pub read_wait: Duration,
     /// The bound on open change streams and their keep-alive.
     pub watch: crate::watch::WatchLimits,
+    /// Webhook secrets, the guarded sender and the delivery policy.
+    pub webhooks: crate::webhook_relay::Webhooks,
 }
 
 impl HasJwtKeys for AppState {

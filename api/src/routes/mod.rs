@@ -13,6 +13,7 @@ mod practices;
 mod queries;
 mod reports;
 mod surveys;
+mod webhooks;
 
 use std::sync::OnceLock;
 
@@ -28,6 +29,7 @@ use uuid::Uuid;
 use crate::{problem::Problem, state::AppState};
 
 pub(crate) use audit::integrity;
+pub use changes::ChangeOut;
 pub(crate) use directory::{details, search, staff, SearchParams};
 pub(crate) use households::run as household_command;
 pub use ops::ApiDoc;
@@ -47,6 +49,7 @@ pub fn table() -> OpenApiRouter<AppState> {
         .merge(queries::router())
         .merge(audit::router())
         .merge(changes::router())
+        .merge(webhooks::router())
         .merge(log::router())
         .merge(integrations::router())
         .merge(surveys::router())

@@ -6,6 +6,7 @@ mod changes;
 mod household_view;
 mod practice_view;
 mod sync_runs;
+mod webhooks;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -25,6 +26,7 @@ pub use changes::{AccessChange, ChangePage, FeedCursor};
 pub use household_view::{AccessInterval, AuditEntry, HouseholdView};
 pub use practice_view::{PracticeView, StaffView};
 pub use sync_runs::{RunStatus, SyncRunView, SyncRuns, Unreadable};
+pub use webhooks::{FailureView, RedeliveryView, WebhookView};
 
 #[derive(Default)]
 pub struct AccessModel {
@@ -36,6 +38,8 @@ pub struct AccessModel {
     pub sync_runs: SyncRuns,
     /// Every pending temporary grant by its expiry, so the expiry worker reads only what is due.
     pub(crate) expiries: BTreeSet<(DateTime<Utc>, HouseholdId, StaffId)>,
+    /// Every practice's webhook endpoints with their delivery record.
+    pub webhooks: HashMap<hearth_domain::WebhookId, WebhookView>,
     cursor: Cursor,
     applied: u64,
     skipped: u64,
@@ -77,6 +81,9 @@ impl AccessModel {
                     self.integrations.entry(id).or_default().apply(&e);
                     self.sync_runs.apply(id, &e, event.position);
                 }
+            }
+            Ok(Some(DomainEvent::Webhook(e))) => {
+                self.apply_webhook(&event.stream, &e, event.cursor)
             }
             Ok(None) => {}
             Err(error) => {

@@ -14,6 +14,8 @@ mod lumiant_flow;
 mod ops;
 mod practice_admin;
 mod problems;
+mod receiver;
 mod sse;
 mod temporary_access;
+mod webhooks;
 mod xplan;
