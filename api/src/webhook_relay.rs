@@ -79,7 +79,8 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
 /// The right to deliver: on PostgreSQL a session advisory lock, held by one connection for as
 /// long as this instance delivers; SQLite serves one instance.
 enum Leader {
-    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+    /// Detached from the pool: dropped (also by an aborted task) it closes, and the lock with it.
+    Postgres(sqlx::PgConnection),
     Alone,
 }
 
@@ -93,7 +94,7 @@ async fn lead(state: &AppState) -> Option<Leader> {
                 .await
                 .ok()?;
             // The connection goes back to the pool unlocked if not leading.
-            got.then_some(Leader::Postgres(conn))
+            got.then(|| Leader::Postgres(conn.detach()))
         }
         Backend::Sqlite(_) => Some(Leader::Alone),
     }
@@ -101,7 +102,7 @@ async fn lead(state: &AppState) -> Option<Leader> {
 
 async fn still_leading(leader: &mut Leader) -> bool {
     match leader {
-        Leader::Postgres(conn) => sqlx::query("SELECT 1").execute(&mut **conn).await.is_ok(),
+        Leader::Postgres(conn) => sqlx::query("SELECT 1").execute(conn).await.is_ok(),
         Leader::Alone => true,
     }
 }
@@ -149,7 +150,7 @@ async fn deliver_while_leading(
     if let Leader::Postgres(mut conn) = leader {
         let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
             .bind(LEADER_LOCK)
-            .execute(&mut *conn)
+            .execute(&mut conn)
             .await;
     }
 }

@@ -66,6 +66,8 @@ async fn churn(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_that_fails_for_a_while_gets_every_delivery_after_it_recovers_in_order() {
     let app = spawn_app(Backend::Postgres).await;
+    // A second instance on the same database: one of the two delivers.
+    let _other = crate::helpers::spawn_on(&app.database_url).await;
     let (p, _, owner) = app.practice().await;
     let (_, adviser) = app.staff(p, &owner, "professional", "ada").await;
     let (para, _) = app.staff(p, &owner, "professional", "pat").await;
@@ -99,6 +101,12 @@ async fn a_receiver_that_fails_for_a_while_gets_every_delivery_after_it_recovers
         total,
         "a change no command made was delivered"
     );
+    let taken = receiver
+        .deliveries()
+        .iter()
+        .filter(|d| d.answered == Answer::Ok)
+        .count();
+    assert_eq!(taken, total, "a change was accepted twice: both instances delivered");
     let now = chrono::Utc::now().timestamp();
     for d in &accepted {
         assert_eq!(
