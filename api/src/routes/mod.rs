@@ -38,6 +38,7 @@ pub(crate) use practice_admin::{
 };
 pub(crate) use queries::{households_of, may_ask};
 pub(crate) use reports::{csv_of, download, load as access_report, pdf_of, ReportParams};
+pub(crate) use webhooks::{endpoints as webhook_endpoints, request_redelivery};
 
 /// The one route table: every route is registered here with its `#[utoipa::path]`, so the
 /// router and the OpenAPI document are built from the same list and cannot disagree.

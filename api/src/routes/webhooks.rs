@@ -224,16 +224,22 @@ async fn list(
     caller: Caller,
     Path(p): Path<Uuid>,
 ) -> ApiResult<axum::Json<Vec<EndpointOut>>> {
-    let practice = PracticeId(p);
-    manager(&state, caller, practice).await?;
+    Ok(axum::Json(endpoints(&state, caller, PracticeId(p)).await?))
+}
+
+/// The practice's endpoints with their delivery record (the API and the console).
+pub(crate) async fn endpoints(
+    state: &AppState,
+    caller: Caller,
+    practice: PracticeId,
+) -> ApiResult<Vec<EndpointOut>> {
+    manager(state, caller, practice).await?;
     let model = state.projection.read();
-    Ok(axum::Json(
-        model
-            .webhooks_of(practice)
-            .into_iter()
-            .map(|(id, w)| endpoint_out(id, w))
-            .collect(),
-    ))
+    Ok(model
+        .webhooks_of(practice)
+        .into_iter()
+        .map(|(id, w)| endpoint_out(id, w))
+        .collect())
 }
 
 async fn found(state: &AppState, practice: PracticeId, id: WebhookId) -> ApiResult<()> {
@@ -335,26 +341,36 @@ async fn redeliver(
     Path((p, w)): Path<(Uuid, Uuid)>,
     Json(body): Json<Redelivery>,
 ) -> ApiResult<(StatusCode, axum::Json<Accepted>)> {
-    let (practice, id) = (PracticeId(p), WebhookId(w));
-    let me = manager(&state, caller, practice).await?;
-    found(&state, practice, id).await?;
+    let done =
+        request_redelivery(&state, caller, PracticeId(p), WebhookId(w), body.change_id).await?;
+    Ok((StatusCode::ACCEPTED, accepted(done, None)))
+}
+
+/// Records a redelivery request once the read model shows it (the API and the console).
+pub(crate) async fn request_redelivery(
+    state: &AppState,
+    caller: Caller,
+    practice: PracticeId,
+    id: WebhookId,
+    change_id: String,
+) -> ApiResult<hearth_application::Executed> {
+    let me = manager(state, caller, practice).await?;
+    found(state, practice, id).await?;
     if state
         .projection
         .read()
-        .change_by_id(practice, &body.change_id)
+        .change_by_id(practice, &change_id)
         .is_none()
     {
         return Err(Problem::not_found("the change"));
     }
-    let command = WebhookCommand::RequestRedelivery {
-        change_id: body.change_id,
-    };
+    let command = WebhookCommand::RequestRedelivery { change_id };
     let done = state
         .exec
         .webhook(practice, id, command, &ctx(me, None))
         .await?;
     if let Some(cursor) = done.cursor {
-        wait_for_cursor(&state, cursor).await?;
+        wait_for_cursor(state, cursor).await?;
     }
-    Ok((StatusCode::ACCEPTED, accepted(done, None)))
+    Ok(done)
 }

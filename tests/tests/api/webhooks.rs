@@ -106,7 +106,10 @@ async fn a_receiver_that_fails_for_a_while_gets_every_delivery_after_it_recovers
         .iter()
         .filter(|d| d.answered == Answer::Ok)
         .count();
-    assert_eq!(taken, total, "a change was accepted twice: both instances delivered");
+    assert_eq!(
+        taken, total,
+        "a change was accepted twice: both instances delivered"
+    );
     let now = chrono::Utc::now().timestamp();
     for d in &accepted {
         assert_eq!(
@@ -186,6 +189,48 @@ async fn a_dead_lettered_change_is_listed_and_delivered_again_on_request() {
         .unwrap()
         .iter()
         .any(|f| f["dead_lettered"] == json!(true) && f["change_id"] == json!(change)));
+
+    // The console shows the same record, and its redelivery form needs the session's CSRF token.
+    let console = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = console
+        .post(app.url("/console/sign-in"))
+        .form(&[("token", owner.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = console
+        .get(app.url(&format!("/console/practices/{p}/webhooks")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(&receiver.url()), "{html}");
+    assert!(
+        html.contains(&format!("Deliver change {change} again")),
+        "{html}"
+    );
+    assert!(html.contains("the receiver answered 500"), "{html}");
+    let form = format!("/console/practices/{p}/webhooks/{hook}/redeliver");
+    let r = console
+        .post(app.url(&form))
+        .header("cookie", &cookie)
+        .form(&[("csrf", "forged"), ("change_id", change.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
     // The receiver is fixed; a practice manager asks for the change again.
     receiver.answer_from_now(Answer::Ok);
