@@ -3,8 +3,10 @@
 //! - webhook deliveries per second to a local receiver, draining a backlog;
 //! - memory per open (idle) watch stream.
 //!
-//!   HEARTH_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
-//!     cargo bench -p hearth-api --bench feed
+//! ```sh
+//! HEARTH_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+//!   cargo bench -p hearth-api --bench feed
+//! ```
 //!
 //! HEARTH_BENCH_FEED_COMMANDS (default 1,000), HEARTH_BENCH_FEED_DELIVERIES (default 2,000),
 //! HEARTH_BENCH_FEED_STREAMS (default 500) set the sizes.
@@ -76,7 +78,7 @@ impl Bench {
             "{}/v1/practices/{}/households/{h}/grants",
             self.base, self.practice
         );
-        let req = if round % 2 == 0 {
+        let req = if round & 1 == 0 {
             self.http
                 .post(&path)
                 .json(&json!({"staff_id": self.para, "role": "paraplanner"}))

@@ -178,7 +178,7 @@ fn render(c: FeedCursor) -> String {
 /// The feed cursor of a change id or a log position. The event must exist; the read model is
 /// waited for, so a cursor from another instance resumes exactly where it left off.
 async fn resolve(state: &AppState, token: Option<&str>) -> ApiResult<FeedCursor> {
-    let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
+    let Some(token) = token else {
         return Ok(FeedCursor::START);
     };
     let invalid = || {
@@ -187,6 +187,16 @@ async fn resolve(state: &AppState, token: Option<&str>) -> ApiResult<FeedCursor>
             "after (or Last-Event-ID) must be a change id `{position}.{index}` or a position",
         )
     };
+    // Exactly as the feed wrote it (the contract's pattern): digits, one optional `.index`.
+    let digits =
+        |t: &str, max: usize| (1..=max).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit());
+    let shaped = match token.split_once('.') {
+        Some((p, i)) => digits(p, 18) && digits(i, 9),
+        None => digits(token, 18),
+    };
+    if !shaped {
+        return Err(invalid());
+    }
     let (position, index) = match token.split_once('.') {
         Some((p, i)) => (p, Some(i.parse::<u32>().map_err(|_| invalid())?)),
         None => (token, None),
