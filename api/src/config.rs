@@ -158,6 +158,69 @@ pub struct XplanSettings {
     pub xplan_site_suffixes: Vec<String>,
 }
 
+/// The change feed's live streams (`GET /v1/practices/{id}/changes` as Server-Sent Events).
+#[derive(Args, Clone, Debug)]
+pub struct WatchSettings {
+    /// Change streams one instance keeps open at most; one more is refused with 503
+    /// `too_many_streams` and `Retry-After` (each open stream holds a connection, a cursor and a
+    /// small buffer; see docs/performance.md for its memory).
+    #[arg(long, env = "HEARTH_WATCH_MAX_STREAMS", default_value_t = 1000)]
+    pub watch_max_streams: usize,
+
+    /// Seconds between keep-alive comments on an idle change stream (proxies close silent
+    /// connections).
+    #[arg(long, env = "HEARTH_WATCH_KEEP_ALIVE_SECS", default_value_t = 15)]
+    pub watch_keep_alive_secs: u64,
+}
+
+impl Default for WatchSettings {
+    fn default() -> Self {
+        Self {
+            watch_max_streams: 1000,
+            watch_keep_alive_secs: 15,
+        }
+    }
+}
+
+/// Webhook deliveries of the change feed: where they may go, how long a receiver gets, how
+/// they are retried.
+#[derive(Args, Clone, Debug)]
+pub struct WebhookSettings {
+    /// Development only: accept `http://localhost` / loopback receivers (tests, local tools).
+    /// Production refuses every internal address, at registration and at delivery.
+    #[arg(long, env = "HEARTH_WEBHOOK_ALLOW_LOOPBACK", default_value_t = false)]
+    pub webhook_allow_loopback: bool,
+
+    /// Seconds a receiver has to answer one delivery (then it is a failed attempt).
+    #[arg(long, env = "HEARTH_WEBHOOK_TIMEOUT_SECS", default_value_t = 10)]
+    pub webhook_timeout_secs: u64,
+
+    /// First retry delay in milliseconds; doubled per attempt up to the maximum.
+    #[arg(long, env = "HEARTH_WEBHOOK_RETRY_BASE_MS", default_value_t = 1_000)]
+    pub webhook_retry_base_ms: u64,
+
+    /// Longest retry delay in milliseconds.
+    #[arg(long, env = "HEARTH_WEBHOOK_RETRY_MAX_MS", default_value_t = 300_000)]
+    pub webhook_retry_max_ms: u64,
+
+    /// Attempts per change before it goes to the dead-letter list (defaults: about 18 minutes
+    /// of retrying).
+    #[arg(long, env = "HEARTH_WEBHOOK_MAX_ATTEMPTS", default_value_t = 12)]
+    pub webhook_max_attempts: u32,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            webhook_allow_loopback: false,
+            webhook_timeout_secs: 10,
+            webhook_retry_base_ms: 1_000,
+            webhook_retry_max_ms: 300_000,
+            webhook_max_attempts: 12,
+        }
+    }
+}
+
 /// Everything `serve` needs; the other commands take only the groups they use, so their
 /// `--help` lists only their own options.
 #[derive(Args, Clone)]
@@ -172,6 +235,10 @@ pub struct Settings {
     pub bus: BusSettings,
     #[command(flatten)]
     pub xplan: XplanSettings,
+    #[command(flatten)]
+    pub watch: WatchSettings,
+    #[command(flatten)]
+    pub webhook: WebhookSettings,
 }
 
 // Secrets must never reach logs, so Debug is written by hand.
@@ -232,6 +299,8 @@ impl std::fmt::Debug for Settings {
             .field("http", &self.http)
             .field("bus", &self.bus)
             .field("xplan", &self.xplan)
+            .field("watch", &self.watch)
+            .field("webhook", &self.webhook)
             .finish()
     }
 }

@@ -15,7 +15,10 @@ impl From<DomainError> for Problem {
             Problem::new(axum::http::StatusCode::NOT_FOUND, e.code(), detail)
         } else if e.is_forbidden() {
             Problem::forbidden(e.code(), detail)
-        } else if matches!(e, DomainError::InvalidInput(_)) {
+        } else if matches!(
+            e,
+            DomainError::InvalidInput(_) | DomainError::WebhookUrlRefused(_)
+        ) {
             Problem::unprocessable(e.code(), detail)
         } else {
             Problem::conflict(e.code(), detail)

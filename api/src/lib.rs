@@ -25,4 +25,6 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod transparency;
+pub mod watch;
+pub mod webhook_relay;
 pub mod xplan;

@@ -83,6 +83,11 @@ impl Application {
         let cipher = keys::token_cipher(&settings.xplan, data_dir).map_err(anyhow::Error::msg)?;
         let listener = TcpListener::bind(settings.http.bind).await?;
         let exec = CommandExecutor::new(store.clone());
+        let webhooks = crate::webhook_relay::Webhooks::new(
+            &settings.webhook,
+            hearth_integrations::webhooks::SecretVault::new(store.clone(), cipher.clone()),
+        )
+        .map_err(anyhow::Error::msg)?;
         let xplan = crate::xplan::service(
             &settings.xplan,
             listener.local_addr()?,
@@ -104,6 +109,11 @@ impl Application {
             xplan,
             notes: bus.publisher(),
             read_wait: settings.http.read_wait(),
+            watch: crate::watch::WatchLimits::new(
+                settings.watch.watch_max_streams,
+                Duration::from_secs(settings.watch.watch_keep_alive_secs.max(1)),
+            ),
+            webhooks,
         });
         let router = router(state.clone(), settings.http.body_limit);
         Ok(Application {
@@ -162,6 +172,10 @@ impl Application {
             self.state.notes.clone(),
             workers_stopping.clone(),
         ));
+        let deliveries = tokio::spawn(crate::webhook_relay::run(
+            self.state.clone(),
+            workers_stopping.clone(),
+        ));
         let worker = Arc::new(hearth_integrations::notes::FileNoteWorker::new(
             self.state.xplan.clone(),
         ));
@@ -191,6 +205,7 @@ impl Application {
             scheduler.abort();
         }
         relay.abort();
+        deliveries.abort();
         consumer.abort();
         result
     }

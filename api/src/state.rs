@@ -37,6 +37,10 @@ pub struct Services {
     /// How long a read with `at_least` (or a command on a just-created record) waits for the
     /// read model before answering 503.
     pub read_wait: Duration,
+    /// The bound on open change streams and their keep-alive.
+    pub watch: crate::watch::WatchLimits,
+    /// Webhook secrets, the guarded sender and the delivery policy.
+    pub webhooks: crate::webhook_relay::Webhooks,
 }
 
 impl HasJwtKeys for AppState {

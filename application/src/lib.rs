@@ -9,6 +9,7 @@ mod error;
 mod executor;
 mod integration;
 mod loading;
+mod webhook;
 
 pub use batch::BatchItem;
 pub use error::ExecError;

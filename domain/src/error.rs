@@ -114,6 +114,12 @@ pub enum DomainError {
     StaffAlreadyInBranch(StaffId),
     #[error("the access of staff member {0} has no expiry that has passed")]
     GrantNotExpired(StaffId),
+    #[error("this webhook endpoint does not exist")]
+    WebhookNotFound,
+    #[error("a webhook endpoint with this id already exists")]
+    WebhookAlreadyExists,
+    #[error("webhook URL refused: {0}")]
+    WebhookUrlRefused(String),
     #[error("{0}")]
     InvalidInput(String),
 }
@@ -174,6 +180,9 @@ impl DomainError {
             SystemOnly => "system_only",
             GrantNotExpired(_) => "grant_not_expired",
             StaffAlreadyInBranch(_) => "staff_already_in_branch",
+            WebhookNotFound => "webhook_not_found",
+            WebhookAlreadyExists => "webhook_already_exists",
+            WebhookUrlRefused(_) => "webhook_url_refused",
             InvalidInput(_) => "invalid_input",
         }
     }
@@ -188,6 +197,7 @@ impl DomainError {
                 | DomainError::BranchNotFound(_)
                 | DomainError::MemberNotFound(_)
                 | DomainError::IntegrationNotFound
+                | DomainError::WebhookNotFound
         )
     }
 

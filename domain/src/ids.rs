@@ -48,4 +48,6 @@ id_type!(
     BranchId,
     /// A configured XPLAN connection of a practice.
     IntegrationId,
+    /// A practice's registered webhook endpoint.
+    WebhookId,
 );

@@ -3,6 +3,7 @@
 //! in with the [`CommandContext`]. See `domain/README.md` for every command, event and rule.
 
 pub mod access;
+pub mod access_changes;
 mod codec;
 pub use codec::whole_number;
 pub use codec::Stored;
@@ -18,6 +19,7 @@ pub mod practice;
 pub mod roles;
 pub mod upcast;
 mod validate;
+pub mod webhook;
 
 pub use context::{Actor, CommandContext, EventMeta};
 pub use decision::Decision;
@@ -37,6 +39,9 @@ pub mod streams {
     pub fn integration(id: IntegrationId) -> String {
         format!("integration-{id}")
     }
+    pub fn webhook(id: crate::ids::WebhookId) -> String {
+        format!("webhook-{id}")
+    }
     /// Exists once per (integration, XPLAN client): creating it with "no stream" expected is what
     /// makes a duplicate household impossible, also across overlapping syncs.
     pub fn xplan_client(integration: IntegrationId, xplan_id: &str) -> String {
@@ -50,6 +55,7 @@ pub enum DomainEvent {
     Practice(practice::PracticeEvent),
     Household(household::HouseholdEvent),
     Integration(integration::IntegrationEvent),
+    Webhook(webhook::WebhookEvent),
 }
 
 impl DomainEvent {
@@ -69,6 +75,9 @@ impl DomainEvent {
         } else if event_type.starts_with("integration.") {
             integration::IntegrationEvent::from_stored(event_type, schema_version, data)
                 .map(|e| Some(Self::Integration(e)))
+        } else if event_type.starts_with("webhook.") {
+            webhook::WebhookEvent::from_stored(event_type, schema_version, data)
+                .map(|e| Some(Self::Webhook(e)))
         } else {
             Ok(None)
         }

@@ -227,7 +227,7 @@ proptest! {
                 (_, hearth_domain::DomainEvent::Practice(p)) => practice.apply(p),
                 (Some(id), hearth_domain::DomainEvent::Household(h)) => households.entry(*id).or_default().apply(h),
                 (None, hearth_domain::DomainEvent::Household(_)) => prop_assert!(false, "household event without a household"),
-                (_, hearth_domain::DomainEvent::Integration(_)) => prop_assert!(false, "these commands make no integration events"),
+                (_, hearth_domain::DomainEvent::Integration(_) | hearth_domain::DomainEvent::Webhook(_)) => prop_assert!(false, "these commands make no integration or webhook events"),
             }
         }
         prop_assert_eq!(practice, w.practice.clone());

@@ -15,4 +15,5 @@ pub mod sync;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod token_vault;
+pub mod webhooks;
 pub mod xplan;

@@ -39,6 +39,7 @@ impl Log {
             DomainEvent::Practice(e) => (e.event_type(), e.schema_version(), e.to_data()),
             DomainEvent::Household(e) => (e.event_type(), e.schema_version(), e.to_data()),
             DomainEvent::Integration(e) => (e.event_type(), e.schema_version(), e.to_data()),
+            DomainEvent::Webhook(e) => (e.event_type(), e.schema_version(), e.to_data()),
         };
         self.model.apply_owned(RecordedEvent {
             position: self.position,

@@ -13,8 +13,9 @@ mod timeline;
 
 pub use directory::{HouseholdFilter, HouseholdPage, HouseholdSummary, StaffEntry, MAX_PAGE_SIZE};
 pub use model::{
-    AccessInterval, AccessModel, AuditEntry, HouseholdView, PracticeView, RunStatus, StaffView,
-    SyncRunView, SyncRuns, Unreadable,
+    AccessChange, AccessInterval, AccessModel, AuditEntry, ChangePage, FailureView, FeedCursor,
+    HouseholdView, PracticeView, RedeliveryView, RunStatus, StaffView, SyncRunView, SyncRuns,
+    Unreadable, WebhookView,
 };
 pub use queries::{
     History, HouseholdAccess, QueryError, Roster, RosterHousehold, RosterStaff, StaffAccess,

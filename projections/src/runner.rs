@@ -55,6 +55,11 @@ impl Projection {
         *self.cursor.borrow()
     }
 
+    /// Changes whenever the model applies events: followers of the change feed wait on it.
+    pub fn cursor_watch(&self) -> watch::Receiver<Cursor> {
+        self.cursor.clone()
+    }
+
     /// A read lock on the model. Hold it briefly and never across an await.
     pub fn read(&self) -> RwLockReadGuard<'_, AccessModel> {
         self.model

@@ -70,6 +70,7 @@ pub fn page(title: &str, nav: Option<&Nav>, body: Markup) -> Html<String> {
                                 a href={ "/console/practices/" (n.practice) "/staff" } { "Staff" }
                                 a href={ "/console/practices/" (n.practice) "/report" } { "Access report" }
                                 a href={ "/console/practices/" (n.practice) "/integrity" } { "Log integrity" }
+                                a href={ "/console/practices/" (n.practice) "/webhooks" } { "Webhooks" }
                                 a href={ "/console/practices/" (n.practice) "/practice" } { "Practice" }
                             }
                             form method="post" action="/console/sign-out" {

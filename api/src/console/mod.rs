@@ -8,6 +8,7 @@ mod layout;
 mod owner;
 mod session;
 mod sign_in;
+mod webhooks;
 mod words;
 
 use axum::{
@@ -88,6 +89,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/console/practices/{practice_id}/practice",
             get(owner::practice).post(owner::rename),
+        )
+        .route(
+            "/console/practices/{practice_id}/webhooks",
+            get(webhooks::list),
+        )
+        .route(
+            "/console/practices/{practice_id}/webhooks/{webhook_id}/redeliver",
+            post(webhooks::redeliver),
         )
 }
 

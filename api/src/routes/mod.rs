@@ -1,6 +1,7 @@
 //! HTTP routes, one module per family.
 
 mod audit;
+mod changes;
 mod contract;
 mod directory;
 mod households;
@@ -13,6 +14,7 @@ mod queries;
 mod reports;
 mod surveys;
 mod verifications;
+mod webhooks;
 
 use std::sync::OnceLock;
 
@@ -28,6 +30,7 @@ use uuid::Uuid;
 use crate::{problem::Problem, state::AppState};
 
 pub(crate) use audit::integrity;
+pub use changes::ChangeOut;
 pub(crate) use directory::{details, search, staff, SearchParams};
 pub(crate) use households::run as household_command;
 pub use ops::ApiDoc;
@@ -36,6 +39,7 @@ pub(crate) use practice_admin::{
 };
 pub(crate) use queries::{households_of, may_ask};
 pub(crate) use reports::{csv_of, download, load as access_report, pdf_of, ReportParams};
+pub(crate) use webhooks::{endpoints as webhook_endpoints, request_redelivery};
 
 /// The one route table: every route is registered here with its `#[utoipa::path]`, so the
 /// router and the OpenAPI document are built from the same list and cannot disagree.
@@ -47,6 +51,8 @@ pub fn table() -> OpenApiRouter<AppState> {
         .merge(queries::router())
         .merge(audit::router())
         .merge(verifications::router())
+        .merge(changes::router())
+        .merge(webhooks::router())
         .merge(log::router())
         .merge(integrations::router())
         .merge(surveys::router())

@@ -2,24 +2,31 @@
 //! Built by applying the log in order; answers checks in microseconds and as-of checks by
 //! binary search in the timelines.
 
+mod changes;
 mod household_view;
 mod practice_view;
 mod sync_runs;
+mod webhooks;
 
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
 use hearth_domain::{
-    household::HouseholdEvent, integration::IntegrationState, practice::PracticeEvent, DomainEvent,
-    HouseholdId, IntegrationId, PracticeId, StaffId,
+    access_changes::{household_changes, practice_changes, ChangeKind},
+    household::HouseholdEvent,
+    integration::IntegrationState,
+    practice::PracticeEvent,
+    DomainEvent, HouseholdId, IntegrationId, PracticeId, StaffId,
 };
 use hearth_eventstore::{Cursor, RecordedEvent};
 use uuid::Uuid;
 
+pub use changes::{AccessChange, ChangePage, FeedCursor};
 pub use household_view::{AccessInterval, AuditEntry, HouseholdView};
 pub use practice_view::{PracticeView, StaffView};
 pub use sync_runs::{RunStatus, SyncRunView, SyncRuns, Unreadable};
+pub use webhooks::{FailureView, RedeliveryView, WebhookView};
 
 #[derive(Default)]
 pub struct AccessModel {
@@ -31,6 +38,8 @@ pub struct AccessModel {
     pub sync_runs: SyncRuns,
     /// Every pending temporary grant by its expiry, so the expiry worker reads only what is due.
     pub(crate) expiries: BTreeSet<(DateTime<Utc>, HouseholdId, StaffId)>,
+    /// Every practice's webhook endpoints with their delivery record.
+    pub webhooks: HashMap<hearth_domain::WebhookId, WebhookView>,
     cursor: Cursor,
     applied: u64,
     skipped: u64,
@@ -61,15 +70,20 @@ impl AccessModel {
         self.cursor = event.cursor;
         let data = std::mem::take(&mut event.data);
         match DomainEvent::from_stored(&event.event_type, event.schema_version, data) {
-            Ok(Some(DomainEvent::Practice(e))) => self.apply_practice(&event.stream, &e),
+            Ok(Some(DomainEvent::Practice(e))) => {
+                self.apply_practice(&event.stream, &e, event.cursor)
+            }
             Ok(Some(DomainEvent::Household(e))) => {
-                self.apply_household(&event.stream, &e, event.position)
+                self.apply_household(&event.stream, &e, event.cursor)
             }
             Ok(Some(DomainEvent::Integration(e))) => {
                 if let Some(id) = stream_id(&event.stream, "integration-").map(IntegrationId) {
                     self.integrations.entry(id).or_default().apply(&e);
                     self.sync_runs.apply(id, &e, event.position);
                 }
+            }
+            Ok(Some(DomainEvent::Webhook(e))) => {
+                self.apply_webhook(&event.stream, &e, event.cursor)
             }
             Ok(None) => {}
             Err(error) => {
@@ -86,7 +100,7 @@ impl AccessModel {
         self.applied += 1;
     }
 
-    fn apply_practice(&mut self, stream: &str, event: &PracticeEvent) {
+    fn apply_practice(&mut self, stream: &str, event: &PracticeEvent, cursor: Cursor) {
         let Some(id) = stream_id(stream, "practice-").map(PracticeId) else {
             return;
         };
@@ -103,9 +117,22 @@ impl AccessModel {
         let before = view.state.clone();
         view.state.apply(event);
         view.record_changes(&before, at);
+        if let Some(kind) = ChangeKind::of_practice(event) {
+            let households = &self.households;
+            let found = practice_changes(
+                &before,
+                &view.state,
+                view.households
+                    .iter()
+                    .filter_map(|h| households.get(h).map(|v| (*h, &v.state))),
+            );
+            let (event_type, meta) = (event.event_type(), event.meta());
+            changes::record(&mut view.changes, cursor, kind, event_type, meta, found);
+        }
     }
 
-    fn apply_household(&mut self, stream: &str, event: &HouseholdEvent, position: i64) {
+    fn apply_household(&mut self, stream: &str, event: &HouseholdEvent, cursor: Cursor) {
+        let position = cursor.position;
         let Some(id) = stream_id(stream, "household-").map(HouseholdId) else {
             return;
         };
@@ -122,6 +149,9 @@ impl AccessModel {
         };
         let before = view.state.name.to_lowercase();
         let expiries_before = view.state.grant_expiries.clone();
+        // Only events that can change access pay for a copy of the household's facts.
+        let kind = ChangeKind::of_household(event);
+        let access_before = kind.map(|_| view.state.clone());
         view.apply(event, position);
         let after = view.state.name.to_lowercase();
         if view.state.grant_expiries != expiries_before {
@@ -136,6 +166,11 @@ impl AccessModel {
         let Some(p) = self.practices.get_mut(&view.practice) else {
             return;
         };
+        if let (Some(kind), Some(access_before)) = (kind, access_before) {
+            let found = household_changes(&p.state, id, &access_before, &view.state);
+            let (event_type, meta) = (event.event_type(), event.meta());
+            changes::record(&mut p.changes, cursor, kind, event_type, meta, found);
+        }
         if created || before != after {
             p.by_name.remove(&(before, id));
             p.by_name.insert((after, id));

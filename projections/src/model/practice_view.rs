@@ -82,6 +82,8 @@ pub struct PracticeView {
     pub search_slot: HashMap<HouseholdId, usize>,
     /// The domain's own fold of the practice stream; diffed to record changes over time.
     pub state: PracticeState,
+    /// Every access change of the practice's households, in log order (the change feed).
+    pub changes: Vec<super::AccessChange>,
 }
 
 impl PracticeView {

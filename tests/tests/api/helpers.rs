@@ -88,6 +88,15 @@ pub fn settings(database_url: &str, data_dir: &std::path::Path) -> Settings {
                 .map(String::from)
                 .to_vec(),
         },
+        watch: Default::default(),
+        // Tests post to receivers on loopback and retry quickly.
+        webhook: hearth_api::config::WebhookSettings {
+            webhook_allow_loopback: true,
+            webhook_timeout_secs: 1,
+            webhook_retry_base_ms: 20,
+            webhook_retry_max_ms: 200,
+            webhook_max_attempts: 1_000,
+        },
     }
 }
 

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod authorization;
+mod changes;
 mod consistency;
 mod directory;
 mod file_notes;
@@ -13,5 +14,8 @@ mod lumiant_flow;
 mod ops;
 mod practice_admin;
 mod problems;
+mod receiver;
+mod sse;
 mod temporary_access;
+mod webhooks;
 mod xplan;

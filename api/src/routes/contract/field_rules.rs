@@ -162,6 +162,10 @@ fn rule(property: &str) -> Option<Rule> {
         "reason" => text(printable(MULTI_LINE), REASON_MAX),
         "email" => text(email(), EMAIL_MAX),
         "forward_host" => text(forward_host(), 260),
+        "url" => text(
+            format!("^\\s*[Hh][Tt][Tt][Pp][Ss]?://[^\\s{SINGLE_LINE}]+\\s*$"),
+            hearth_domain::webhook::MAX_URL,
+        ),
         "goals" => Some(Rule::List {
             min: 0,
             max: GOALS_MAX,

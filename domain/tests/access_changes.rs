@@ -1,0 +1,398 @@
+//! Given a practice, when a command's events are applied, then exactly these (household, staff)
+//! pairs changed effective access — direct, practice-wide and derived through a clinician.
+
+mod support;
+
+use hearth_domain::{
+    access::AccessPath,
+    access_changes::{household_changes, practice_changes, ChangeKind, StaffChange},
+    household::HouseholdCommand,
+    practice::PracticeCommand,
+    roles::{Action, Holding, HouseholdRole, PracticeRole},
+    Actor, DomainError, HouseholdId, StaffId,
+};
+use support::{staff, World};
+
+/// Runs a command the way the read side sees its events: each one applied in turn and diffed.
+fn changes_of_household(
+    w: &mut World,
+    actor: StaffId,
+    h: HouseholdId,
+    cmd: HouseholdCommand,
+) -> Result<Vec<(ChangeKind, StaffChange)>, DomainError> {
+    let mut before = w.households.get(&h).cloned().unwrap_or_default();
+    let decision = w.household_cmd(staff(actor), h, cmd)?;
+    let mut out = Vec::new();
+    for e in decision.household_events(h) {
+        let mut after = before.clone();
+        after.apply(e);
+        for c in household_changes(&w.practice, h, &before, &after) {
+            let kind = ChangeKind::of_household(e);
+            out.push((kind.expect("an event that changed access has a kind"), c));
+        }
+        before = after;
+    }
+    Ok(out)
+}
+
+fn changes_of_practice(
+    w: &mut World,
+    actor: StaffId,
+    cmd: PracticeCommand,
+) -> Result<Vec<(ChangeKind, StaffChange)>, DomainError> {
+    let before = w.practice.clone();
+    let events =
+        hearth_domain::practice::decide(&w.practice, &cmd, &support::ctx(Actor::Staff(actor)))?;
+    let mut out = Vec::new();
+    let mut state = before;
+    for e in &events {
+        let mut after = state.clone();
+        after.apply(e);
+        let kind = ChangeKind::of_practice(e);
+        for c in practice_changes(&state, &after, w.households.iter().map(|(id, h)| (*id, h))) {
+            out.push((kind.expect("an event that changed access has a kind"), c));
+        }
+        state = after;
+    }
+    w.apply_practice(events);
+    Ok(out)
+}
+
+fn pairs(
+    changes: &[(ChangeKind, StaffChange)],
+) -> Vec<(ChangeKind, HouseholdId, StaffId, bool, bool)> {
+    changes
+        .iter()
+        .map(|(k, c)| {
+            (
+                *k,
+                c.household,
+                c.staff,
+                c.before.is_some(),
+                c.after.is_some(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn creating_a_household_gives_its_primary_and_the_practice_wide_roles_access() {
+    let mut w = World::new(10);
+    let owner = w.owner;
+    let adviser = w.active_staff(PracticeRole::Professional);
+    let pm = w.active_staff(PracticeRole::PracticeManager);
+    let _other = w.active_staff(PracticeRole::Professional);
+    let h = hearth_domain::HouseholdId::new();
+    let client = w.new_member();
+    let changes = changes_of_household(
+        &mut w,
+        adviser,
+        h,
+        HouseholdCommand::CreateHousehold {
+            client,
+            partner: None,
+            branch: None,
+            status: None,
+        },
+    )
+    .unwrap();
+    let mut expected = vec![
+        (ChangeKind::HouseholdCreated, h, owner, false, true),
+        (ChangeKind::HouseholdCreated, h, adviser, false, true),
+        (ChangeKind::HouseholdCreated, h, pm, false, true),
+    ];
+    expected.sort_by_key(|e| e.2);
+    assert_eq!(pairs(&changes), expected);
+    let primary = changes.iter().find(|(_, c)| c.staff == adviser).unwrap();
+    assert_eq!(
+        primary.1.after.as_ref().unwrap().path,
+        AccessPath::Direct {
+            holding: Holding::Primary
+        }
+    );
+}
+
+#[test]
+fn a_grant_a_role_change_and_a_revocation_each_change_one_pair() {
+    let mut w = World::new(10);
+    let owner = w.owner;
+    let adviser = w.active_staff(PracticeRole::Professional);
+    let para = w.active_staff(PracticeRole::Professional);
+    let h = w.household_by(adviser);
+    let granted = changes_of_household(
+        &mut w,
+        owner,
+        h,
+        HouseholdCommand::GrantStaffAccess {
+            staff_id: para,
+            role: HouseholdRole::Paraplanner,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        pairs(&granted),
+        vec![(ChangeKind::Granted, h, para, false, true)]
+    );
+    assert_eq!(
+        granted[0].1.after.as_ref().unwrap().actions,
+        vec![Action::View, Action::Edit, Action::Export]
+    );
+    let changed = changes_of_household(
+        &mut w,
+        owner,
+        h,
+        HouseholdCommand::ChangeStaffRole {
+            staff_id: para,
+            role: HouseholdRole::ReadOnly,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        pairs(&changed),
+        vec![(ChangeKind::RoleChanged, h, para, true, true)]
+    );
+    assert_eq!(
+        changed[0].1.after.as_ref().unwrap().actions,
+        vec![Action::View]
+    );
+    let revoked = changes_of_household(
+        &mut w,
+        owner,
+        h,
+        HouseholdCommand::RevokeStaffAccess { staff_id: para },
+    )
+    .unwrap();
+    assert_eq!(
+        pairs(&revoked),
+        vec![(ChangeKind::Revoked, h, para, true, false)]
+    );
+}
+
+#[test]
+fn a_temporary_grant_carries_its_end_and_its_expiry_removes_access() {
+    let mut w = World::new(10);
+    let owner = w.owner;
+    let adviser = w.active_staff(PracticeRole::Professional);
+    let cover = w.active_staff(PracticeRole::Professional);
+    let h = w.household_by(adviser);
+    let until = support::now() + chrono::Duration::days(3);
+    let granted = changes_of_household(
+        &mut w,
+        owner,
+        h,
+        HouseholdCommand::GrantTemporaryAccess {
+            staff_id: cover,
+            role: HouseholdRole::Professional,
+            expires_at: until,
+        },
+    )
+    .unwrap();
+    assert_eq!(granted[0].1.after.as_ref().unwrap().expires_at, Some(until));
+    let expired = changes_of_household(
+        &mut w,
+        owner,
+        h,
+        HouseholdCommand::ExpireStaffAccess { staff_id: cover },
+    );
+    // The expiry is Hearth's to record once the time has come; whoever records it, the change is
+    // the cover losing access.
+    if let Ok(expired) = expired {
+        assert_eq!(
+            pairs(&expired),
+            vec![(ChangeKind::Expired, h, cover, true, false)]
+        );
+    }
+}
+
+#[test]
+fn a_new_primary_changes_both_the_old_and_the_new_primary() {
+    let mut w = World::new(10);
+    let owner = w.owner;
+    let old = w.active_staff(PracticeRole::Professional);
+    let new = w.active_staff(PracticeRole::Professional);
+    let h = w.household_by(old);
+    let changes = changes_of_household(
+        &mut w,
+        owner,
+        h,
+        HouseholdCommand::AssignPrimaryProfessional {
+            staff_id: new,
+            previous_keeps: Some(HouseholdRole::ReadOnly),
+        },
+    )
+    .unwrap();
+    let mut expected = vec![
+        (ChangeKind::PrimaryChanged, h, old, true, true),
+        (ChangeKind::PrimaryChanged, h, new, false, true),
+    ];
+    expected.sort_by_key(|e| e.2);
+    assert_eq!(pairs(&changes), expected);
+    let kept = changes.iter().find(|(_, c)| c.staff == old).unwrap();
+    assert_eq!(kept.1.after.as_ref().unwrap().actions, vec![Action::View]);
+}
+
+#[test]
+fn assigning_a_manager_gives_derived_access_capped_by_the_clinician() {
+    let mut w = World::new(10);
+    let owner = w.owner;
+    let clinician = w.active_staff(PracticeRole::Professional);
+    let manager = w.active_staff(PracticeRole::Manager);
+    let h = w.household_by(clinician);
+    let other = w.household_by(owner);
+    let assigned = changes_of_practice(
+        &mut w,
+        owner,
+        PracticeCommand::AssignManagerToProfessional {
+            manager,
+            professional: clinician,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        pairs(&assigned),
+        vec![(ChangeKind::AssignmentChanged, h, manager, false, true)]
+    );
+    assert_eq!(
+        assigned[0].1.after.as_ref().unwrap().path,
+        AccessPath::ManagerOf {
+            professional: clinician,
+            capped_by: Holding::Primary
+        }
+    );
+    let _ = other;
+    let unassigned = changes_of_practice(
+        &mut w,
+        owner,
+        PracticeCommand::UnassignManagerFromProfessional {
+            manager,
+            professional: clinician,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        pairs(&unassigned),
+        vec![(ChangeKind::AssignmentChanged, h, manager, true, false)]
+    );
+}
+
+#[test]
+fn deactivating_a_clinician_removes_their_access_and_what_flowed_through_them() {
+    let mut w = World::new(10);
+    let owner = w.owner;
+    let lead = w.active_staff(PracticeRole::Professional);
+    let clinician = w.active_staff(PracticeRole::Professional);
+    let assistant = w.active_staff(PracticeRole::Support);
+    let bystander = w.active_staff(PracticeRole::Professional);
+    w.practice_cmd(
+        owner,
+        PracticeCommand::AssignSupportToProfessional {
+            support: assistant,
+            professional: clinician,
+        },
+    )
+    .unwrap();
+    let h = w.household_by(lead);
+    changes_of_household(
+        &mut w,
+        owner,
+        h,
+        HouseholdCommand::GrantStaffAccess {
+            staff_id: clinician,
+            role: HouseholdRole::Support,
+        },
+    )
+    .unwrap();
+    let changes = changes_of_practice(
+        &mut w,
+        owner,
+        PracticeCommand::DeactivateStaff {
+            staff_id: clinician,
+        },
+    )
+    .unwrap();
+    let mut expected = vec![
+        (ChangeKind::StaffDeactivated, h, clinician, true, false),
+        (ChangeKind::StaffDeactivated, h, assistant, true, false),
+    ];
+    expected.sort_by_key(|e| e.2);
+    assert_eq!(pairs(&changes), expected);
+    assert!(changes.iter().all(|(_, c)| c.staff != bystander));
+}
+
+#[test]
+fn promoting_to_practice_manager_opens_every_household() {
+    let mut w = World::new(10);
+    let owner = w.owner;
+    let adviser = w.active_staff(PracticeRole::Professional);
+    let promoted = w.active_staff(PracticeRole::Professional);
+    let a = w.household_by(adviser);
+    let b = w.household_by(adviser);
+    let changes = changes_of_practice(
+        &mut w,
+        owner,
+        PracticeCommand::ChangePracticeRole {
+            staff_id: promoted,
+            role: PracticeRole::PracticeManager,
+        },
+    )
+    .unwrap();
+    let mut got: Vec<HouseholdId> = changes.iter().map(|(_, c)| c.household).collect();
+    got.sort();
+    let mut want = vec![a, b];
+    want.sort();
+    assert_eq!(got, want);
+    assert!(changes
+        .iter()
+        .all(|(k, c)| *k == ChangeKind::StaffRoleChanged
+            && c.staff == promoted
+            && c.before.is_none()
+            && matches!(
+                c.after.as_ref().unwrap().path,
+                AccessPath::PracticeWide { .. }
+            )));
+}
+
+#[test]
+fn events_that_touch_no_access_change_nothing() {
+    let mut w = World::new(10);
+    let owner = w.owner;
+    let adviser = w.active_staff(PracticeRole::Professional);
+    let h = w.household_by(adviser);
+    let renamed = changes_of_practice(
+        &mut w,
+        owner,
+        PracticeCommand::RenamePractice {
+            name: "Harbour Advice".into(),
+        },
+    )
+    .unwrap();
+    assert!(renamed.is_empty());
+    let status = changes_of_household(
+        &mut w,
+        owner,
+        h,
+        HouseholdCommand::ChangeHouseholdStatus {
+            status: hearth_domain::household::HouseholdStatus::Inactive,
+        },
+    )
+    .unwrap();
+    assert!(status.is_empty());
+}
+
+#[test]
+fn archiving_leaves_only_those_who_may_restore_it_viewing() {
+    let mut w = World::new(10);
+    let owner = w.owner;
+    let adviser = w.active_staff(PracticeRole::Professional);
+    let h = w.household_by(adviser);
+    let changes =
+        changes_of_household(&mut w, owner, h, HouseholdCommand::ArchiveHousehold).unwrap();
+    let adviser_change = changes.iter().find(|(_, c)| c.staff == adviser).unwrap();
+    assert_eq!(adviser_change.0, ChangeKind::Archived);
+    assert!(adviser_change.1.after.is_none());
+    let owner_change = changes.iter().find(|(_, c)| c.staff == owner).unwrap();
+    assert_eq!(
+        owner_change.1.after.as_ref().unwrap().actions,
+        vec![Action::View]
+    );
+}
