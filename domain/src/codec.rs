@@ -112,3 +112,49 @@ where
     .ok_or_else(|| D::Error::custom(format!("expected a whole number, found {n}")))?;
     T::try_from(whole).map_err(|_| D::Error::custom(format!("{whole} is out of range")))
 }
+
+/// As [`whole_number`], for an optional field (`null` or absent is `None`; pair it with
+/// `#[serde(default)]`).
+pub fn optional_whole_number<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    use serde::Deserialize;
+    #[derive(Deserialize)]
+    struct Whole<T: TryFrom<u64>>(#[serde(deserialize_with = "whole_number")] T);
+    Ok(Option::<Whole<T>>::deserialize(d)?.map(|w| w.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    struct Body {
+        #[serde(default, deserialize_with = "super::optional_whole_number")]
+        n: Option<u32>,
+    }
+
+    fn n(json: &str) -> Result<Option<u32>, String> {
+        serde_json::from_str::<Body>(json)
+            .map(|b| b.n)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn an_optional_whole_number_takes_integral_floats_and_refuses_the_rest() {
+        assert_eq!(n("{}"), Ok(None));
+        assert_eq!(n(r#"{"n": null}"#), Ok(None));
+        assert_eq!(n(r#"{"n": 1097}"#), Ok(Some(1097)));
+        assert_eq!(n(r#"{"n": 1097.0}"#), Ok(Some(1097)));
+        for bad in [
+            r#"{"n": 1.5}"#,
+            r#"{"n": -1}"#,
+            r#"{"n": 5000000000}"#,
+            r#"{"n": "7"}"#,
+        ] {
+            assert!(n(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -5,8 +5,8 @@
 pub mod access;
 pub mod access_changes;
 mod codec;
-pub use codec::whole_number;
 pub use codec::Stored;
+pub use codec::{optional_whole_number, whole_number};
 pub mod context;
 pub mod decision;
 pub mod error;

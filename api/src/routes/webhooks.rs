@@ -61,6 +61,7 @@ pub struct Registered {
 pub struct Rotation {
     /// Seconds the previous secret still signs (default one day, at most seven).
     #[schema(minimum = 0, maximum = 604800)]
+    #[serde(default, deserialize_with = "hearth_domain::optional_whole_number")]
     pub overlap_secs: Option<u32>,
 }
 
