@@ -24,6 +24,10 @@ pub enum DomainError {
     EmailAlreadyInUse(String),
     #[error("you need the \"{}\" permission to do this", permission_label(*.0))]
     NotPermitted(Permission),
+    /// The one acting is a member whose account is not active (deactivated, archived, or not
+    /// yet activated): the same answer the API gives before a command is tried.
+    #[error("your account is not an active member of this practice")]
+    ActorNotActive,
     #[error("only the platform operator can create practices")]
     OperatorOnly,
     #[error("only the practice owner can {0}")]
@@ -136,6 +140,7 @@ impl DomainError {
             StaffAlreadyExists(_) => "staff_already_exists",
             EmailAlreadyInUse(_) => "email_already_in_use",
             NotPermitted(_) => "permission_required",
+            ActorNotActive => "not_active_staff",
             OperatorOnly => "operator_only",
             OwnerOnly(_) => "owner_only",
             StaffNotActive(_) => "staff_not_active",
@@ -206,6 +211,7 @@ impl DomainError {
         matches!(
             self,
             DomainError::NotPermitted(_)
+                | DomainError::ActorNotActive
                 | DomainError::OperatorOnly
                 | DomainError::OwnerOnly(_)
                 | DomainError::SystemOnly

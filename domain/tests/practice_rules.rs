@@ -527,7 +527,12 @@ fn a_deactivated_member_cannot_reactivate_themselves() {
         .unwrap();
     assert_eq!(
         w.practice_cmd(pro, PracticeCommand::ActivateStaff { staff_id: pro }),
-        Err(DomainError::NotPermitted(Permission::ManageStaff))
+        Err(DomainError::ActorNotActive)
+    );
+    // Nor act in any other way, whatever the read model had seen when the request was let in.
+    assert_eq!(
+        w.practice_cmd(pro, PracticeCommand::DeactivateStaff { staff_id: w.owner }),
+        Err(DomainError::ActorNotActive)
     );
     assert_eq!(
         w.practice.member(pro).unwrap().status,

@@ -375,6 +375,14 @@ pub(crate) fn require(
         .actor
         .staff()
         .ok_or(DomainError::NotPermitted(permission))?;
+    // Decided from the log, so a token used in the moment before the read model saw the
+    // deactivation gets the same answer the API's own check gives.
+    if state
+        .member(staff)
+        .is_some_and(|m| m.status != StaffStatus::Active)
+    {
+        return Err(DomainError::ActorNotActive);
+    }
     if !state.has_permission(staff, permission) {
         return Err(DomainError::NotPermitted(permission));
     }

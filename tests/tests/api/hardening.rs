@@ -49,7 +49,7 @@ async fn a_deactivated_member_cannot_reactivate_and_their_token_stops_working(ba
         .await;
     assert_eq!(
         (r.status, problem_code(&r)),
-        (StatusCode::FORBIDDEN, "permission_required"),
+        (StatusCode::FORBIDDEN, "not_active_staff"),
         "{}",
         r.text
     );
