@@ -33,6 +33,7 @@ pub struct Projection {
     ready: Arc<AtomicBool>,
     task: Arc<JoinHandle<()>>,
     snapshots: Option<Arc<Keeper>>,
+    loaded: Arc<std::sync::OnceLock<Cursor>>,
 }
 
 impl Projection {
@@ -54,6 +55,7 @@ impl Projection {
         let (tx, rx) = watch::channel(Cursor::START);
         let ready = Arc::new(AtomicBool::new(head == Cursor::START));
         let snapshots = snapshots.map(|p| Arc::new(Keeper::new(p)));
+        let loaded = Arc::new(std::sync::OnceLock::new());
         let follower = Follower {
             store,
             model: model.clone(),
@@ -61,6 +63,7 @@ impl Projection {
             ready: ready.clone(),
             head,
             snapshots: snapshots.clone(),
+            loaded: loaded.clone(),
         };
         let task = tokio::spawn(follower.run());
         Ok(Self {
@@ -69,7 +72,14 @@ impl Projection {
             ready,
             task: Arc::new(task),
             snapshots,
+            loaded,
         })
+    }
+
+    /// The cursor of the snapshot this projection started from; `None` when it replayed the
+    /// whole log (no snapshot, or one that was discarded) or is still loading.
+    pub fn started_from_snapshot(&self) -> Option<Cursor> {
+        self.loaded.get().copied()
     }
 
     /// Writes a snapshot now (at graceful shutdown) unless the newest one already covers the
@@ -142,6 +152,7 @@ struct Follower {
     ready: Arc<AtomicBool>,
     head: Cursor,
     snapshots: Option<Arc<Keeper>>,
+    loaded: Arc<std::sync::OnceLock<Cursor>>,
 }
 
 impl Follower {
@@ -150,6 +161,8 @@ impl Follower {
             if let Some(loaded) = keeper.load(&self.store).await {
                 let at = loaded.cursor();
                 *self.model.write().unwrap_or_else(|p| p.into_inner()) = loaded;
+                let _ = self.loaded.set(at);
+                metrics::gauge!("hearth_projection_snapshot_loaded_position").set(at.position as f64);
                 self.moved_to(at);
             }
         }
