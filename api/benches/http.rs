@@ -366,7 +366,9 @@ fn main() {
     service.0.wait().unwrap();
     let stop = stopping.elapsed();
     let snapshot = data_dir.join("snapshots/access-model.snapshot");
-    let snapshot_mib = std::fs::metadata(&snapshot).expect("a snapshot at shutdown").len() as f64
+    let snapshot_mib = std::fs::metadata(&snapshot)
+        .expect("a snapshot at shutdown")
+        .len() as f64
         / (1024.0 * 1024.0);
     let started = Instant::now();
     service = serve();

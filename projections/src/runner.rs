@@ -162,7 +162,8 @@ impl Follower {
                 let at = loaded.cursor();
                 *self.model.write().unwrap_or_else(|p| p.into_inner()) = loaded;
                 let _ = self.loaded.set(at);
-                metrics::gauge!("hearth_projection_snapshot_loaded_position").set(at.position as f64);
+                metrics::gauge!("hearth_projection_snapshot_loaded_position")
+                    .set(at.position as f64);
                 self.moved_to(at);
             }
         }

@@ -198,7 +198,14 @@ async fn a_model_loaded_from_a_snapshot_and_caught_up_equals_a_full_replay() {
     varied_log(&store, 9).await;
     let events = all_events(&store).await;
     let whole = build_from_log(&store).await.unwrap();
-    for n in [0, 1, events.len() / 3, events.len() / 2, events.len() - 1, events.len()] {
+    for n in [
+        0,
+        1,
+        events.len() / 3,
+        events.len() / 2,
+        events.len() - 1,
+        events.len(),
+    ] {
         let part = model_of(&events, n);
         let (header, mut loaded) = decode(&encode(&part).unwrap()).unwrap();
         assert_eq!(header.format, FORMAT_VERSION);
@@ -206,7 +213,10 @@ async fn a_model_loaded_from_a_snapshot_and_caught_up_equals_a_full_replay() {
         for e in &events[n..] {
             loaded.apply(e);
         }
-        assert_eq!(loaded, whole, "snapshot at {n} events, then the rest, equals a replay");
+        assert_eq!(
+            loaded, whole,
+            "snapshot at {n} events, then the rest, equals a replay"
+        );
         assert_eq!(loaded.due_expiries(t(1_000)), whole.due_expiries(t(1_000)));
     }
 }
@@ -227,8 +237,12 @@ async fn the_projection_starts_from_a_matching_snapshot_and_catches_up() {
     let second = started(&store, &dir).await;
     assert_eq!(second.started_from_snapshot(), Some(covered));
     let head = store.head().await.unwrap();
-    second.wait_for(head, Duration::from_secs(10)).await.unwrap();
-    assert_eq!(*second.read(), build_from_log(&store).await.unwrap());
+    second
+        .wait_for(head, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let replayed = build_from_log(&store).await.unwrap();
+    assert_eq!(*second.read(), replayed);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -242,8 +256,13 @@ async fn a_snapshot_of_another_log_is_discarded_and_the_model_replayed() {
     started(&store_a, &dir).await.write_snapshot().await;
 
     let on_b = started(&store_b, &dir).await;
-    assert_eq!(on_b.started_from_snapshot(), None, "another log's snapshot is not used");
-    assert_eq!(*on_b.read(), build_from_log(&store_b).await.unwrap());
+    assert_eq!(
+        on_b.started_from_snapshot(),
+        None,
+        "another log's snapshot is not used"
+    );
+    let replayed = build_from_log(&store_b).await.unwrap();
+    assert_eq!(*on_b.read(), replayed);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -266,11 +285,12 @@ async fn a_snapshot_whose_event_was_rewritten_in_the_log_is_discarded() {
             .execute(pool)
             .await;
     }
-    let triggers: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'")
-            .fetch_all(pool)
-            .await
-            .unwrap();
+    let triggers: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
     for trigger in triggers {
         sqlx::query(&format!("DROP TRIGGER {trigger}"))
             .execute(pool)
@@ -285,7 +305,8 @@ async fn a_snapshot_whose_event_was_rewritten_in_the_log_is_discarded() {
 
     let again = started(&store, &dir).await;
     assert_eq!(again.started_from_snapshot(), None);
-    assert_eq!(*again.read(), build_from_log(&store).await.unwrap());
+    let replayed = build_from_log(&store).await.unwrap();
+    assert_eq!(*again.read(), replayed);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -310,7 +331,8 @@ async fn a_snapshot_of_an_older_format_is_discarded() {
 
     let again = started(&store, &dir).await;
     assert_eq!(again.started_from_snapshot(), None);
-    assert_eq!(*again.read(), build_from_log(&store).await.unwrap());
+    let replayed = build_from_log(&store).await.unwrap();
+    assert_eq!(*again.read(), replayed);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -347,7 +369,10 @@ fn the_log_must_hold_the_covered_event_with_its_hash_and_count() {
     let last = damaged.len() - 1;
     damaged[last] ^= 0xff;
     assert!(decode(&damaged).is_err());
-    assert_eq!(decode(b"not a snapshot").unwrap_err(), Discard::NotASnapshot);
+    assert_eq!(
+        decode(b"not a snapshot").unwrap_err(),
+        Discard::NotASnapshot
+    );
 }
 
 /// Every field path of the serialised model with its kind, ids folded: the model's shape,
@@ -398,11 +423,19 @@ async fn snapshot_shape_is_pinned() {
     varied_log(&store, 9).await;
     let model = build_from_log(&store).await.unwrap();
     let mut paths = BTreeSet::new();
-    shape(&serde_json::to_value(&model).unwrap(), String::new(), &mut paths);
+    shape(
+        &serde_json::to_value(&model).unwrap(),
+        String::new(),
+        &mut paths,
+    );
     let text = paths.into_iter().collect::<Vec<_>>().join("\n");
     let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
     let versions: BTreeSet<u32> = SHAPES.iter().map(|(v, _)| *v).collect();
-    assert_eq!(versions.len(), SHAPES.len(), "one digest per format version");
+    assert_eq!(
+        versions.len(),
+        SHAPES.len(),
+        "one digest per format version"
+    );
     let known = SHAPES.iter().find(|(_, d)| *d == digest);
     assert_eq!(
         known.map(|(v, _)| *v),
