@@ -416,7 +416,7 @@ fn shape(value: &serde_json::Value, path: String, out: &mut BTreeSet<String>) {
 async fn snapshot_shape_is_pinned() {
     const SHAPES: &[(u32, &str)] = &[(
         1,
-        "0f60e298f0b9618c3b262b4eeb81cb890b0b40620a818b5669cb8785af97c0b0",
+        "2140c23b647a603b511e5c935f01321c332576e40fe62a0147cfad0136a791c8",
     )];
     let file = TestSqlite::new();
     let store = file.store().await.unwrap();
