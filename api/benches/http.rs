@@ -334,22 +334,53 @@ fn main() {
         (seeded, head.position)
     });
 
+    // A fresh data dir: the first start finds no snapshot and replays the whole log; its
+    // graceful shutdown writes one, and the second start loads it (issue 13).
+    let data_dir = std::env::temp_dir().join(format!("hearth-bench-{}", uuid::Uuid::new_v4()));
     let port = free_port();
+    let serve = || {
+        Service(
+            Command::new(env!("CARGO_BIN_EXE_hearth"))
+                .args(["serve"])
+                .env("HEARTH_DATABASE_URL", &db.url)
+                .env("HEARTH_DATA_DIR", &data_dir)
+                .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
+                .env("HEARTH_JWT_SECRET", SECRET)
+                .env("HEARTH_LOG", "warn")
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    };
     let started = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_hearth"))
-        .args(["serve"])
-        .env("HEARTH_DATABASE_URL", &db.url)
-        .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
-        .env("HEARTH_JWT_SECRET", SECRET)
-        .env("HEARTH_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let service = Service(child);
+    let mut service = serve();
     wait_ready(port, Duration::from_secs(900));
     let rebuild = started.elapsed();
     std::thread::sleep(Duration::from_secs(2));
     let (rss, _) = rss_mib(service.0.id());
+    let stopping = Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &service.0.id().to_string()])
+        .status()
+        .unwrap();
+    service.0.wait().unwrap();
+    let stop = stopping.elapsed();
+    let snapshot = data_dir.join("snapshots/access-model.snapshot");
+    let snapshot_mib = std::fs::metadata(&snapshot)
+        .expect("a snapshot at shutdown")
+        .len() as f64
+        / (1024.0 * 1024.0);
+    let started = Instant::now();
+    service = serve();
+    wait_ready(port, Duration::from_secs(900));
+    let from_snapshot = started.elapsed();
+    eprintln!(
+        "start-up: replay {rebuild:.1?}, graceful stop with snapshot {stop:.1?} ({snapshot_mib:.0} MiB), from the snapshot {from_snapshot:.1?}"
+    );
+    if std::env::var("HEARTH_BENCH_STARTUP_ONLY").is_ok() {
+        let _ = std::fs::remove_dir_all(&data_dir);
+        return;
+    }
 
     let keys = JwtKeys::from_secret("HS256", SECRET.as_bytes()).unwrap();
     let token = keys
@@ -409,5 +440,11 @@ fn main() {
         rebuild.as_secs_f64(),
         events as f64 / rebuild.as_secs_f64()
     );
+    println!(
+        "| start-up to ready from the shutdown snapshot ({snapshot_mib:.0} MiB; stop that wrote it {:.1} s) | {:.2} s |",
+        stop.as_secs_f64(),
+        from_snapshot.as_secs_f64()
+    );
+    let _ = std::fs::remove_dir_all(&data_dir);
     println!("| resident memory after rebuild / after load / peak | {rss:.0} MiB / {rss_after:.0} MiB / {hwm:.0} MiB |");
 }

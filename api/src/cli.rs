@@ -24,7 +24,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the HTTP API, the projections and the workers (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Mint a bearer token for local use (signed with the configured secret).
     Token(TokenArgs),
     /// Walk the whole log and report the first altered, missing or reordered event.

@@ -95,6 +95,43 @@ impl HttpSettings {
     }
 }
 
+/// Projection snapshots (`<data dir>/snapshots/`): start-up loads the latest one that matches the
+/// log and replays only what came after it.
+#[derive(Args, Clone, Debug)]
+pub struct SnapshotSettings {
+    /// Load and write projection snapshots. Off: every start replays the whole log.
+    #[arg(long = "snapshots", env = "HEARTH_SNAPSHOTS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub enabled: bool,
+
+    /// Write a snapshot after this many new events (0: not by count). Also written at shutdown.
+    #[arg(long, env = "HEARTH_SNAPSHOT_EVERY_EVENTS", default_value_t = 100_000)]
+    pub snapshot_every_events: u64,
+
+    /// Write a snapshot when this many seconds have passed and the log has grown (0: not by time).
+    #[arg(long, env = "HEARTH_SNAPSHOT_INTERVAL_SECS", default_value_t = 900)]
+    pub snapshot_interval_secs: u64,
+}
+
+impl Default for SnapshotSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            snapshot_every_events: 100_000,
+            snapshot_interval_secs: 900,
+        }
+    }
+}
+
+impl SnapshotSettings {
+    pub fn policy(&self, data_dir: &std::path::Path) -> Option<hearth_projections::SnapshotPolicy> {
+        self.enabled.then(|| hearth_projections::SnapshotPolicy {
+            dir: hearth_projections::SnapshotDir::new(data_dir.join("snapshots")),
+            every_events: self.snapshot_every_events,
+            interval: Duration::from_secs(self.snapshot_interval_secs),
+        })
+    }
+}
+
 /// The message bus of the file-note relay and worker.
 #[derive(Args, Clone)]
 pub struct BusSettings {
@@ -239,6 +276,8 @@ pub struct Settings {
     pub watch: WatchSettings,
     #[command(flatten)]
     pub webhook: WebhookSettings,
+    #[command(flatten)]
+    pub snapshots: SnapshotSettings,
 }
 
 // Secrets must never reach logs, so Debug is written by hand.
@@ -301,6 +340,7 @@ impl std::fmt::Debug for Settings {
             .field("xplan", &self.xplan)
             .field("watch", &self.watch)
             .field("webhook", &self.webhook)
+            .field("snapshots", &self.snapshots)
             .finish()
     }
 }

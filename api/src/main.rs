@@ -24,9 +24,9 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let outcome = match cli
         .command
-        .unwrap_or_else(|| Command::Serve(ServeArgs::parse_from(["hearth"])))
+        .unwrap_or_else(|| Command::Serve(Box::new(ServeArgs::parse_from(["hearth"]))))
     {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Token(args) => commands::token(args),
         Command::Verify(args) => commands::verify(args).await,
         Command::Replay(args) => commands::replay(args).await,

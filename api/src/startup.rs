@@ -78,7 +78,8 @@ impl Application {
         .with_signer(signer);
         tracing::info!(log = %settings.store.describe(), "opened the log");
         let data_dir = settings.store.data_dir();
-        let projection = Projection::start(store.clone()).await?;
+        let projection =
+            Projection::start_with(store.clone(), settings.snapshots.policy(data_dir)).await?;
         let keys = Arc::new(keys::jwt_keys(&settings.auth, data_dir).map_err(anyhow::Error::msg)?);
         let cipher = keys::token_cipher(&settings.xplan, data_dir).map_err(anyhow::Error::msg)?;
         let listener = TcpListener::bind(settings.http.bind).await?;
@@ -207,6 +208,8 @@ impl Application {
         relay.abort();
         deliveries.abort();
         consumer.abort();
+        // The next start loads this and replays nothing (or only what other instances wrote).
+        self.state.projection.write_snapshot().await;
         result
     }
 

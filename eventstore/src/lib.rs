@@ -45,7 +45,8 @@ pub use export::ExportRequest;
 pub use hashing::canonical_json;
 pub use integrity::{IntegrityProblem, VerifyReport};
 pub use model::{
-    AppendResult, Cursor, ExpectedVersion, Metadata, NewEvent, RecordedEvent, StreamAppend,
+    AppendResult, Cursor, ExpectedVersion, LogAnchor, Metadata, NewEvent, RecordedEvent,
+    StreamAppend,
 };
 pub use raw::Seal;
 pub use signing::{KeyError, LogPublicKey, LogSigner};

@@ -99,3 +99,24 @@ pub struct AppendResult {
     /// The version each written stream now has.
     pub versions: Vec<(String, i64)>,
 }
+
+/// What binds a copy of derived state to the log it was derived from: the stored hash of the
+/// last event it covers and how many events (in subscription order) it covers.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogAnchor {
+    pub hash: [u8; 32],
+    pub events: u64,
+}
+
+impl LogAnchor {
+    pub(crate) fn from_row(hash: Vec<u8>, events: i64) -> Result<Self, crate::StoreError> {
+        let hash = <[u8; 32]>::try_from(&hash[..]).map_err(|_| crate::StoreError::Corrupt {
+            position: 0,
+            reason: "an event hash is not 32 bytes".into(),
+        })?;
+        Ok(Self {
+            hash,
+            events: u64::try_from(events).unwrap_or_default(),
+        })
+    }
+}

@@ -9,7 +9,9 @@ use uuid::Uuid;
 use crate::{
     error::StoreError,
     heads::HeadCache,
-    model::{AppendResult, Cursor, ExpectedVersion, NewEvent, RecordedEvent, StreamAppend},
+    model::{
+        AppendResult, Cursor, ExpectedVersion, LogAnchor, NewEvent, RecordedEvent, StreamAppend,
+    },
     plan::validate,
     postgres,
     raw::RawEvent,
@@ -277,6 +279,12 @@ impl EventStore {
     /// Turns a position (the token commands return) into the cursor a reader must reach.
     pub async fn cursor_of(&self, position: i64) -> Result<Option<Cursor>, StoreError> {
         on_backend!(self, cursor_of(position))
+    }
+
+    /// The stored hash of the event at `at` and the count of events up to it, to check that a
+    /// copy of derived state (a projection snapshot) still belongs to this log.
+    pub async fn anchor(&self, at: Cursor) -> Result<Option<LogAnchor>, StoreError> {
+        on_backend!(self, anchor(at))
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(name), err(level = "debug"))]

@@ -9,6 +9,7 @@ pub mod model;
 mod queries;
 mod report;
 mod runner;
+pub mod snapshot;
 mod timeline;
 
 pub use directory::{HouseholdFilter, HouseholdPage, HouseholdSummary, StaffEntry, MAX_PAGE_SIZE};
@@ -22,4 +23,5 @@ pub use queries::{
 };
 pub use report::{AccessReport, ReportRow};
 pub use runner::{build_from_log, Lagging, Projection};
+pub use snapshot::{SnapshotDir, SnapshotPolicy};
 pub use timeline::Timeline;

@@ -2,8 +2,9 @@
 //! model answers "as of T" with a binary search instead of replaying the log.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Timeline<V> {
     /// (from, value) sorted by `from`; `None` = absent from then on.
     points: Vec<(DateTime<Utc>, Option<V>)>,

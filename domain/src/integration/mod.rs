@@ -12,4 +12,4 @@ pub use commands::IntegrationCommand;
 pub use decide::decide;
 pub use events::*;
 pub use host::{forward_host, HostPolicy, DEFAULT_SITE_SUFFIXES};
-pub use state::{Consent, IntegrationState};
+pub use state::{Consent, IntegrationState, PendingAuthorisation};

@@ -1,11 +1,11 @@
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::events::{IntegrationEvent, IntegrationSettings, SyncRun};
 use crate::ids::{IntegrationId, PracticeId, StaffId};
 
 /// Where the OAuth consent stands.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Consent {
     NotConnected,
@@ -21,14 +21,14 @@ pub enum Consent {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingAuthorisation {
     pub by: StaffId,
     pub state_digest: String,
     pub expires_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct IntegrationState {
     pub id: Option<IntegrationId>,
     pub practice_id: Option<PracticeId>,

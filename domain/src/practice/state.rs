@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::events::PracticeEvent;
 use crate::{
@@ -13,7 +13,7 @@ use crate::{
 };
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StaffStatus {
     Invited,
@@ -21,7 +21,7 @@ pub enum StaffStatus {
     Deactivated,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StaffMember {
     pub id: StaffId,
     pub name: String,
@@ -37,7 +37,7 @@ pub struct StaffMember {
     pub manages: BTreeSet<StaffId>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PracticeState {
     pub id: Option<PracticeId>,
     pub name: String,

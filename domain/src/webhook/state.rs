@@ -1,6 +1,6 @@
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::events::WebhookEvent;
 use crate::{
@@ -8,7 +8,7 @@ use crate::{
     ids::{PracticeId, WebhookId},
 };
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WebhookState {
     pub id: Option<WebhookId>,
     pub practice_id: Option<PracticeId>,

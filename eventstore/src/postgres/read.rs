@@ -4,7 +4,11 @@ use sqlx::{postgres::PgRow, PgPool, Row};
 use uuid::Uuid;
 
 use super::{COLUMNS, DELIVERABLE};
-use crate::{error::StoreError, model::Cursor, raw::RawEvent};
+use crate::{
+    error::StoreError,
+    model::{Cursor, LogAnchor},
+    raw::RawEvent,
+};
 
 fn all(rows: Vec<PgRow>) -> Result<Vec<RawEvent>, StoreError> {
     rows.iter()
@@ -96,4 +100,18 @@ pub(crate) async fn save_checkpoint(
     .execute(pool)
     .await?;
     Ok(())
+}
+/// The stored hash of the event at `at` and how many events come at or before it in
+/// subscription order; `None` when no event sits at that cursor.
+pub(crate) async fn anchor(pool: &PgPool, at: Cursor) -> Result<Option<LogAnchor>, StoreError> {
+    let row = sqlx::query(
+        "SELECT e.hash, (SELECT count(*) FROM events c WHERE (c.tx, c.position) <= (e.tx, e.position)) AS n \
+         FROM events e WHERE e.position = $1 AND e.tx = $2::text::xid8",
+    )
+    .bind(at.position)
+    .bind(at.tx.to_string())
+    .fetch_optional(pool)
+    .await?;
+    row.map(|r| LogAnchor::from_row(r.try_get("hash")?, r.try_get("n")?))
+        .transpose()
 }

@@ -2,7 +2,11 @@ use sqlx::{sqlite::SqliteRow, Row, SqlitePool};
 use uuid::Uuid;
 
 use super::COLUMNS;
-use crate::{error::StoreError, model::Cursor, raw::RawEvent};
+use crate::{
+    error::StoreError,
+    model::{Cursor, LogAnchor},
+    raw::RawEvent,
+};
 
 /// SQLite keeps JSON as text: a row that does not parse is reported as corrupt at its position.
 fn raw_from_row(row: &SqliteRow) -> Result<RawEvent, StoreError> {
@@ -101,4 +105,19 @@ pub(crate) async fn save_checkpoint(
     .execute(pool)
     .await?;
     Ok(())
+}
+
+pub(crate) async fn anchor(pool: &SqlitePool, at: Cursor) -> Result<Option<LogAnchor>, StoreError> {
+    if at.tx != at.position {
+        return Ok(None);
+    }
+    let row = sqlx::query(
+        "SELECT e.hash, (SELECT count(*) FROM events c WHERE c.position <= e.position) AS n \
+         FROM events e WHERE e.position = ?",
+    )
+    .bind(at.position)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|r| LogAnchor::from_row(r.try_get("hash")?, r.try_get("n")?))
+        .transpose()
 }

@@ -10,12 +10,13 @@ use hearth_domain::{
     EventMeta, HouseholdId, PracticeId, StaffId,
 };
 use hearth_eventstore::Cursor;
+use serde::{Deserialize, Serialize};
 
 use super::AccessModel;
 use crate::QueryError;
 
 /// One (household, staff) pair whose effective access an event changed.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AccessChange {
     pub at_cursor: Cursor,
     /// Which of the event's changes this is (an event can change many pairs).
@@ -148,4 +149,60 @@ impl AccessModel {
     pub fn change_count(&self, practice: PracticeId) -> usize {
         self.practices.get(&practice).map_or(0, |p| p.changes.len())
     }
+}
+
+/// An [`AccessChange`] as a snapshot holds it: the event type owned.
+#[derive(Deserialize)]
+struct StoredChange {
+    at_cursor: Cursor,
+    index: u32,
+    kind: ChangeKind,
+    event_type: String,
+    household: HouseholdId,
+    staff: StaffId,
+    before: Option<EffectiveAccess>,
+    after: Option<EffectiveAccess>,
+    actor: Arc<str>,
+    reason: Option<Arc<str>>,
+    at: DateTime<Utc>,
+}
+
+// By hand: a derived impl would borrow `event_type` from the input for 'static.
+impl<'de> Deserialize<'de> for AccessChange {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        StoredChange::deserialize(d).map(Self::from)
+    }
+}
+
+impl From<StoredChange> for AccessChange {
+    fn from(c: StoredChange) -> Self {
+        Self {
+            at_cursor: c.at_cursor,
+            index: c.index,
+            kind: c.kind,
+            event_type: static_event_type(c.event_type),
+            household: c.household,
+            staff: c.staff,
+            before: c.before,
+            after: c.after,
+            actor: c.actor,
+            reason: c.reason,
+            at: c.at,
+        }
+    }
+}
+
+/// Event types are a handful of names shared by every change; a snapshot's copy is interned once
+/// per name (leaked, so bounded by the number of event kinds) to keep the field a `&'static str`.
+fn static_event_type(name: String) -> &'static str {
+    use std::{collections::HashSet, sync::Mutex};
+    static NAMES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+    let mut names = NAMES.lock().unwrap_or_else(|p| p.into_inner());
+    let names = names.get_or_insert_with(HashSet::new);
+    if let Some(known) = names.get(name.as_str()) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(name.into_boxed_str());
+    names.insert(leaked);
+    leaked
 }

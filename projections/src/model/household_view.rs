@@ -6,12 +6,12 @@ use hearth_domain::{
     roles::Holding,
     BranchId, HouseholdId, PracticeId, StaffId,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::timeline::Timeline;
 
 /// One continuous stretch of a direct holding: who held the household how, from when to when.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccessInterval {
     pub staff_id: StaffId,
     pub holding: Holding,
@@ -27,7 +27,7 @@ pub struct AccessInterval {
 }
 
 /// An access-relevant event as it happened, for the audit trail.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub position: i64,
     pub event_type: String,
@@ -36,7 +36,7 @@ pub struct AuditEntry {
     pub reason: Option<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HouseholdView {
     pub id: HouseholdId,
     pub practice: PracticeId,

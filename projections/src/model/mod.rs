@@ -4,6 +4,7 @@
 
 mod changes;
 mod household_view;
+mod integrations;
 mod practice_view;
 mod sync_runs;
 mod webhooks;
@@ -20,6 +21,7 @@ use hearth_domain::{
     DomainEvent, HouseholdId, IntegrationId, PracticeId, StaffId,
 };
 use hearth_eventstore::{Cursor, RecordedEvent};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use changes::{AccessChange, ChangePage, FeedCursor};
@@ -28,11 +30,14 @@ pub use practice_view::{PracticeView, StaffView};
 pub use sync_runs::{RunStatus, SyncRunView, SyncRuns, Unreadable};
 pub use webhooks::{FailureView, RedeliveryView, WebhookView};
 
-#[derive(Default)]
+// Serialised whole into snapshots (crate::snapshot): a field added here changes the snapshot's
+// shape, which its format test catches.
+#[derive(Default, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccessModel {
     pub practices: HashMap<PracticeId, PracticeView>,
     pub households: HashMap<HouseholdId, HouseholdView>,
     /// Each XPLAN connection's settings, consent and last sync (never its secrets).
+    #[serde(with = "integrations")]
     pub integrations: HashMap<IntegrationId, IntegrationState>,
     /// Every sync job of every integration, with its progress or summary.
     pub sync_runs: SyncRuns,
@@ -41,6 +46,8 @@ pub struct AccessModel {
     /// Every practice's webhook endpoints with their delivery record.
     pub webhooks: HashMap<hearth_domain::WebhookId, WebhookView>,
     cursor: Cursor,
+    /// The stored hash of the event at `cursor`: what a snapshot is bound to.
+    last_hash: [u8; 32],
     applied: u64,
     skipped: u64,
 }
@@ -48,6 +55,10 @@ pub struct AccessModel {
 impl AccessModel {
     pub fn cursor(&self) -> Cursor {
         self.cursor
+    }
+
+    pub fn last_hash(&self) -> [u8; 32] {
+        self.last_hash
     }
 
     pub fn events_applied(&self) -> u64 {
@@ -68,6 +79,7 @@ impl AccessModel {
             return;
         }
         self.cursor = event.cursor;
+        self.last_hash = event.hash;
         let data = std::mem::take(&mut event.data);
         match DomainEvent::from_stored(&event.event_type, event.schema_version, data) {
             Ok(Some(DomainEvent::Practice(e))) => {

@@ -10,9 +10,11 @@ use hearth_domain::{
     BranchId, HouseholdId, PracticeId, StaffId,
 };
 
+use serde::{Deserialize, Serialize};
+
 use crate::timeline::Timeline;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StaffView {
     pub id: StaffId,
     pub name: String,
@@ -65,7 +67,7 @@ impl StaffView {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PracticeView {
     pub id: PracticeId,
     pub name: String,

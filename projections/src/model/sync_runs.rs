@@ -10,10 +10,10 @@ use hearth_domain::{
     integration::{IntegrationEvent, SyncOutcome, SyncSummary},
     IntegrationId,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Running,
@@ -32,7 +32,7 @@ impl From<&SyncOutcome> for RunStatus {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SyncRunView {
     pub run_id: Uuid,
     /// "schedule", "api" or "cli".
@@ -45,7 +45,10 @@ pub struct SyncRunView {
     /// The progress so far while running; the final summary once finished.
     pub summary: SyncSummary,
     /// Where the run's last record is in the log (pass as `at_least` to read its effects).
-    #[serde(serialize_with = "position_string")]
+    #[serde(
+        serialize_with = "position_string",
+        deserialize_with = "string_position"
+    )]
     pub position: i64,
 }
 
@@ -53,15 +56,22 @@ fn position_string<S: serde::Serializer>(p: &i64, s: S) -> Result<S::Ok, S::Erro
     s.serialize_str(&p.to_string())
 }
 
+// The API shows positions as strings (JSON numbers lose precision past 2^53); a snapshot reads
+// them back the same way.
+fn string_position<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let text = String::deserialize(d)?;
+    text.parse().map_err(serde::de::Error::custom)
+}
+
 /// A stored integration event that could not be decoded.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[error("the event at position {position} of this integration cannot be read: {reason}")]
 pub struct Unreadable {
     pub position: i64,
     pub reason: String,
 }
 
-#[derive(Default)]
+#[derive(Default, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SyncRuns {
     runs: HashMap<IntegrationId, Vec<SyncRunView>>,
     unreadable: HashMap<IntegrationId, Unreadable>,

@@ -10,14 +10,14 @@ use hearth_domain::{
     HouseholdId, PracticeId, WebhookId,
 };
 use hearth_eventstore::Cursor;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::AccessModel;
 
 /// Failed attempts and redeliveries kept per endpoint (the log keeps them all).
 const RECENT: usize = 100;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FailureView {
     pub change_id: String,
     pub household_id: HouseholdId,
@@ -27,7 +27,7 @@ pub struct FailureView {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RedeliveryView {
     pub change_id: String,
     pub requested_by: String,
@@ -36,7 +36,7 @@ pub struct RedeliveryView {
     pub delivered_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WebhookView {
     pub state: WebhookState,
     /// Where delivery starts: changes after the registration.

@@ -97,6 +97,7 @@ pub fn settings(database_url: &str, data_dir: &std::path::Path) -> Settings {
             webhook_retry_max_ms: 200,
             webhook_max_attempts: 1_000,
         },
+        snapshots: Default::default(),
     }
 }
 

@@ -15,6 +15,7 @@ mod ops;
 mod practice_admin;
 mod problems;
 mod receiver;
+mod snapshots;
 mod sse;
 mod temporary_access;
 mod webhooks;

@@ -1,0 +1,57 @@
+//! Where snapshots live: one file in the service's data directory, replaced atomically.
+//!
+//! Files rather than a table: the service role may only insert into the log's tables, a
+//! snapshot is a cache any instance can rebuild from the log, and each instance keeps its own
+//! (two instances need not agree on when to take one). An instance without a persistent data
+//! directory simply replays in full.
+
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+};
+
+const FILE: &str = "access-model.snapshot";
+
+#[derive(Clone, Debug)]
+pub struct SnapshotDir {
+    dir: PathBuf,
+}
+
+impl SnapshotDir {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(FILE)
+    }
+
+    /// The latest snapshot's bytes, `None` when there is none.
+    pub fn read(&self) -> std::io::Result<Option<Vec<u8>>> {
+        match std::fs::read(self.path()) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Replaces the snapshot. Written beside it and renamed, so a crash mid-write leaves the
+    /// previous one whole.
+    pub fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let tmp = self.dir.join(format!("{FILE}.tmp"));
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, self.path())?;
+        sync_dir(&self.dir);
+        Ok(())
+    }
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}

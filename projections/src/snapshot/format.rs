@@ -1,0 +1,122 @@
+//! The snapshot's bytes and the checks that decide whether they may be used. Pure: no I/O.
+//!
+//! Layout: magic, format version (u32 LE), header length (u32 LE), header, body. Header and body
+//! are MessagePack with field names, so internally tagged and renamed domain types round-trip;
+//! the format version sits at a fixed offset so a snapshot of another format is refused before
+//! its body is decoded.
+
+use hearth_eventstore::{Cursor, LogAnchor};
+use serde::{Deserialize, Serialize};
+
+use crate::model::AccessModel;
+
+/// The shape of the serialised model. Bump it whenever the model's fields or any type inside
+/// them change shape; `snapshot_shape_is_pinned` (tests/snapshot.rs) fails until you do.
+pub const FORMAT_VERSION: u32 = 1;
+
+const MAGIC: &[u8; 8] = b"HEARTHSN";
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    pub format: u32,
+    /// The last event the snapshot covers.
+    pub cursor: Cursor,
+    pub anchor: LogAnchor,
+}
+
+/// Why a snapshot was not used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Discard {
+    #[error("not a snapshot file")]
+    NotASnapshot,
+    #[error("written in snapshot format {found}, this build reads format {expected}")]
+    OtherFormat { found: u32, expected: u32 },
+    #[error("unreadable: {0}")]
+    Unreadable(String),
+    #[error("the log has no event at {0:?} (replaced or truncated)")]
+    NotInLog(Cursor),
+    #[error("the log's event at position {0} has another hash than the one the snapshot covers")]
+    HashDiffers(i64),
+    #[error("the snapshot covers {snapshot} events up to its cursor, the log holds {log}")]
+    CountDiffers { snapshot: u64, log: u64 },
+    #[error("the snapshot's header does not describe its body")]
+    HeaderDisagrees,
+}
+
+pub fn encode(model: &AccessModel) -> Result<Vec<u8>, rmp_serde::encode::Error> {
+    let header = Header {
+        format: FORMAT_VERSION,
+        cursor: model.cursor(),
+        anchor: LogAnchor {
+            hash: model.last_hash(),
+            events: model.events_applied(),
+        },
+    };
+    let head = rmp_serde::to_vec_named(&header)?;
+    let mut out = Vec::with_capacity(64 * 1024);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&u32::try_from(head.len()).unwrap_or(u32::MAX).to_le_bytes());
+    out.extend_from_slice(&head);
+    rmp_serde::encode::write_named(&mut out, model)?;
+    Ok(out)
+}
+
+/// The header alone, and where the body starts: enough to check the snapshot against the log
+/// before paying for the body.
+pub fn read_header(bytes: &[u8]) -> Result<(Header, usize), Discard> {
+    let fixed = MAGIC.len() + 8;
+    if bytes.len() < fixed || &bytes[..MAGIC.len()] != MAGIC {
+        return Err(Discard::NotASnapshot);
+    }
+    let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    let format = word(MAGIC.len());
+    if format != FORMAT_VERSION {
+        return Err(Discard::OtherFormat {
+            found: format,
+            expected: FORMAT_VERSION,
+        });
+    }
+    let len = word(MAGIC.len() + 4) as usize;
+    let head = bytes
+        .get(fixed..fixed + len)
+        .ok_or_else(|| Discard::Unreadable("the header is cut short".into()))?;
+    let header: Header =
+        rmp_serde::from_slice(head).map_err(|e| Discard::Unreadable(e.to_string()))?;
+    if header.format != format {
+        return Err(Discard::HeaderDisagrees);
+    }
+    Ok((header, fixed + len))
+}
+
+/// The whole snapshot: the header and the model it describes.
+pub fn decode(bytes: &[u8]) -> Result<(Header, AccessModel), Discard> {
+    let (header, body) = read_header(bytes)?;
+    let model: AccessModel =
+        rmp_serde::from_slice(&bytes[body..]).map_err(|e| Discard::Unreadable(e.to_string()))?;
+    let described = model.cursor() == header.cursor
+        && model.last_hash() == header.anchor.hash
+        && model.events_applied() == header.anchor.events;
+    if !described {
+        return Err(Discard::HeaderDisagrees);
+    }
+    Ok((header, model))
+}
+
+/// Whether the log still is the one the snapshot was taken from, given what the log holds at the
+/// snapshot's cursor (`None`: no event there).
+pub fn check_against_log(header: &Header, in_log: Option<LogAnchor>) -> Result<(), Discard> {
+    let Some(found) = in_log else {
+        return Err(Discard::NotInLog(header.cursor));
+    };
+    if found.hash != header.anchor.hash {
+        return Err(Discard::HashDiffers(header.cursor.position));
+    }
+    if found.events != header.anchor.events {
+        return Err(Discard::CountDiffers {
+            snapshot: header.anchor.events,
+            log: found.events,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,445 @@
+//! Projection snapshots: a model loaded from a snapshot and caught up answers exactly as one
+//! replayed from the log; a snapshot that no longer matches the log (replaced, rewritten,
+//! truncated) or of another format is discarded and the model replayed in full.
+
+use std::{collections::BTreeSet, time::Duration};
+
+use chrono::{DateTime, TimeZone, Utc};
+use hearth_application::CommandExecutor;
+use hearth_domain::{
+    household::{HouseholdCommand, NewMember},
+    practice::{NewStaff, PracticeCommand},
+    roles::{HouseholdRole, PracticeRole},
+    Actor, CommandContext, HouseholdId, MemberId, PracticeId, StaffId,
+};
+use hearth_eventstore::{testing::TestSqlite, Backend, Cursor, EventStore, LogAnchor};
+use hearth_projections::{
+    build_from_log,
+    snapshot::{check_against_log, decode, encode, read_header, Discard, FORMAT_VERSION},
+    AccessModel, Projection, SnapshotDir, SnapshotPolicy,
+};
+
+fn t(minute: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap() + chrono::Duration::minutes(minute.into())
+}
+
+fn ctx(actor: Actor, minute: u32) -> CommandContext {
+    CommandContext::new(actor, t(minute))
+}
+
+/// A log with every kind of fact the model keeps: staff and their roles, households with
+/// members, grants changed and revoked, a temporary grant still pending and one expired.
+async fn varied_log(store: &EventStore, households: u32) {
+    let exec = CommandExecutor::new(store.clone());
+    let (p, owner) = (PracticeId::new(), StaffId::new());
+    let create = PracticeCommand::CreatePractice {
+        practice_id: p,
+        name: "Snapshots".into(),
+        owner: NewStaff {
+            staff_id: owner,
+            name: "Owner".into(),
+            email: format!("owner-{p}@example.com"),
+        },
+        licences: 20,
+    };
+    exec.practice(p, create, &ctx(Actor::Operator, 0))
+        .await
+        .unwrap();
+    let mut staff = Vec::new();
+    for (i, role) in [PracticeRole::Professional, PracticeRole::Professional]
+        .into_iter()
+        .enumerate()
+    {
+        let s = StaffId::new();
+        let invite = PracticeCommand::InviteStaff {
+            staff: NewStaff {
+                staff_id: s,
+                name: format!("Staff {i}"),
+                email: format!("s{i}-{p}@example.com"),
+            },
+            role,
+            branch: None,
+        };
+        exec.practice(p, invite, &ctx(Actor::Staff(owner), 1))
+            .await
+            .unwrap();
+        exec.practice(
+            p,
+            PracticeCommand::ActivateStaff { staff_id: s },
+            &ctx(Actor::Staff(s), 1),
+        )
+        .await
+        .unwrap();
+        staff.push(s);
+    }
+    let (adviser, other) = (staff[0], staff[1]);
+    for n in 0..households {
+        let h = HouseholdId::new();
+        let minute = 2 + n * 10;
+        let client = NewMember {
+            member_id: MemberId::new(),
+            first_name: "Casey".into(),
+            last_name: format!("Client {n}"),
+            email: Some(format!("c{n}@example.com")),
+            title: None,
+        };
+        let create = HouseholdCommand::CreateHousehold {
+            client,
+            partner: None,
+            branch: None,
+            status: None,
+        };
+        let run = |cmd: HouseholdCommand, minute: u32| {
+            let exec = exec.clone();
+            async move {
+                exec.household(p, h, cmd, &ctx(Actor::Staff(owner), minute))
+                    .await
+                    .unwrap();
+            }
+        };
+        exec.household(p, h, create, &ctx(Actor::Staff(adviser), minute))
+            .await
+            .unwrap();
+        match n % 3 {
+            0 => {
+                run(
+                    HouseholdCommand::GrantStaffAccess {
+                        staff_id: other,
+                        role: HouseholdRole::Paraplanner,
+                    },
+                    minute + 1,
+                )
+                .await;
+                run(
+                    HouseholdCommand::ChangeStaffRole {
+                        staff_id: other,
+                        role: HouseholdRole::ReadOnly,
+                    },
+                    minute + 2,
+                )
+                .await;
+                run(
+                    HouseholdCommand::RevokeStaffAccess { staff_id: other },
+                    minute + 3,
+                )
+                .await;
+            }
+            1 => {
+                run(
+                    HouseholdCommand::GrantTemporaryAccess {
+                        staff_id: other,
+                        role: HouseholdRole::Professional,
+                        expires_at: t(minute + 5),
+                    },
+                    minute + 1,
+                )
+                .await;
+                exec.household(
+                    p,
+                    h,
+                    HouseholdCommand::ExpireStaffAccess { staff_id: other },
+                    &ctx(Actor::System("grant-expiry".into()), minute + 6),
+                )
+                .await
+                .unwrap();
+            }
+            _ => {
+                run(
+                    HouseholdCommand::GrantTemporaryAccess {
+                        staff_id: other,
+                        role: HouseholdRole::Paraplanner,
+                        expires_at: t(100_000),
+                    },
+                    minute + 1,
+                )
+                .await;
+            }
+        }
+    }
+}
+
+async fn all_events(store: &EventStore) -> Vec<hearth_eventstore::RecordedEvent> {
+    store.read_all(Cursor::START, 1_000_000).await.unwrap()
+}
+
+fn policy(dir: &std::path::Path) -> SnapshotPolicy {
+    SnapshotPolicy {
+        dir: SnapshotDir::new(dir),
+        every_events: 0,
+        interval: Duration::ZERO,
+    }
+}
+
+fn scratch_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("hearth-snap-{}", uuid::Uuid::new_v4()))
+}
+
+/// The first `n` events of the log, applied as replay does.
+fn model_of(events: &[hearth_eventstore::RecordedEvent], n: usize) -> AccessModel {
+    let mut m = AccessModel::default();
+    for e in &events[..n] {
+        m.apply(e);
+    }
+    m
+}
+
+async fn started(store: &EventStore, dir: &std::path::Path) -> Projection {
+    let projection = Projection::start_with(store.clone(), Some(policy(dir)))
+        .await
+        .unwrap();
+    assert!(projection.wait_ready(Duration::from_secs(10)).await);
+    projection
+}
+
+#[tokio::test]
+async fn a_model_loaded_from_a_snapshot_and_caught_up_equals_a_full_replay() {
+    let file = TestSqlite::new();
+    let store = file.store().await.unwrap();
+    varied_log(&store, 9).await;
+    let events = all_events(&store).await;
+    let whole = build_from_log(&store).await.unwrap();
+    for n in [
+        0,
+        1,
+        events.len() / 3,
+        events.len() / 2,
+        events.len() - 1,
+        events.len(),
+    ] {
+        let part = model_of(&events, n);
+        let (header, mut loaded) = decode(&encode(&part).unwrap()).unwrap();
+        assert_eq!(header.format, FORMAT_VERSION);
+        assert_eq!(loaded, part, "the snapshot of {n} events round-trips");
+        for e in &events[n..] {
+            loaded.apply(e);
+        }
+        assert_eq!(
+            loaded, whole,
+            "snapshot at {n} events, then the rest, equals a replay"
+        );
+        assert_eq!(loaded.due_expiries(t(1_000)), whole.due_expiries(t(1_000)));
+    }
+}
+
+#[tokio::test]
+async fn the_projection_starts_from_a_matching_snapshot_and_catches_up() {
+    let file = TestSqlite::new();
+    let store = file.store().await.unwrap();
+    varied_log(&store, 6).await;
+    let dir = scratch_dir();
+    let first = started(&store, &dir).await;
+    assert_eq!(first.started_from_snapshot(), None, "no snapshot yet");
+    first.write_snapshot().await;
+    let covered = first.cursor();
+    drop(first);
+    varied_log(&store, 3).await;
+
+    let second = started(&store, &dir).await;
+    assert_eq!(second.started_from_snapshot(), Some(covered));
+    let head = store.head().await.unwrap();
+    second
+        .wait_for(head, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let replayed = build_from_log(&store).await.unwrap();
+    assert_eq!(*second.read(), replayed);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_snapshot_of_another_log_is_discarded_and_the_model_replayed() {
+    let (a, b) = (TestSqlite::new(), TestSqlite::new());
+    let (store_a, store_b) = (a.store().await.unwrap(), b.store().await.unwrap());
+    varied_log(&store_a, 3).await;
+    varied_log(&store_b, 6).await;
+    let dir = scratch_dir();
+    started(&store_a, &dir).await.write_snapshot().await;
+
+    let on_b = started(&store_b, &dir).await;
+    assert_eq!(
+        on_b.started_from_snapshot(),
+        None,
+        "another log's snapshot is not used"
+    );
+    let replayed = build_from_log(&store_b).await.unwrap();
+    assert_eq!(*on_b.read(), replayed);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_snapshot_whose_event_was_rewritten_in_the_log_is_discarded() {
+    let file = TestSqlite::new();
+    let store = file.store().await.unwrap();
+    varied_log(&store, 3).await;
+    let dir = scratch_dir();
+    let first = started(&store, &dir).await;
+    first.write_snapshot().await;
+    let at = first.cursor();
+    drop(first);
+    let Backend::Sqlite(pool) = store.backend() else {
+        unreachable!()
+    };
+    // Whoever can write the database file can do this; the snapshot must notice.
+    for trigger in ["events_no_update", "events_append_only"] {
+        let _ = sqlx::query(&format!("DROP TRIGGER IF EXISTS {trigger}"))
+            .execute(pool)
+            .await;
+    }
+    let triggers: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    for trigger in triggers {
+        sqlx::query(&format!("DROP TRIGGER {trigger}"))
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query("UPDATE events SET hash = zeroblob(32) WHERE position = ?")
+        .bind(at.position)
+        .execute(pool)
+        .await
+        .unwrap();
+
+    let again = started(&store, &dir).await;
+    assert_eq!(again.started_from_snapshot(), None);
+    let replayed = build_from_log(&store).await.unwrap();
+    assert_eq!(*again.read(), replayed);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_snapshot_of_an_older_format_is_discarded() {
+    let file = TestSqlite::new();
+    let store = file.store().await.unwrap();
+    varied_log(&store, 3).await;
+    let dir = scratch_dir();
+    started(&store, &dir).await.write_snapshot().await;
+    let snapshots = SnapshotDir::new(&dir);
+    let mut bytes = snapshots.read().unwrap().expect("a snapshot was written");
+    bytes[8..12].copy_from_slice(&(FORMAT_VERSION - 1).to_le_bytes());
+    assert_eq!(
+        read_header(&bytes).unwrap_err(),
+        Discard::OtherFormat {
+            found: FORMAT_VERSION - 1,
+            expected: FORMAT_VERSION
+        }
+    );
+    snapshots.write(&bytes).unwrap();
+
+    let again = started(&store, &dir).await;
+    assert_eq!(again.started_from_snapshot(), None);
+    let replayed = build_from_log(&store).await.unwrap();
+    assert_eq!(*again.read(), replayed);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_log_must_hold_the_covered_event_with_its_hash_and_count() {
+    let mut model = AccessModel::default();
+    let bytes = encode(&model).unwrap();
+    let (header, _) = read_header(&bytes).unwrap();
+    let anchor = header.anchor;
+    assert_eq!(check_against_log(&header, Some(anchor)), Ok(()));
+    assert_eq!(
+        check_against_log(&header, None),
+        Err(Discard::NotInLog(header.cursor))
+    );
+    let other = LogAnchor {
+        hash: [7; 32],
+        ..anchor
+    };
+    assert!(matches!(
+        check_against_log(&header, Some(other)),
+        Err(Discard::HashDiffers(_))
+    ));
+    let longer = LogAnchor {
+        events: anchor.events + 1,
+        ..anchor
+    };
+    assert!(matches!(
+        check_against_log(&header, Some(longer)),
+        Err(Discard::CountDiffers { .. })
+    ));
+    // A body that is not the one the header describes is refused too.
+    model = AccessModel::default();
+    let mut damaged = encode(&model).unwrap();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 0xff;
+    assert!(decode(&damaged).is_err());
+    assert_eq!(
+        decode(b"not a snapshot").unwrap_err(),
+        Discard::NotASnapshot
+    );
+}
+
+/// Every field path of the serialised model with its kind, ids folded: the model's shape,
+/// independent of its values and of hash-map order.
+fn shape(value: &serde_json::Value, path: String, out: &mut BTreeSet<String>) {
+    use serde_json::Value::*;
+    match value {
+        Object(map) => {
+            for (k, v) in map {
+                let key = if uuid::Uuid::parse_str(k).is_ok() {
+                    "<id>"
+                } else {
+                    k
+                };
+                shape(v, format!("{path}.{key}"), out);
+            }
+        }
+        Array(items) => {
+            for v in items {
+                shape(v, format!("{path}[]"), out);
+            }
+        }
+        Null => {
+            out.insert(format!("{path}:null"));
+        }
+        Bool(_) => {
+            out.insert(format!("{path}:bool"));
+        }
+        Number(_) => {
+            out.insert(format!("{path}:number"));
+        }
+        String(_) => {
+            out.insert(format!("{path}:string"));
+        }
+    }
+}
+
+/// When this fails, the snapshot's shape changed: bump `FORMAT_VERSION` (so older snapshots are
+/// discarded instead of misread) and add the new digest below with the new version.
+#[tokio::test]
+async fn snapshot_shape_is_pinned() {
+    const SHAPES: &[(u32, &str)] = &[(
+        1,
+        "2140c23b647a603b511e5c935f01321c332576e40fe62a0147cfad0136a791c8",
+    )];
+    let file = TestSqlite::new();
+    let store = file.store().await.unwrap();
+    varied_log(&store, 9).await;
+    let model = build_from_log(&store).await.unwrap();
+    let mut paths = BTreeSet::new();
+    shape(
+        &serde_json::to_value(&model).unwrap(),
+        String::new(),
+        &mut paths,
+    );
+    let text = paths.into_iter().collect::<Vec<_>>().join("\n");
+    let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
+    let versions: BTreeSet<u32> = SHAPES.iter().map(|(v, _)| *v).collect();
+    assert_eq!(
+        versions.len(),
+        SHAPES.len(),
+        "one digest per format version"
+    );
+    let known = SHAPES.iter().find(|(_, d)| *d == digest);
+    assert_eq!(
+        known.map(|(v, _)| *v),
+        Some(FORMAT_VERSION),
+        "the snapshot's shape changed (digest {digest}): bump FORMAT_VERSION and pin the digest\n{text}"
+    );
+}
