@@ -9,11 +9,13 @@ mod error;
 mod executor;
 mod integration;
 mod loading;
+mod personal;
 mod webhook;
 
 pub use batch::BatchItem;
 pub use error::ExecError;
 pub use executor::{CommandExecutor, Executed};
+pub use personal::{personal_data_policy, HouseholdPersonalData};
 
 /// The domain's upcaster, for [`hearth_eventstore::EventStore::with_upcaster`].
 pub fn domain_upcaster() -> std::sync::Arc<dyn hearth_eventstore::Upcaster> {

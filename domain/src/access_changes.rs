@@ -107,7 +107,8 @@ impl ChangeKind {
             | InvestmentPreferencesExported(_)
             | FileNoteCreated(_)
             | FileNoteSkipped(_)
-            | FileNoteFailed(_) => return None,
+            | FileNoteFailed(_)
+            | Erased(_) => return None,
         })
     }
 
@@ -127,6 +128,7 @@ impl ChangeKind {
             | Created(_)
             | StaffInvited(_)
             | LicencesPurchased(_)
+            | RetentionPolicySet(_)
             | BranchCreated(_)
             | StaffMovedToBranch(_)
             | Renamed(_) => return None,

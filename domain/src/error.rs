@@ -124,6 +124,14 @@ pub enum DomainError {
     WebhookAlreadyExists,
     #[error("webhook URL refused: {0}")]
     WebhookUrlRefused(String),
+    #[error("this household's personal data was erased; it can no longer be changed")]
+    HouseholdErased,
+    #[error("the practice keeps this household until {}; erasing it earlier needs the \"override retention\" permission", until.map_or("it has been archived for the retention period".to_string(), |t| t.format("%Y-%m-%d").to_string()))]
+    RetentionNotPassed {
+        until: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    #[error("say why (a reason is required to {0})")]
+    ReasonRequired(&'static str),
     #[error("{0}")]
     InvalidInput(String),
 }
@@ -188,6 +196,9 @@ impl DomainError {
             WebhookNotFound => "webhook_not_found",
             WebhookAlreadyExists => "webhook_already_exists",
             WebhookUrlRefused(_) => "webhook_url_refused",
+            HouseholdErased => "household_erased",
+            RetentionNotPassed { .. } => "retention_not_passed",
+            ReasonRequired(_) => "reason_required",
             InvalidInput(_) => "invalid_input",
         }
     }
@@ -234,6 +245,9 @@ fn permission_label(p: Permission) -> &'static str {
         AddHouseholds => "add households",
         ViewBilling => "view billing",
         ManageLicences => "manage licences",
+        EraseHouseholds => "erase households",
+        OverrideRetention => "override retention",
+        ManageRetention => "manage retention",
     }
 }
 

@@ -36,6 +36,12 @@ pub enum Permission {
     ViewBilling,
     /// Buying licences is billing too.
     ManageLicences,
+    /// Erase a household's personal data once its retention period has passed (owner by default).
+    EraseHouseholds,
+    /// Erase before the retention period has passed (recorded on the erasure).
+    OverrideRetention,
+    /// Set how long archived households are kept, and whether they are erased when that ends.
+    ManageRetention,
 }
 
 impl Permission {
@@ -45,13 +51,20 @@ impl Permission {
 }
 
 /// Defaults per role. The owner has everything; a super admin everything but billing and
-/// permissions (the owner may delegate the latter); a practice manager runs households, staff and
+/// permissions and erasure (the owner may delegate those); a practice manager runs households, staff and
 /// integrations (Lumiant); managers, professionals and support add households.
 pub fn role_default(role: PracticeRole, p: Permission) -> bool {
     use Permission::*;
     match role {
         PracticeRole::Owner => true,
-        PracticeRole::SuperAdmin => !p.is_billing() && p != ManagePermissions,
+        // Erasure and retention are the owner's until delegated: they destroy data for good.
+        PracticeRole::SuperAdmin => {
+            !p.is_billing()
+                && !matches!(
+                    p,
+                    ManagePermissions | EraseHouseholds | OverrideRetention | ManageRetention
+                )
+        }
         PracticeRole::PracticeManager => matches!(
             p,
             ManageHouseholdAccess

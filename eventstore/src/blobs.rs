@@ -3,7 +3,12 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::{error::StoreError, store::EventStore, Backend};
+use uuid::Uuid;
+
+use crate::{
+    error::StoreError,
+    store::{with_pool, EventStore},
+};
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -13,47 +18,65 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl EventStore {
-    /// Stores the bytes (idempotent: the same content is stored once) and returns their SHA-256.
-    pub async fn put_blob(&self, content: &[u8], mimetype: &str) -> Result<String, StoreError> {
+    /// Stores a document of `subject` (idempotent) and returns its SHA-256. With personal data
+    /// configured it is sealed with the subject's key, so erasing the subject erases it too.
+    pub async fn put_blob(
+        &self,
+        subject: Uuid,
+        content: &[u8],
+        mimetype: &str,
+    ) -> Result<String, StoreError> {
         let sha = sha256_hex(content);
-        match self.backend() {
-            Backend::Postgres(p) => {
-                sqlx::query("INSERT INTO blobs (sha256, mimetype, content) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                    .bind(&sha)
-                    .bind(mimetype)
-                    .bind(content)
-                    .execute(p)
-                    .await?;
-            }
-            Backend::Sqlite(p) => {
+        let Some(personal) = &self.personal else {
+            with_pool!(self, |pool| {
                 sqlx::query(
-                    "INSERT OR IGNORE INTO blobs (sha256, mimetype, content) VALUES (?1, ?2, ?3)",
-                )
-                .bind(&sha)
-                .bind(mimetype)
-                .bind(content)
-                .execute(p)
-                .await?;
-            }
-        }
+                "INSERT INTO blobs (sha256, mimetype, content) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+            )
+            .bind(&sha)
+            .bind(mimetype)
+            .bind(content)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+            })?;
+            return Ok(sha);
+        };
+        let sealed = personal.seal_document(subject, &sha, content).await?;
+        with_pool!(self, |pool| {
+            sqlx::query(
+            "INSERT INTO sealed_blobs (subject, sha256, mimetype, content) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
+        )
+        .bind(subject)
+        .bind(&sha)
+        .bind(mimetype)
+        .bind(sealed)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
         Ok(sha)
     }
 
-    /// The bytes, checked against their address (a corrupted blob is an error, not a document).
-    pub async fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let content: Option<Vec<u8>> = match self.backend() {
-            Backend::Postgres(p) => {
-                sqlx::query_scalar("SELECT content FROM blobs WHERE sha256 = $1")
-                    .bind(sha256)
-                    .fetch_optional(p)
-                    .await?
-            }
-            Backend::Sqlite(p) => {
-                sqlx::query_scalar("SELECT content FROM blobs WHERE sha256 = ?1")
-                    .bind(sha256)
-                    .fetch_optional(p)
-                    .await?
-            }
+    /// A document of `subject`, checked against its address (a corrupted blob is an error, not a
+    /// document). `None` when there is none, or when the subject was erased.
+    pub async fn blob(&self, subject: Uuid, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let sealed: Option<Vec<u8>> = with_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT content FROM sealed_blobs WHERE subject = $1 AND sha256 = $2"
+        )
+        .bind(subject)
+        .bind(sha256)
+        .fetch_optional(pool)
+        .await)?;
+        let content = match (sealed, &self.personal) {
+            (Some(s), Some(personal)) => personal.open_document(subject, sha256, &s).await?,
+            (Some(_), None) => return Err(StoreError::PersonalDataOff),
+            // Stored before documents were sealed.
+            (None, _) => with_pool!(self, |pool| sqlx::query_scalar(
+                "SELECT content FROM blobs WHERE sha256 = $1"
+            )
+            .bind(sha256)
+            .fetch_optional(pool)
+            .await)?,
         };
         match content {
             Some(c) if sha256_hex(&c) != sha256 => Err(StoreError::Corrupt {

@@ -29,6 +29,15 @@ pub enum StoreError {
     NoLog { url: String, reason: String },
     #[error("corrupt row at position {position}: {reason}")]
     Corrupt { position: i64, reason: String },
+    /// The subject's personal data was erased: nothing personal can be written for it again.
+    #[error("the personal data of {0} was erased")]
+    SubjectErased(Uuid),
+    #[error("the key of subject {subject} cannot be used: {reason}")]
+    KeyUnavailable { subject: Uuid, reason: String },
+    #[error("{keys} subject keys are wrapped by master key {key_id}, which is not configured (set it as the current or a previous master key)")]
+    MasterKeyMissing { key_id: String, keys: i64 },
+    #[error("this log was opened without personal-data keys")]
+    PersonalDataOff,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration: {0}")]

@@ -24,6 +24,7 @@ mod integrity;
 pub mod merkle;
 mod model;
 mod open;
+pub mod personal;
 mod plan;
 mod postgres;
 mod raw;

@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use chrono::{DateTime, Utc};
 use sqlx::{PgPool, SqlitePool};
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -12,6 +13,7 @@ use crate::{
     model::{
         AppendResult, Cursor, ExpectedVersion, LogAnchor, NewEvent, RecordedEvent, StreamAppend,
     },
+    personal::{MasterKeys, PersonalData, PersonalDataPolicy, WrappedKey},
     plan::validate,
     postgres,
     raw::RawEvent,
@@ -60,6 +62,8 @@ pub struct EventStore {
     pub(crate) heads: Arc<HeadCache>,
     /// Started by the first append (PostgreSQL): tells other processes about this one's appends.
     notifier: Arc<OnceLock<()>>,
+    /// Seals personal values on append and opens them on read, when configured.
+    pub(crate) personal: Option<Arc<PersonalData>>,
 }
 
 impl EventStore {
@@ -84,7 +88,61 @@ impl EventStore {
             signer: None,
             heads: Arc::default(),
             notifier: Arc::default(),
+            personal: None,
         }
+    }
+
+    /// Personal values (as `policy` says) are sealed with their subject's key from now on, and
+    /// opened on every read; the subjects' keys are wrapped by `master`.
+    pub fn with_personal_data(
+        mut self,
+        policy: Arc<dyn PersonalDataPolicy>,
+        master: MasterKeys,
+    ) -> Self {
+        self.personal = Some(Arc::new(PersonalData::new(
+            self.backend.clone(),
+            policy,
+            master,
+        )));
+        self
+    }
+
+    fn personal(&self) -> Result<&PersonalData, StoreError> {
+        self.personal.as_deref().ok_or(StoreError::PersonalDataOff)
+    }
+
+    /// Destroys `subject`'s key, so its sealed values read as erased from now on, and deletes
+    /// its sealed documents. Idempotent; returns whether a live key was destroyed by this call.
+    pub async fn erase_subject(
+        &self,
+        subject: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let destroyed = self.personal()?.erase(subject, at).await?;
+        with_pool!(self, |pool| sqlx::query(
+            "DELETE FROM sealed_blobs WHERE subject = $1"
+        )
+        .bind(subject)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(destroyed)
+    }
+
+    /// Fails, naming the key id, when some subject key is wrapped by a master key that is not
+    /// configured (the service would otherwise show those subjects as erased).
+    pub async fn check_master_keys(&self) -> Result<(), StoreError> {
+        self.personal()?.keys().check_openable().await
+    }
+
+    /// Re-wraps every subject key under the current master key (after a rotation).
+    pub async fn rewrap_subject_keys(&self) -> Result<u64, StoreError> {
+        self.personal()?.keys().rewrap().await
+    }
+
+    /// The wrapped subject keys, for a backup (they open only with the master key).
+    pub async fn wrapped_subject_keys(&self) -> Result<Vec<WrappedKey>, StoreError> {
+        self.personal()?.keys().all().await
     }
 
     /// Every append from now on is signed with this key, so the tree builder and auditors can
@@ -134,10 +192,12 @@ impl EventStore {
         appends: Vec<StreamAppend>,
     ) -> Result<AppendResult, StoreError> {
         validate(&appends)?;
+        let sealed = self.seal_personal(&appends).await?;
+        let written = sealed.as_deref().unwrap_or(&appends);
         let signer = self.signer.as_deref();
         let outcome = match &self.backend {
-            Backend::Postgres(pool) => postgres::append(pool, &appends, signer, &self.heads).await,
-            Backend::Sqlite(pool) => sqlite::append(pool, &appends, signer).await,
+            Backend::Postgres(pool) => postgres::append(pool, written, signer, &self.heads).await,
+            Backend::Sqlite(pool) => sqlite::append(pool, written, signer).await,
         };
         match outcome {
             Ok(result) => {
@@ -169,11 +229,13 @@ impl EventStore {
             .iter()
             .flat_map(|a| a.events.iter().map(|e| e.event_id))
             .collect();
-        let stored = if ids.is_empty() {
+        let mut stored = if ids.is_empty() {
             vec![]
         } else {
             on_backend!(self, events_by_id(&ids))?
         };
+        // Compared with what was sent, in clear (sealing draws a fresh nonce each time).
+        self.open_personal(&mut stored).await?;
         if !stored.is_empty() {
             return already_appended(appends, &stored);
         }
@@ -217,7 +279,9 @@ impl EventStore {
         appends: Vec<StreamAppend>,
     ) -> Result<AppendResult, StoreError> {
         validate(&appends)?;
-        postgres::append_in(tx, &appends, self.signer.as_deref()).await
+        let sealed = self.seal_personal(&appends).await?;
+        let written = sealed.as_deref().unwrap_or(&appends);
+        postgres::append_in(tx, written, self.signer.as_deref()).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(stream = %stream), err(level = "debug"))]
@@ -233,14 +297,14 @@ impl EventStore {
                     .record([(last.stream.as_str(), last.version, hash)]);
             }
         }
-        self.upcast_all(raw)
+        self.open_all(raw).await
     }
 
     /// One event by its id (e.g. to publish it again), upcast like every read.
     #[tracing::instrument(level = "debug", skip_all, fields(event = %id), err(level = "debug"))]
     pub async fn event_by_id(&self, id: Uuid) -> Result<Option<RecordedEvent>, StoreError> {
         let raw = on_backend!(self, events_by_id(&[id]))?;
-        Ok(self.upcast_all(raw)?.into_iter().next())
+        Ok(self.open_all(raw).await?.into_iter().next())
     }
 
     /// Events after `after`, in subscription order, at most `limit`. On PostgreSQL only events of
@@ -253,7 +317,7 @@ impl EventStore {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let raw = self.read_all_raw(after, limit).await?;
-        self.upcast_all(raw)
+        self.open_all(raw).await
     }
 
     pub(crate) async fn read_all_raw(
@@ -292,7 +356,26 @@ impl EventStore {
         on_backend!(self, save_checkpoint(name, at))
     }
 
-    fn upcast_all(&self, raw: Vec<RawEvent>) -> Result<Vec<RecordedEvent>, StoreError> {
+    async fn seal_personal(
+        &self,
+        appends: &[StreamAppend],
+    ) -> Result<Option<Vec<StreamAppend>>, StoreError> {
+        match &self.personal {
+            Some(p) => p.seal(appends).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn open_personal(&self, raw: &mut [RawEvent]) -> Result<(), StoreError> {
+        match &self.personal {
+            Some(p) => p.open(raw).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Stored rows as readers see them: personal values opened, then upcast.
+    async fn open_all(&self, mut raw: Vec<RawEvent>) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.open_personal(&mut raw).await?;
         raw.into_iter()
             .map(|r| r.into_recorded(self.upcaster.as_ref()))
             .collect()

@@ -8,6 +8,7 @@ mod facts;
 pub mod model;
 mod queries;
 mod report;
+mod retention;
 mod runner;
 pub mod snapshot;
 mod timeline;
@@ -22,6 +23,7 @@ pub use queries::{
     History, HouseholdAccess, QueryError, Roster, RosterHousehold, RosterStaff, StaffAccess,
 };
 pub use report::{AccessReport, ReportRow};
+pub use retention::PastRetention;
 pub use runner::{build_from_log, Lagging, Projection};
 pub use snapshot::{SnapshotDir, SnapshotPolicy};
 pub use timeline::Timeline;

@@ -10,6 +10,7 @@ use std::{
     time::Duration,
 };
 
+use hearth_domain::household::HouseholdEventKind;
 use hearth_eventstore::{Cursor, EventStore, StoreError};
 use tokio::{sync::watch, task::JoinHandle};
 
@@ -176,6 +177,10 @@ impl Follower {
                 match sub.next_batch().await {
                     Ok(batch) => {
                         let applied = batch.len() as u64;
+                        // After an erasure the snapshot on disk holds personal data that no
+                        // longer exists anywhere else.
+                        let erased = HouseholdEventKind::Erased.event_type();
+                        let erasure = batch.iter().any(|e| e.event_type == erased);
                         let (last, total) = {
                             let mut m = self.model.write().unwrap_or_else(|p| p.into_inner());
                             for e in batch {
@@ -186,6 +191,9 @@ impl Follower {
                         metrics::counter!("hearth_projection_events_applied_total")
                             .increment(applied);
                         self.moved_to(last);
+                        if let (Some(keeper), true) = (&self.snapshots, erasure) {
+                            keeper.forget();
+                        }
                         if let Some(keeper) = &self.snapshots {
                             if self.ready.load(Ordering::Acquire) && keeper.due(total) {
                                 write_off_thread(keeper.clone(), self.model.clone()).await;

@@ -282,6 +282,8 @@ pub(crate) async fn household_details(
         "grants": s.grants,
         "status": s.status,
         "archived": s.archived,
+        "archived_at": s.archived_at,
+        "erased_at": s.erased_at,
         "branch": s.branch,
         "policies": s.policies,
         "xplan_skipped": s.xplan_skipped,

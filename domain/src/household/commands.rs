@@ -119,6 +119,11 @@ pub enum HouseholdCommand {
     },
     ArchiveHousehold,
     RestoreHousehold,
+    /// Destroys the household's personal data for good (its access history stays). Needs a
+    /// reason; before the retention period has passed, also `override_retention`.
+    EraseHousehold {
+        override_retention: bool,
+    },
     ChangeHouseholdStatus {
         status: HouseholdStatus,
     },

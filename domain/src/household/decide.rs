@@ -72,6 +72,9 @@ fn decide_events(
             if !h.exists() || h.practice != p.id {
                 return Err(DomainError::HouseholdNotFound);
             }
+            if h.is_erased() && !super::erasure::allowed_after_erasure(command) {
+                return Err(DomainError::HouseholdErased);
+            }
             decide_existing(h, p, command, ctx)
         }
     }
@@ -249,6 +252,9 @@ fn decide_existing(
                 (ArchiveHousehold, false) => Ok(vec![HouseholdEvent::Archived(Marked { meta })]),
                 _ => Ok(vec![HouseholdEvent::Restored(Marked { meta })]),
             }
+        }
+        EraseHousehold { override_retention } => {
+            super::erasure::erase(h, p, *override_retention, ctx)
         }
         ChangeHouseholdStatus { status } => {
             require(p, ctx, Permission::ArchiveHouseholds)?;

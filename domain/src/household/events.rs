@@ -232,6 +232,18 @@ pub struct FileNoteSkipped {
     pub reason: String,
 }
 
+/// The household's personal data was destroyed (its key erased); its access history stays.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HouseholdErased {
+    pub meta: EventMeta,
+    /// When the practice's retention period for it ended (or would have); `None` when it was
+    /// never archived.
+    #[serde(default)]
+    pub retention_ended: Option<DateTime<Utc>>,
+    /// Erased before `retention_ended`, by the override permission.
+    pub retention_overridden: bool,
+}
+
 events!(
     /// Events of the `household-{id}` stream.
     HouseholdEvent / HouseholdEventKind {
@@ -259,5 +271,6 @@ events!(
         FileNoteSkipped(FileNoteSkipped) = "household.xplan_file_note_skipped", 1,
         FileNoteFailed(FileNoteSkipped) = "household.xplan_file_note_failed", 1,
         GrantExpired(GrantExpired) = "household.grant_expired", 1,
+        Erased(HouseholdErased) = "household.erased", 1,
     }
 );

@@ -21,7 +21,7 @@ pub fn makes_file_note(kind: HouseholdEventKind) -> bool {
         Created | PrimaryAssigned | SecondarySet | SecondaryCleared | AccessGranted
         | RoleChanged | AccessRevoked | Archived | Restored | StatusChanged | BranchAssigned
         | DetailsEdited | XplanIdLinked | XplanClientSynced | PoliciesSynced | FileNoteCreated
-        | FileNoteSkipped | FileNoteFailed | GrantExpired => false,
+        | FileNoteSkipped | FileNoteFailed | GrantExpired | Erased => false,
     }
 }
 
@@ -113,7 +113,7 @@ pub fn file_note(event: &HouseholdEvent) -> Option<FileNoteContent> {
         | AccessGranted(_) | RoleChanged(_) | AccessRevoked(_) | Archived(_) | Restored(_)
         | StatusChanged(_) | BranchAssigned(_) | DetailsEdited(_) | XplanIdLinked(_)
         | XplanClientSynced(_) | PoliciesSynced(_) | FileNoteCreated(_) | FileNoteSkipped(_)
-        | FileNoteFailed(_) | GrantExpired(_) => None,
+        | FileNoteFailed(_) | GrantExpired(_) | Erased(_) => None,
     }
 }
 

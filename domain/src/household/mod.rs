@@ -3,10 +3,12 @@
 
 mod commands;
 mod decide;
+mod erasure;
 mod events;
 pub mod field_rules;
 mod fields;
 mod file_notes;
+pub mod personal;
 mod reassign;
 mod state;
 mod surveys;
@@ -19,7 +21,7 @@ pub use events::*;
 pub use fields::{ClientField, FieldChange, Fields, SkippedField};
 pub use file_notes::{file_note, file_note_triggers, makes_file_note, FileNoteContent};
 pub use reassign::reassign_households;
-pub use state::HouseholdState;
+pub use state::{HouseholdState, ERASED};
 pub use surveys::{BlobRef, Dimension, MemberValues, QuestionAnswer};
 pub use xplan::{
     end_year, normalise, InsurancePolicy, XplanClientData, XplanPolicy, ALLOWED_TITLES,

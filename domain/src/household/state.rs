@@ -29,6 +29,12 @@ pub struct HouseholdState {
     /// When each temporary grant ends.
     pub grant_expiries: BTreeMap<StaffId, DateTime<Utc>>,
     pub archived: bool,
+    /// Since when it is archived (retention counts from here).
+    #[serde(default)]
+    pub archived_at: Option<DateTime<Utc>>,
+    /// When its personal data was erased.
+    #[serde(default)]
+    pub erased_at: Option<DateTime<Utc>>,
     pub status: HouseholdStatus,
     pub branch: Option<BranchId>,
     pub policies: Vec<InsurancePolicy>,
@@ -39,9 +45,16 @@ pub struct HouseholdState {
     pub file_note_failures: BTreeMap<Uuid, String>,
 }
 
+/// What an erased household's name (and any erased text) reads as.
+pub const ERASED: &str = "[erased]";
+
 impl HouseholdState {
     pub fn exists(&self) -> bool {
         self.id.is_some()
+    }
+
+    pub fn is_erased(&self) -> bool {
+        self.erased_at.is_some()
     }
 
     pub fn holding(&self, staff: StaffId) -> Option<Holding> {
@@ -126,8 +139,23 @@ impl HouseholdState {
             AccessRevoked(e) => {
                 self.grants.remove(&e.staff_id);
             }
-            Archived(_) => self.archived = true,
-            Restored(_) => self.archived = false,
+            Archived(e) => {
+                self.archived = true;
+                self.archived_at = Some(e.meta.at);
+            }
+            Restored(_) => {
+                self.archived = false;
+                self.archived_at = None;
+            }
+            Erased(e) => {
+                self.erased_at = Some(e.meta.at);
+                self.name = ERASED.to_string();
+                for m in &mut self.members {
+                    m.fields.clear();
+                }
+                self.policies.clear();
+                self.xplan_skipped.clear();
+            }
             StatusChanged(e) => self.status = e.to,
             BranchAssigned(e) => self.branch = e.branch,
             DetailsEdited(e) => {

@@ -78,4 +78,10 @@ pub enum PracticeCommand {
     RenamePractice {
         name: String,
     },
+    /// How long archived households are kept before their personal data may be erased, and
+    /// whether Hearth erases them itself when that time comes.
+    SetRetentionPolicy {
+        years_after_archive: u16,
+        auto_erase: bool,
+    },
 }

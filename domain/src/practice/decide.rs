@@ -243,6 +243,28 @@ pub fn decide(state: &PracticeState, command: &PracticeCommand, ctx: &CommandCon
                 to: name,
             })])
         }
+        SetRetentionPolicy {
+            years_after_archive,
+            auto_erase,
+        } => {
+            require(state, ctx, Permission::ManageRetention)?;
+            if !(1..=RetentionPolicy::MAX_YEARS).contains(years_after_archive) {
+                return Err(DomainError::InvalidInput(format!(
+                    "the retention period must be 1 to {} years",
+                    RetentionPolicy::MAX_YEARS
+                )));
+            }
+            let policy = RetentionPolicy {
+                years_after_archive: *years_after_archive,
+                auto_erase: *auto_erase,
+            };
+            if policy == state.retention {
+                return Ok(vec![]);
+            }
+            Ok(vec![PracticeEvent::RetentionPolicySet(
+                RetentionPolicySet { meta, policy },
+            )])
+        }
         CreateBranch { branch_id, name } => {
             require(state, ctx, Permission::ManageBranches)?;
             let name = non_empty("branch name", name)?;

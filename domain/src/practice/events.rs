@@ -1,3 +1,4 @@
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -115,6 +116,44 @@ pub struct PracticeRenamed {
     pub to: String,
 }
 
+/// Records kept for `years_after_archive` years after a household is archived (seven by default:
+/// the usual term for financial-advice records).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionPolicy {
+    pub years_after_archive: u16,
+    /// Hearth erases households past retention by itself.
+    pub auto_erase: bool,
+}
+
+impl Default for RetentionPolicy {
+    fn default() -> Self {
+        Self {
+            years_after_archive: 7,
+            auto_erase: false,
+        }
+    }
+}
+
+impl RetentionPolicy {
+    pub const MAX_YEARS: u16 = 100;
+
+    /// When the retention period of a household archived at `archived_at` ends.
+    pub fn ends(&self, archived_at: DateTime<Utc>) -> DateTime<Utc> {
+        archived_at
+            .checked_add_months(chrono::Months::new(
+                u32::from(self.years_after_archive) * 12,
+            ))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RetentionPolicySet {
+    pub meta: EventMeta,
+    pub policy: RetentionPolicy,
+}
+
 events!(
     /// Events of the `practice-{id}` stream.
     PracticeEvent / PracticeEventKind {
@@ -134,5 +173,6 @@ events!(
         HouseholdLeadsChanged(HouseholdLeadsChanged) = "practice.household_leads_changed", 1,
         StaffMovedToBranch(StaffMovedToBranch) = "practice.staff_moved_to_branch", 1,
         Renamed(PracticeRenamed) = "practice.renamed", 1,
+        RetentionPolicySet(RetentionPolicySet) = "practice.retention_policy_set", 1,
     }
 );

@@ -47,6 +47,8 @@ pub struct PracticeState {
     pub branches: BTreeMap<BranchId, String>,
     /// household → (primary, secondary)
     pub leads: BTreeMap<HouseholdId, (StaffId, Option<StaffId>)>,
+    #[serde(default)]
+    pub retention: super::events::RetentionPolicy,
     joined_counter: u64,
 }
 
@@ -221,6 +223,7 @@ impl PracticeState {
                 }
             }
             Renamed(e) => self.name = e.to.clone(),
+            RetentionPolicySet(e) => self.retention = e.policy,
         }
     }
 

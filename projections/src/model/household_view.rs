@@ -134,6 +134,8 @@ impl HouseholdView {
             HouseholdEvent::InvestmentPreferencesExported(e) => {
                 self.documents.insert(e.document.sha256.clone());
             }
+            // Their bytes were deleted with the household's key.
+            HouseholdEvent::Erased(_) => self.documents.clear(),
             _ => {}
         }
         let meta = event.meta();
@@ -191,6 +193,7 @@ impl HouseholdView {
                 HouseholdEvent::Created(_)
                     | HouseholdEvent::StatusChanged(_)
                     | HouseholdEvent::BranchAssigned(_)
+                    | HouseholdEvent::Erased(_)
             )
         {
             self.trail.push(AuditEntry {

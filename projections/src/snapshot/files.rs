@@ -35,6 +35,17 @@ impl SnapshotDir {
         }
     }
 
+    /// Removes the snapshot (and any half-written one); none there is fine.
+    pub fn remove(&self) -> std::io::Result<()> {
+        for path in [self.path(), self.dir.join(format!("{FILE}.tmp"))] {
+            match std::fs::remove_file(path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Replaces the snapshot. Written beside it and renamed, so a crash mid-write leaves the
     /// previous one whole.
     pub fn write(&self, bytes: &[u8]) -> std::io::Result<()> {

@@ -12,7 +12,7 @@ use crate::model::AccessModel;
 
 /// The shape of the serialised model. Bump it whenever the model's fields or any type inside
 /// them change shape; `snapshot_shape_is_pinned` (tests/snapshot.rs) fails until you do.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 const MAGIC: &[u8; 8] = b"HEARTHSN";
 

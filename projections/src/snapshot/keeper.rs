@@ -126,6 +126,21 @@ impl Keeper {
     }
 }
 
+impl Keeper {
+    /// Removes the snapshot on disk: a household was erased, and the snapshot still holds its
+    /// personal data in clear. The next one is due at once.
+    pub(crate) fn forget(&self) {
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        match self.policy.dir.remove() {
+            Ok(()) => tracing::info!("a household was erased: removed the projection snapshot"),
+            Err(e) => {
+                tracing::error!(error = %e, "a household was erased but the projection snapshot could not be removed")
+            }
+        }
+        *last = (0, Instant::now());
+    }
+}
+
 pub(crate) async fn write_off_thread(keeper: Arc<Keeper>, model: Arc<RwLock<AccessModel>>) {
     match tokio::task::spawn_blocking(move || keeper.write(&model)).await {
         Ok(Ok(_)) => {}
