@@ -41,6 +41,8 @@ pub enum Command {
     Export(crate::audit_cli::ExportArgs),
     /// Check an audit bundle offline (no database, no network); non-zero exit names the problem.
     Audit(crate::audit_cli::AuditArgs),
+    /// Back up or re-wrap the household keys that personal data is sealed with.
+    Keys(crate::keys_cli::KeysArgs),
     /// Run one XPLAN sync of an integration now and print its summary (JSON).
     SyncXplan(SyncArgs),
     /// Serve a fake XPLAN site (test double and demo aid; never a production target).

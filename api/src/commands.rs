@@ -45,6 +45,7 @@ async fn open(settings: &StoreSettings) -> Result<EventStore, String> {
         .await
         .map_err(|e| format!("cannot open the log at {}: {e}", settings.describe()))?
         .with_upcaster(domain_upcaster());
+    let store = keys::with_personal_data(store, settings)?;
     eprintln!("hearth: log {}", settings.describe());
     Ok(store)
 }
@@ -56,6 +57,7 @@ pub(crate) async fn open_existing(settings: &StoreSettings) -> Result<EventStore
         .await
         .map_err(|e| format!("cannot open the log: {e}"))?
         .with_upcaster(domain_upcaster());
+    let store = keys::with_personal_data(store, settings)?;
     eprintln!("hearth: log {}", settings.describe());
     Ok(store)
 }

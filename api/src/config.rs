@@ -26,6 +26,16 @@ pub struct StoreSettings {
 
     #[command(flatten)]
     pub dir: DataDir,
+
+    /// 32-byte key (base64) that wraps each household's personal-data key. Generated into the
+    /// data dir when unset (development only). Losing it loses every household's personal data.
+    #[arg(long, env = "HEARTH_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+
+    /// Earlier master keys (comma-separated), still accepted for reading during a rotation until
+    /// `hearth keys rewrap` has moved every household key to the current one.
+    #[arg(long, env = "HEARTH_MASTER_KEY_PREVIOUS", hide_env_values = true)]
+    pub master_key_previous: Option<String>,
 }
 
 impl StoreSettings {
@@ -286,6 +296,14 @@ impl std::fmt::Debug for StoreSettings {
         f.debug_struct("StoreSettings")
             .field("database_url", &self.describe())
             .field("data_dir", &self.dir.data_dir)
+            .field(
+                "master_key",
+                &self.master_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "master_key_previous",
+                &self.master_key_previous.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -405,6 +423,8 @@ mod tests {
             dir: DataDir {
                 data_dir: "/tmp/elsewhere".into(),
             },
+            master_key: None,
+            master_key_previous: None,
         };
         assert_eq!(
             s.database_url(),

@@ -17,7 +17,9 @@ impl From<DomainError> for Problem {
             Problem::forbidden(e.code(), detail)
         } else if matches!(
             e,
-            DomainError::InvalidInput(_) | DomainError::WebhookUrlRefused(_)
+            DomainError::InvalidInput(_)
+                | DomainError::WebhookUrlRefused(_)
+                | DomainError::ReasonRequired(_)
         ) {
             Problem::unprocessable(e.code(), detail)
         } else {
@@ -43,7 +45,11 @@ impl From<ExecError> for Problem {
 
 impl From<StoreError> for Problem {
     fn from(e: StoreError) -> Self {
-        if is_outage(&e) {
+        if let StoreError::SubjectErased(_) = e {
+            // Erased by another instance between this command's decision and its append.
+            let d = DomainError::HouseholdErased;
+            Problem::conflict(d.code(), d.to_string())
+        } else if is_outage(&e) {
             Problem::outage(&e)
         } else {
             Problem::internal(&e)

@@ -4,10 +4,11 @@
 use std::{fs, io::Write, path::Path};
 
 use base64::Engine;
+use hearth_eventstore::personal::{MasterKey, MasterKeys};
 
 use crate::{
     auth::JwtKeys,
-    config::{AuthSettings, XplanSettings},
+    config::{AuthSettings, StoreSettings, XplanSettings},
 };
 
 pub fn jwt_keys(auth: &AuthSettings, data_dir: &Path) -> Result<JwtKeys, String> {
@@ -43,6 +44,39 @@ pub fn log_signer(data_dir: &Path) -> Result<hearth_eventstore::LogSigner, Strin
     hearth_eventstore::LogSigner::from_base64(&text).map_err(|e| format!("HEARTH_SIGNING_KEY: {e}"))
 }
 
+/// The master key that wraps each household's personal-data key (configured, or for
+/// development generated once into the data directory), and earlier ones still accepted while a
+/// rotation is under way. Never stored in the database (docs/ARCHITECTURE.md).
+pub fn master_keys(store: &StoreSettings) -> Result<MasterKeys, String> {
+    let current = match &store.master_key {
+        Some(k) if !k.trim().is_empty() => k.clone(),
+        _ => String::from_utf8(dev_secret(store.data_dir(), "master-key")?)
+            .map_err(|e| e.to_string())?,
+    };
+    let current =
+        MasterKey::from_base64(&current).map_err(|e| format!("HEARTH_MASTER_KEY: {e}"))?;
+    let previous = store
+        .master_key_previous
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .filter(|k| !k.trim().is_empty())
+        .map(|k| MasterKey::from_base64(k).map_err(|e| format!("HEARTH_MASTER_KEY_PREVIOUS: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(MasterKeys::new(current, previous))
+}
+
+/// The log with personal values sealed under household keys, as every process opens it.
+pub fn with_personal_data(
+    store: hearth_eventstore::EventStore,
+    settings: &StoreSettings,
+) -> Result<hearth_eventstore::EventStore, String> {
+    Ok(store.with_personal_data(
+        hearth_application::personal_data_policy(),
+        master_keys(settings)?,
+    ))
+}
+
 fn dev_secret(dir: &Path, name: &str) -> Result<Vec<u8>, String> {
     let path = dir.join(name);
     if let Ok(existing) = fs::read_to_string(&path) {
@@ -61,7 +95,7 @@ fn dev_secret(dir: &Path, name: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     file.write_all(secret.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    tracing::warn!(path = %path.display(), "no secret configured: generated a development one (set HEARTH_JWT_SECRET / HEARTH_ENCRYPTION_KEY / HEARTH_SIGNING_KEY in production)");
+    tracing::warn!(path = %path.display(), "no secret configured: generated a development one (set HEARTH_JWT_SECRET / HEARTH_ENCRYPTION_KEY / HEARTH_SIGNING_KEY / HEARTH_MASTER_KEY in production)");
     Ok(secret.into_bytes())
 }
 

@@ -36,6 +36,7 @@ async fn main() -> std::process::ExitCode {
         Command::Export(args) => audit_cli::export(args).await,
         Command::Audit(args) => audit_cli::audit(args),
         Command::SyncXplan(args) => commands::sync_xplan(args).await,
+        Command::Keys(args) => hearth_api::keys_cli::run(args).await,
         #[cfg(feature = "fake-xplan")]
         Command::FakeXplan(args) => commands::fake_xplan(args).await,
     };

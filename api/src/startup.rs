@@ -76,6 +76,9 @@ impl Application {
         }
         .with_upcaster(domain_upcaster())
         .with_signer(signer);
+        let store = keys::with_personal_data(store, &settings.store).map_err(anyhow::Error::msg)?;
+        // Started with the wrong master key, every household would read as erased.
+        store.check_master_keys().await?;
         tracing::info!(log = %settings.store.describe(), "opened the log");
         let data_dir = settings.store.data_dir();
         let projection =
@@ -150,6 +153,7 @@ impl Application {
     {
         let sealer = tokio::spawn(seal_periodically(self.state.store.clone()));
         let expirer = tokio::spawn(crate::expiry::run(self.state.clone()));
+        let retention = tokio::spawn(crate::retention::run(self.state.clone()));
         let tree = tokio::spawn(crate::transparency::run(
             self.state.store.clone(),
             self.checkpoints.clone(),
@@ -197,6 +201,7 @@ impl Application {
         sealer.abort();
         tree.abort();
         expirer.abort();
+        retention.abort();
         let _ = workers_stop.send(true);
         // Running sync jobs (and the scheduler's run) stop at a safe point and record themselves
         // as interrupted, so the scheduler runs them again after the restart.

@@ -17,7 +17,8 @@ use hearth_domain::{
     integration::{
         IntegrationCommand, IntegrationState, SyncOutcome, SyncRun, SyncSkip, SyncSummary,
     },
-    streams, CommandContext, HouseholdId, IntegrationId, MemberId, PracticeId,
+    limits::excerpt,
+    streams, CommandContext, DomainError, HouseholdId, IntegrationId, MemberId, PracticeId,
 };
 use serde_json::Value;
 use tokio::sync::Mutex;
@@ -299,13 +300,25 @@ impl Run<'_> {
                             .ok()
                             .and_then(|v| v.as_str().map(str::to_string))
                             .unwrap_or_default(),
-                        reason: skip.reason,
+                        // The value itself is personal: it stays in the household's (sealed)
+                        // record, not in the integration's run summary.
+                        reason: skip.reason.replace(&excerpt(&skip.value), "the value"),
                     });
                 }
                 match self.apply(&data).await {
                     Ok(Applied::Created) => self.summary.created += 1,
                     Ok(Applied::Updated) => self.summary.updated += 1,
                     Ok(Applied::Unchanged) => self.summary.unchanged += 1,
+                    // Its XPLAN id stays claimed by the erased household: never recreated.
+                    Err(ExecError::Domain(DomainError::HouseholdErased)) => {
+                        self.summary.skipped.push(SyncSkip {
+                            xplan_id: data.xplan_id.clone(),
+                            what: "client".into(),
+                            reason:
+                                "its household's personal data was erased; it is not synced again"
+                                    .into(),
+                        })
+                    }
                     Err(ExecError::Domain(e)) => self
                         .summary
                         .errors

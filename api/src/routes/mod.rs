@@ -4,6 +4,7 @@ mod audit;
 mod changes;
 mod contract;
 mod directory;
+mod erasure;
 mod households;
 mod integrations;
 mod log;
@@ -59,6 +60,7 @@ pub fn table() -> OpenApiRouter<AppState> {
         .merge(directory::router())
         .merge(reports::router())
         .merge(practice_admin::router())
+        .merge(erasure::router())
 }
 
 pub fn router() -> Router<AppState> {

@@ -175,7 +175,10 @@ async fn export(
     filename: &str,
     plan: bool,
 ) -> ApiResult<(StatusCode, axum::Json<Exported>)> {
-    let sha256 = state.store.put_blob(&bytes, "application/pdf").await?;
+    let sha256 = state
+        .store
+        .put_blob(household.0, &bytes, "application/pdf")
+        .await?;
     let document = BlobRef {
         sha256,
         size: bytes.len() as u64,
@@ -313,7 +316,7 @@ pub(crate) async fn document(
     }
     let bytes = state
         .store
-        .blob(&sha)
+        .blob(household.0, &sha)
         .await?
         .ok_or_else(|| Problem::not_found("the document"))?;
     Ok(([(header::CONTENT_TYPE, "application/pdf")], bytes).into_response())

@@ -176,8 +176,8 @@ mod tests {
     fn sample() -> Value {
         json!({
             "name": "Quokka Household",
-            "members": [{"member_id": "m1", "fields": {"first_name": "Ada"}},
-                        {"member_id": "m2", "fields": {"first_name": "Bo"}}],
+            "members": [{"member_id": "m1", "fields": {"first_name": "Adalberta"}},
+                        {"member_id": "m2", "fields": {"first_name": "Bonifacio"}}],
             "changes": [{"field": "email", "from": null, "to": "ada@example.com"}],
             "score": 73,
         })
@@ -196,9 +196,15 @@ mod tests {
         let mut data = sample();
         seal(&mut data, PATHS, &key, s, e);
         let text = data.to_string();
-        for secret in ["Quokka", "Ada", "ada@example.com", "73"] {
+        for secret in [
+            "Quokka Household",
+            "Adalberta",
+            "Bonifacio",
+            "ada@example.com",
+        ] {
             assert!(!text.contains(secret), "{secret} is in {text}");
         }
+        assert!(is_sealed(&data["score"]), "numbers are sealed too");
         assert_eq!(data["members"][0]["member_id"], "m1", "ids stay in clear");
         assert!(
             data["changes"][0]["from"].is_null(),

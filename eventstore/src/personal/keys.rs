@@ -254,14 +254,13 @@ impl SubjectKeys {
     /// Fails when some live key is wrapped by a master key that is not configured: started
     /// that way, the service would show those households as erased.
     pub(crate) async fn check_openable(&self) -> Result<(), StoreError> {
-        let ids: Vec<(String, i64)> =
-            with_pool!(self, |pool| {
-                sqlx::query_as(
+        let ids: Vec<(String, i64)> = with_pool!(self, |pool| {
+            sqlx::query_as(
             "SELECT key_id, COUNT(*) FROM subject_keys WHERE wrapped IS NOT NULL GROUP BY key_id"
         )
         .fetch_all(pool)
         .await
-            })?;
+        })?;
         match ids.iter().find(|(id, _)| self.master.by_id(id).is_none()) {
             Some((id, n)) => Err(StoreError::MasterKeyMissing {
                 key_id: id.clone(),

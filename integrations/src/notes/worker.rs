@@ -131,6 +131,9 @@ impl FileNoteWorker {
             return Ok(Done::AlreadyRecorded);
         }
         let skip = |reason: &str| Done::Skipped(reason.to_string());
+        if household.is_erased() {
+            return Ok(skip("the household's personal data was erased"));
+        }
         let Some((integration, clients)) = linked_clients(&household) else {
             return Ok(skip("the household is not linked to an XPLAN client"));
         };
@@ -194,7 +197,7 @@ impl FileNoteWorker {
                 .xplan
                 .executor()
                 .store()
-                .blob(&doc.sha256)
+                .blob(m.household_id.0, &doc.sha256)
                 .await
                 .map_err(|e| Failure::Transient(e.to_string()))?
                 .ok_or_else(|| Failure::Permanent(format!("document {} is missing", doc.sha256)))?;

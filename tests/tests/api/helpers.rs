@@ -17,6 +17,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 pub const SECRET: &str = "a-test-secret-that-is-long-enough-for-hs256";
+/// base64 of 32 bytes.
+pub const MASTER_KEY: &str = "bWFzdGVyLWtleS1mb3ItaGVhcnRoLXRlc3RzLTMyYnk=";
 
 #[derive(Clone, Copy, Debug)]
 pub enum Backend {
@@ -58,6 +60,10 @@ pub fn settings(database_url: &str, data_dir: &std::path::Path) -> Settings {
             dir: DataDir {
                 data_dir: data_dir.to_path_buf(),
             },
+            // Shared, so a second instance or a restart (with a data dir of its own) reads what
+            // the first sealed, as instances configured alike do in production.
+            master_key: Some(MASTER_KEY.into()),
+            master_key_previous: None,
         },
         auth: AuthSettings {
             jwt_secret: Some(SECRET.into()),
@@ -195,6 +201,11 @@ impl Response {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.address, path)
+    }
+
+    /// Where this instance keeps its snapshot and generated keys.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
     }
 
     pub fn stop(&mut self) {

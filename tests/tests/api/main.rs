@@ -6,6 +6,7 @@ mod authorization;
 mod changes;
 mod consistency;
 mod directory;
+mod erasure;
 mod file_notes;
 mod hardening;
 mod hardening_ops;

@@ -207,6 +207,8 @@ impl Modify for FieldRules {
             };
             // A person's title, not a problem's: only where a first name sits beside it.
             let person = object.properties.contains_key("first_name");
+            // A reason that must be given must say something (an erasure's).
+            let reason_required = object.required.iter().any(|r| r == "reason");
             for (name, property) in object.properties.iter_mut() {
                 let RefOr::T(property) = property else {
                     continue;
@@ -215,6 +217,10 @@ impl Modify for FieldRules {
                     "title" if person => Some(Rule::Text {
                         pattern: title(),
                         max: hearth_domain::limits::NAME_MAX,
+                    }),
+                    "reason" if reason_required => Some(Rule::Text {
+                        pattern: non_blank_multi(),
+                        max: hearth_domain::limits::REASON_MAX,
                     }),
                     _ => rule(name),
                 };
