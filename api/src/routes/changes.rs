@@ -52,7 +52,7 @@ pub struct ChangeParams {
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// A position a command answered: the read waits until the read model has applied it.
-    #[param(pattern = "^[1-9][0-9]{0,17}$", example = "42")]
+    #[param(example = "42")]
     pub at_least: Option<String>,
 }
 
