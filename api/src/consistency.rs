@@ -56,3 +56,35 @@ pub async fn catch_up(state: &AppState) -> Result<(), Problem> {
     let head = state.store.committed_head().await?;
     wait_for_cursor(state, head).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_position;
+
+    #[test]
+    fn a_position_is_one_to_eighteen_ascii_digits() {
+        assert_eq!(parse_position("42"), Some(42));
+        assert_eq!(parse_position("0"), Some(0));
+        assert_eq!(
+            parse_position("007"),
+            Some(7),
+            "padding is the caller's rule"
+        );
+        assert_eq!(
+            parse_position("999999999999999999"),
+            Some(999_999_999_999_999_999)
+        );
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            "1.5",
+            " 1",
+            "1a",
+            "٣",
+            "9999999999999999999",
+        ] {
+            assert_eq!(parse_position(bad), None, "{bad:?}");
+        }
+    }
+}
