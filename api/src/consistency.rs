@@ -8,25 +8,32 @@ use crate::{problem::Problem, state::AppState};
 
 pub async fn wait_for_position(state: &AppState, at_least: Option<&str>) -> Result<(), Problem> {
     let Some(raw) = at_least else { return Ok(()) };
-    // Exactly as a command wrote it (the contract's pattern): digits, no sign, no padding.
-    let shaped = (1..=18).contains(&raw.len())
-        && raw.bytes().all(|b| b.is_ascii_digit())
-        && !raw.starts_with('0');
-    let position: i64 = shaped.then(|| raw.parse().ok()).flatten().ok_or_else(|| {
-        Problem::bad_request(
-            "invalid_position",
-            "at_least must be a position returned by a command",
-        )
-    })?;
-    // A well-formed position the log does not hold conflicts with the log's state (409); it is
-    // not "not found", which would read as the household or practice being absent.
-    let cursor = state.store.cursor_of(position).await?.ok_or_else(|| {
-        Problem::conflict(
-            "unknown_position",
-            format!("no event was written at position {position}"),
-        )
-    })?;
-    wait_for_cursor(state, cursor).await
+    // Exactly as a command wrote it (the contract's pattern): no padding, so never 0.
+    let position = parse_position(raw)
+        .filter(|_| !raw.starts_with('0'))
+        .ok_or_else(|| {
+            Problem::bad_request(
+                "invalid_position",
+                "at_least must be a position returned by a command",
+            )
+        })?;
+    let cursor = state.store.cursor_of(position).await?;
+    wait_for_cursor(state, cursor.ok_or_else(|| unknown_position(position))?).await
+}
+
+/// A log position as text: 1 to 18 ASCII digits, no sign (so it always fits an `i64`).
+pub fn parse_position(raw: &str) -> Option<i64> {
+    let shaped = (1..=18).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit());
+    shaped.then(|| raw.parse().ok()).flatten()
+}
+
+/// A well-formed position the log does not hold conflicts with the log's state (409); it is not
+/// "not found", which would read as the household or practice being absent.
+pub fn unknown_position(position: i64) -> Problem {
+    Problem::conflict(
+        "unknown_position",
+        format!("no event was written at position {position}"),
+    )
 }
 
 pub async fn wait_for_cursor(state: &AppState, cursor: Cursor) -> Result<(), Problem> {
@@ -48,4 +55,36 @@ pub async fn wait_for_cursor(state: &AppState, cursor: Cursor) -> Result<(), Pro
 pub async fn catch_up(state: &AppState) -> Result<(), Problem> {
     let head = state.store.committed_head().await?;
     wait_for_cursor(state, head).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_position;
+
+    #[test]
+    fn a_position_is_one_to_eighteen_ascii_digits() {
+        assert_eq!(parse_position("42"), Some(42));
+        assert_eq!(parse_position("0"), Some(0));
+        assert_eq!(
+            parse_position("007"),
+            Some(7),
+            "padding is the caller's rule"
+        );
+        assert_eq!(
+            parse_position("999999999999999999"),
+            Some(999_999_999_999_999_999)
+        );
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            "1.5",
+            " 1",
+            "1a",
+            "٣",
+            "9999999999999999999",
+        ] {
+            assert_eq!(parse_position(bad), None, "{bad:?}");
+        }
+    }
 }

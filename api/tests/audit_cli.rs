@@ -2,68 +2,23 @@
 //! a bundle and audit it offline; an edited bundle fails. And the read-only verbs never create
 //! or migrate a database.
 
-use std::{path::Path, process::Command, sync::Arc};
+use std::{path::Path, sync::Arc};
 
-use chrono::Utc;
 use hearth_application::CommandExecutor;
-use hearth_domain::{
-    household::{HouseholdCommand, NewMember},
-    practice::{NewStaff, PracticeCommand},
-    Actor, CommandContext, HouseholdId, MemberId, PracticeId, StaffId,
-};
 use hearth_eventstore::{
     testing::{with_database, TestSqlite, PG_VAR},
     LogSigner,
 };
 use uuid::Uuid;
 
-fn hearth(args: &[&str], database_url: &str, data_dir: &Path) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
-        .args(args)
-        .env("HEARTH_DATABASE_URL", database_url)
-        .env(
-            "HEARTH_JWT_SECRET",
-            "a-cli-test-secret-that-is-long-enough-for-hs256",
-        )
-        .env("HEARTH_DATA_DIR", data_dir)
-        .env_remove("HEARTH_SIGNING_KEY")
-        .env("HEARTH_LOG", "error")
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
+mod support;
+
+use support::{add_household, hearth, practice_with_household};
 
 fn temp_dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("hearth-audit-cli-{}", Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-async fn add_household(exec: &CommandExecutor, p: PracticeId, owner: StaffId, name: &str) {
-    let client = NewMember {
-        member_id: MemberId::new(),
-        first_name: name.into(),
-        last_name: "Citizen".into(),
-        email: None,
-        title: None,
-    };
-    exec.household(
-        p,
-        HouseholdId::new(),
-        HouseholdCommand::CreateHousehold {
-            client,
-            partner: None,
-            branch: None,
-            status: None,
-        },
-        &CommandContext::new(Actor::Staff(owner), Utc::now()),
-    )
-    .await
-    .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -79,22 +34,8 @@ async fn an_auditor_proves_offline_that_the_log_only_grew() {
     assert_eq!(signer.public_key().to_base64(), key);
 
     let store = file.store().await.unwrap().with_signer(Arc::new(signer));
+    let (p, owner, _) = practice_with_household(store.clone()).await;
     let exec = CommandExecutor::new(store);
-    let (p, owner) = (PracticeId::new(), StaffId::new());
-    let create = PracticeCommand::CreatePractice {
-        practice_id: p,
-        name: "Audited Practice".into(),
-        owner: NewStaff {
-            staff_id: owner,
-            name: "Olive".into(),
-            email: "olive@example.com".into(),
-        },
-        licences: 2,
-    };
-    exec.practice(p, create, &CommandContext::new(Actor::Operator, Utc::now()))
-        .await
-        .unwrap();
-    add_household(&exec, p, owner, "Jane").await;
 
     let saved = dir.join("checkpoint.json");
     let practice = p.0.to_string();

@@ -4,75 +4,23 @@ use std::process::Command;
 
 use chrono::Utc;
 use hearth_application::CommandExecutor;
-use hearth_domain::{
-    household::{HouseholdCommand, NewMember},
-    practice::{NewStaff, PracticeCommand},
-    Actor, CommandContext, HouseholdId, MemberId, PracticeId, StaffId,
-};
+use hearth_domain::{HouseholdId, PracticeId, StaffId};
 use hearth_eventstore::testing::TestSqlite;
 
-const SECRET: &str = "a-cli-test-secret-that-is-long-enough-for-hs256";
+mod support;
+
+use support::{practice_with_household as household_in, SECRET};
 
 fn hearth(args: &[&str], database_url: &str) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
-        .args(args)
-        .env("HEARTH_DATABASE_URL", database_url)
-        .env("HEARTH_JWT_SECRET", SECRET)
-        .env(
-            "HEARTH_DATA_DIR",
-            std::env::temp_dir().join("hearth-cli-test"),
-        )
-        .env("HEARTH_LOG", "error")
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
+    support::hearth(
+        args,
+        database_url,
+        &std::env::temp_dir().join("hearth-cli-test"),
     )
 }
 
 async fn log_with_one_household(file: &TestSqlite) -> (PracticeId, StaffId, HouseholdId) {
     household_in(file.store().await.unwrap()).await
-}
-
-async fn household_in(store: hearth_eventstore::EventStore) -> (PracticeId, StaffId, HouseholdId) {
-    let exec = CommandExecutor::new(store);
-    let (p, owner, h) = (PracticeId::new(), StaffId::new(), HouseholdId::new());
-    let create = PracticeCommand::CreatePractice {
-        practice_id: p,
-        name: "CLI Practice".into(),
-        owner: NewStaff {
-            staff_id: owner,
-            name: "Olive".into(),
-            email: "olive@example.com".into(),
-        },
-        licences: 2,
-    };
-    exec.practice(p, create, &CommandContext::new(Actor::Operator, Utc::now()))
-        .await
-        .unwrap();
-    let client = NewMember {
-        member_id: MemberId::new(),
-        first_name: "Jane".into(),
-        last_name: "Citizen".into(),
-        email: None,
-        title: None,
-    };
-    exec.household(
-        p,
-        h,
-        HouseholdCommand::CreateHousehold {
-            client,
-            partner: None,
-            branch: None,
-            status: None,
-        },
-        &CommandContext::new(Actor::Staff(owner), Utc::now()),
-    )
-    .await
-    .unwrap();
-    (p, owner, h)
 }
 
 #[test]

@@ -3,14 +3,14 @@ use std::sync::Arc;
 use hearth_domain::{
     household::{self, HouseholdCommand, HouseholdState},
     practice::{self, PracticeCommand, PracticeState},
-    streams, CommandContext, Decision, HouseholdId, PracticeId, StaffId, Stored,
+    streams, CommandContext, Decision, DomainError, HouseholdId, PracticeId, StaffId, Stored,
 };
 use uuid::Uuid;
 
 use hearth_eventstore::{Cursor, EventStore, ExpectedVersion, Metadata, NewEvent, StreamAppend};
 
 use crate::{
-    loading::{load_household, PracticeCache},
+    loading::{fold_stream, load_household, PracticeCache},
     ExecError,
 };
 
@@ -156,6 +156,31 @@ impl CommandExecutor {
             ))
         })
         .await
+    }
+
+    /// One attempt at a command decided against a stream of its own and the practice (for the
+    /// actor's permissions): the events go to `stream`, and the practice is version-checked only,
+    /// so a permission revoked meanwhile makes the append conflict. For [`Self::retrying`] (an
+    /// `async` block around it would nest the future one level deeper than the service's
+    /// longest chains allow).
+    pub(super) async fn beside_practice<S: Default, E: Stored>(
+        &self,
+        practice_id: PracticeId,
+        stream: String,
+        apply: impl Fn(&mut S, &E),
+        decide: impl Fn(&S, &PracticeState) -> Result<Vec<E>, DomainError>,
+        ctx: &CommandContext,
+    ) -> Result<Vec<StreamAppend>, ExecError> {
+        let (practice, practice_version) = self.practice_state(practice_id).await?;
+        let (state, version) = fold_stream(&self.store, &stream, apply).await?;
+        let events = decide(&state, &practice)?;
+        if events.is_empty() {
+            return Ok(vec![]);
+        }
+        Ok(vec![
+            stream_append(streams::practice(practice_id), practice_version, vec![]),
+            stream_append(stream, version, new_events(&events, practice_id, ctx)),
+        ])
     }
 
     pub(super) async fn retrying<F, Fut>(&self, decide: F) -> Result<Executed, ExecError>

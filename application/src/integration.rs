@@ -6,13 +6,7 @@ use hearth_domain::{
     streams, CommandContext, IntegrationId, PracticeId,
 };
 
-use hearth_eventstore::StreamAppend;
-
-use crate::{
-    executor::{expected, new_events, CommandExecutor},
-    loading::fold_stream,
-    ExecError, Executed,
-};
+use crate::{executor::CommandExecutor, loading::fold_stream, ExecError, Executed};
 
 impl CommandExecutor {
     pub async fn integration_state(
@@ -35,26 +29,14 @@ impl CommandExecutor {
         command: IntegrationCommand,
         ctx: &CommandContext,
     ) -> Result<Executed, ExecError> {
-        self.retrying(|| async {
-            let (practice, practice_version) = self.practice_state(practice_id).await?;
-            let (state, version) = self.integration_state(id).await?;
-            let events = integration::decide(&state, &practice, &command, ctx)?;
-            if events.is_empty() {
-                return Ok(vec![]);
-            }
-            Ok(vec![
-                // A version check only: a permission revoked meanwhile makes this conflict.
-                StreamAppend {
-                    stream: streams::practice(practice_id),
-                    expected: expected(practice_version),
-                    events: vec![],
-                },
-                StreamAppend {
-                    stream: streams::integration(id),
-                    expected: expected(version),
-                    events: new_events(&events, practice_id, ctx),
-                },
-            ])
+        self.retrying(|| {
+            self.beside_practice(
+                practice_id,
+                streams::integration(id),
+                IntegrationState::apply,
+                |state, practice| integration::decide(state, practice, &command, ctx),
+                ctx,
+            )
         })
         .await
     }

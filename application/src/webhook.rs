@@ -6,13 +6,8 @@ use hearth_domain::{
     webhook::{self, WebhookCommand, WebhookState},
     CommandContext, PracticeId, WebhookId,
 };
-use hearth_eventstore::StreamAppend;
 
-use crate::{
-    executor::{expected, new_events, CommandExecutor},
-    loading::fold_stream,
-    ExecError, Executed,
-};
+use crate::{executor::CommandExecutor, loading::fold_stream, ExecError, Executed};
 
 impl CommandExecutor {
     pub async fn webhook_state(
@@ -30,23 +25,14 @@ impl CommandExecutor {
         command: WebhookCommand,
         ctx: &CommandContext,
     ) -> Result<Executed, ExecError> {
-        self.retrying(|| async {
-            let (practice, practice_version) = self.practice_state(practice_id).await?;
-            let (state, version) = self.webhook_state(id).await?;
-            let events = webhook::decide(&state, &practice, &command, ctx)?;
-            Ok(vec![
-                // A version check only: a permission revoked meanwhile makes this conflict.
-                StreamAppend {
-                    stream: streams::practice(practice_id),
-                    expected: expected(practice_version),
-                    events: vec![],
-                },
-                StreamAppend {
-                    stream: streams::webhook(id),
-                    expected: expected(version),
-                    events: new_events(&events, practice_id, ctx),
-                },
-            ])
+        self.retrying(|| {
+            self.beside_practice(
+                practice_id,
+                streams::webhook(id),
+                WebhookState::apply,
+                |state, practice| webhook::decide(state, practice, &command, ctx),
+                ctx,
+            )
         })
         .await
     }

@@ -6,33 +6,49 @@ mod support;
 use hearth_domain::{
     access::AccessPath,
     access_changes::{household_changes, practice_changes, ChangeKind, StaffChange},
-    household::HouseholdCommand,
-    practice::PracticeCommand,
+    household::{HouseholdCommand, HouseholdState},
+    practice::{PracticeCommand, PracticeState},
     roles::{Action, Holding, HouseholdRole, PracticeRole},
-    Actor, DomainError, HouseholdId, StaffId,
+    DomainError, HouseholdId, StaffId,
 };
 use support::{staff, World};
 
-/// Runs a command the way the read side sees its events: each one applied in turn and diffed.
+/// The access changes of each event in turn, the way the read side sees them: applied one by one
+/// from `before`, each step diffed.
+fn diffed<S: Clone, E>(
+    mut before: S,
+    events: &[E],
+    apply: impl Fn(&mut S, &E),
+    kind: impl Fn(&E) -> Option<ChangeKind>,
+    changes: impl Fn(&S, &S) -> Vec<StaffChange>,
+) -> Vec<(ChangeKind, StaffChange)> {
+    let mut out = Vec::new();
+    for e in events {
+        let mut after = before.clone();
+        apply(&mut after, e);
+        for c in changes(&before, &after) {
+            out.push((kind(e).expect("an event that changed access has a kind"), c));
+        }
+        before = after;
+    }
+    out
+}
+
 fn changes_of_household(
     w: &mut World,
     actor: StaffId,
     h: HouseholdId,
     cmd: HouseholdCommand,
 ) -> Result<Vec<(ChangeKind, StaffChange)>, DomainError> {
-    let mut before = w.households.get(&h).cloned().unwrap_or_default();
+    let before = w.households.get(&h).cloned().unwrap_or_default();
     let decision = w.household_cmd(staff(actor), h, cmd)?;
-    let mut out = Vec::new();
-    for e in decision.household_events(h) {
-        let mut after = before.clone();
-        after.apply(e);
-        for c in household_changes(&w.practice, h, &before, &after) {
-            let kind = ChangeKind::of_household(e);
-            out.push((kind.expect("an event that changed access has a kind"), c));
-        }
-        before = after;
-    }
-    Ok(out)
+    Ok(diffed(
+        before,
+        decision.household_events(h),
+        HouseholdState::apply,
+        ChangeKind::of_household,
+        |before, after| household_changes(&w.practice, h, before, after),
+    ))
 }
 
 fn changes_of_practice(
@@ -41,21 +57,25 @@ fn changes_of_practice(
     cmd: PracticeCommand,
 ) -> Result<Vec<(ChangeKind, StaffChange)>, DomainError> {
     let before = w.practice.clone();
-    let events =
-        hearth_domain::practice::decide(&w.practice, &cmd, &support::ctx(Actor::Staff(actor)))?;
-    let mut out = Vec::new();
-    let mut state = before;
-    for e in &events {
-        let mut after = state.clone();
-        after.apply(e);
-        let kind = ChangeKind::of_practice(e);
-        for c in practice_changes(&state, &after, w.households.iter().map(|(id, h)| (*id, h))) {
-            out.push((kind.expect("an event that changed access has a kind"), c));
-        }
-        state = after;
-    }
-    w.apply_practice(events);
-    Ok(out)
+    let events = w.practice_cmd(actor, cmd)?;
+    Ok(diffed(
+        before,
+        &events,
+        PracticeState::apply,
+        ChangeKind::of_practice,
+        |before, after| {
+            practice_changes(before, after, w.households.iter().map(|(id, h)| (*id, h)))
+        },
+    ))
+}
+
+/// Then exactly these pairs changed, in staff order.
+fn assert_pairs(
+    changes: &[(ChangeKind, StaffChange)],
+    mut expected: Vec<(ChangeKind, HouseholdId, StaffId, bool, bool)>,
+) {
+    expected.sort_by_key(|e| e.2);
+    assert_eq!(pairs(changes), expected);
 }
 
 fn pairs(
@@ -96,13 +116,14 @@ fn creating_a_household_gives_its_primary_and_the_practice_wide_roles_access() {
         },
     )
     .unwrap();
-    let mut expected = vec![
-        (ChangeKind::HouseholdCreated, h, owner, false, true),
-        (ChangeKind::HouseholdCreated, h, adviser, false, true),
-        (ChangeKind::HouseholdCreated, h, pm, false, true),
-    ];
-    expected.sort_by_key(|e| e.2);
-    assert_eq!(pairs(&changes), expected);
+    assert_pairs(
+        &changes,
+        vec![
+            (ChangeKind::HouseholdCreated, h, owner, false, true),
+            (ChangeKind::HouseholdCreated, h, adviser, false, true),
+            (ChangeKind::HouseholdCreated, h, pm, false, true),
+        ],
+    );
     let primary = changes.iter().find(|(_, c)| c.staff == adviser).unwrap();
     assert_eq!(
         primary.1.after.as_ref().unwrap().path,
@@ -129,10 +150,7 @@ fn a_grant_a_role_change_and_a_revocation_each_change_one_pair() {
         },
     )
     .unwrap();
-    assert_eq!(
-        pairs(&granted),
-        vec![(ChangeKind::Granted, h, para, false, true)]
-    );
+    assert_pairs(&granted, vec![(ChangeKind::Granted, h, para, false, true)]);
     assert_eq!(
         granted[0].1.after.as_ref().unwrap().actions,
         vec![Action::View, Action::Edit, Action::Export]
@@ -147,9 +165,9 @@ fn a_grant_a_role_change_and_a_revocation_each_change_one_pair() {
         },
     )
     .unwrap();
-    assert_eq!(
-        pairs(&changed),
-        vec![(ChangeKind::RoleChanged, h, para, true, true)]
+    assert_pairs(
+        &changed,
+        vec![(ChangeKind::RoleChanged, h, para, true, true)],
     );
     assert_eq!(
         changed[0].1.after.as_ref().unwrap().actions,
@@ -162,10 +180,7 @@ fn a_grant_a_role_change_and_a_revocation_each_change_one_pair() {
         HouseholdCommand::RevokeStaffAccess { staff_id: para },
     )
     .unwrap();
-    assert_eq!(
-        pairs(&revoked),
-        vec![(ChangeKind::Revoked, h, para, true, false)]
-    );
+    assert_pairs(&revoked, vec![(ChangeKind::Revoked, h, para, true, false)]);
 }
 
 #[test]
@@ -197,10 +212,7 @@ fn a_temporary_grant_carries_its_end_and_its_expiry_removes_access() {
     // The expiry is Hearth's to record once the time has come; whoever records it, the change is
     // the cover losing access.
     if let Ok(expired) = expired {
-        assert_eq!(
-            pairs(&expired),
-            vec![(ChangeKind::Expired, h, cover, true, false)]
-        );
+        assert_pairs(&expired, vec![(ChangeKind::Expired, h, cover, true, false)]);
     }
 }
 
@@ -221,12 +233,13 @@ fn a_new_primary_changes_both_the_old_and_the_new_primary() {
         },
     )
     .unwrap();
-    let mut expected = vec![
-        (ChangeKind::PrimaryChanged, h, old, true, true),
-        (ChangeKind::PrimaryChanged, h, new, false, true),
-    ];
-    expected.sort_by_key(|e| e.2);
-    assert_eq!(pairs(&changes), expected);
+    assert_pairs(
+        &changes,
+        vec![
+            (ChangeKind::PrimaryChanged, h, old, true, true),
+            (ChangeKind::PrimaryChanged, h, new, false, true),
+        ],
+    );
     let kept = changes.iter().find(|(_, c)| c.staff == old).unwrap();
     assert_eq!(kept.1.after.as_ref().unwrap().actions, vec![Action::View]);
 }
@@ -248,9 +261,9 @@ fn assigning_a_manager_gives_derived_access_capped_by_the_clinician() {
         },
     )
     .unwrap();
-    assert_eq!(
-        pairs(&assigned),
-        vec![(ChangeKind::AssignmentChanged, h, manager, false, true)]
+    assert_pairs(
+        &assigned,
+        vec![(ChangeKind::AssignmentChanged, h, manager, false, true)],
     );
     assert_eq!(
         assigned[0].1.after.as_ref().unwrap().path,
@@ -269,9 +282,9 @@ fn assigning_a_manager_gives_derived_access_capped_by_the_clinician() {
         },
     )
     .unwrap();
-    assert_eq!(
-        pairs(&unassigned),
-        vec![(ChangeKind::AssignmentChanged, h, manager, true, false)]
+    assert_pairs(
+        &unassigned,
+        vec![(ChangeKind::AssignmentChanged, h, manager, true, false)],
     );
 }
 
@@ -310,12 +323,13 @@ fn deactivating_a_clinician_removes_their_access_and_what_flowed_through_them() 
         },
     )
     .unwrap();
-    let mut expected = vec![
-        (ChangeKind::StaffDeactivated, h, clinician, true, false),
-        (ChangeKind::StaffDeactivated, h, assistant, true, false),
-    ];
-    expected.sort_by_key(|e| e.2);
-    assert_eq!(pairs(&changes), expected);
+    assert_pairs(
+        &changes,
+        vec![
+            (ChangeKind::StaffDeactivated, h, clinician, true, false),
+            (ChangeKind::StaffDeactivated, h, assistant, true, false),
+        ],
+    );
     assert!(changes.iter().all(|(_, c)| c.staff != bystander));
 }
 
@@ -356,8 +370,7 @@ fn promoting_to_practice_manager_opens_every_household() {
 fn events_that_touch_no_access_change_nothing() {
     let mut w = World::new(10);
     let owner = w.owner;
-    let adviser = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(adviser);
+    let (_, h) = w.led_household();
     let renamed = changes_of_practice(
         &mut w,
         owner,
@@ -383,8 +396,7 @@ fn events_that_touch_no_access_change_nothing() {
 fn archiving_leaves_only_those_who_may_restore_it_viewing() {
     let mut w = World::new(10);
     let owner = w.owner;
-    let adviser = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(adviser);
+    let (adviser, h) = w.led_household();
     let changes =
         changes_of_household(&mut w, owner, h, HouseholdCommand::ArchiveHousehold).unwrap();
     let adviser_change = changes.iter().find(|(_, c)| c.staff == adviser).unwrap();

@@ -20,25 +20,18 @@ fn read_only_clinician() -> (World, HouseholdId, StaffId, StaffId, StaffId) {
     let clinician = w.active_staff(PracticeRole::Professional);
     let manager = w.active_staff(PracticeRole::Manager);
     let assistant = w.active_staff(PracticeRole::Support);
-    w.practice_cmd(
-        w.owner,
-        PracticeCommand::AssignManagerToProfessional {
-            manager,
-            professional: clinician,
-        },
-    )
+    w.owner_cmd(PracticeCommand::AssignManagerToProfessional {
+        manager,
+        professional: clinician,
+    })
     .unwrap();
-    w.practice_cmd(
-        w.owner,
-        PracticeCommand::AssignSupportToProfessional {
-            support: assistant,
-            professional: clinician,
-        },
-    )
+    w.owner_cmd(PracticeCommand::AssignSupportToProfessional {
+        support: assistant,
+        professional: clinician,
+    })
     .unwrap();
     let h = w.household_by(lead);
-    w.household_cmd(
-        staff(w.owner),
+    w.owner_household_cmd(
         h,
         HouseholdCommand::GrantStaffAccess {
             staff_id: clinician,
@@ -96,8 +89,7 @@ fn an_assistant_of_a_read_only_clinician_cannot_edit_a_member() {
 #[test]
 fn when_the_clinician_is_raised_to_paraplanner_the_manager_may_export_through_them() {
     let (mut w, h, clinician, manager, _) = read_only_clinician();
-    w.household_cmd(
-        staff(w.owner),
+    w.owner_household_cmd(
         h,
         HouseholdCommand::ChangeStaffRole {
             staff_id: clinician,

@@ -54,11 +54,7 @@ fn a_deactivated_first_professional_is_passed_over() {
     let mut w = World::new(5);
     let first = w.active_staff(PracticeRole::Professional);
     let second = w.active_staff(PracticeRole::Professional);
-    w.practice_cmd(
-        w.owner,
-        PracticeCommand::DeactivateStaff { staff_id: first },
-    )
-    .unwrap();
+    w.deactivate(first);
     let assistant = w.active_staff(PracticeRole::Support);
     let h = create(&mut w, staff(assistant)).unwrap();
     assert_eq!(w.household(h).primary, Some(second));
@@ -67,14 +63,10 @@ fn a_deactivated_first_professional_is_passed_over() {
 #[test]
 fn assigning_a_primary_replaces_the_previous_one_who_keeps_ordinary_access() {
     let mut w = World::new(5);
-    let (a, b) = (
-        w.active_staff(PracticeRole::Professional),
-        w.active_staff(PracticeRole::Professional),
-    );
+    let [a, b] = w.professionals();
     let h = w.household_by(a);
     let d = w
-        .household_cmd(
-            staff(w.owner),
+        .owner_household_cmd(
             h,
             HouseholdCommand::AssignPrimaryProfessional {
                 staff_id: b,
@@ -97,13 +89,9 @@ fn assigning_a_primary_replaces_the_previous_one_who_keeps_ordinary_access() {
 #[test]
 fn the_previous_primary_can_be_told_to_drop_access() {
     let mut w = World::new(5);
-    let (a, b) = (
-        w.active_staff(PracticeRole::Professional),
-        w.active_staff(PracticeRole::Professional),
-    );
+    let [a, b] = w.professionals();
     let h = w.household_by(a);
-    w.household_cmd(
-        staff(w.owner),
+    w.owner_household_cmd(
         h,
         HouseholdCommand::AssignPrimaryProfessional {
             staff_id: b,
@@ -121,8 +109,7 @@ fn support_staff_can_be_neither_primary_nor_secondary() {
     let assistant = w.active_staff(PracticeRole::Support);
     let h = w.household_by(pro);
     assert_eq!(
-        w.household_cmd(
-            staff(w.owner),
+        w.owner_household_cmd(
             h,
             HouseholdCommand::AssignPrimaryProfessional {
                 staff_id: assistant,
@@ -132,8 +119,7 @@ fn support_staff_can_be_neither_primary_nor_secondary() {
         Err(DomainError::SupportCannotLead(assistant))
     );
     assert_eq!(
-        w.household_cmd(
-            staff(w.owner),
+        w.owner_household_cmd(
             h,
             HouseholdCommand::SetSecondaryProfessional {
                 staff_id: assistant
@@ -146,19 +132,13 @@ fn support_staff_can_be_neither_primary_nor_secondary() {
 #[test]
 fn the_primary_cannot_be_revoked_or_demoted() {
     let mut w = World::new(5);
-    let pro = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(pro);
+    let (pro, h) = w.led_household();
     assert_eq!(
-        w.household_cmd(
-            staff(w.owner),
-            h,
-            HouseholdCommand::RevokeStaffAccess { staff_id: pro }
-        ),
+        w.owner_household_cmd(h, HouseholdCommand::RevokeStaffAccess { staff_id: pro }),
         Err(DomainError::CannotRemovePrimary)
     );
     assert_eq!(
-        w.household_cmd(
-            staff(w.owner),
+        w.owner_household_cmd(
             h,
             HouseholdCommand::ChangeStaffRole {
                 staff_id: pro,
@@ -168,8 +148,7 @@ fn the_primary_cannot_be_revoked_or_demoted() {
         Err(DomainError::CannotRemovePrimary)
     );
     assert_eq!(
-        w.household_cmd(
-            staff(w.owner),
+        w.owner_household_cmd(
             h,
             HouseholdCommand::AssignPrimaryProfessional {
                 staff_id: pro,
@@ -183,46 +162,30 @@ fn the_primary_cannot_be_revoked_or_demoted() {
 #[test]
 fn a_secondary_is_set_and_cleared_and_is_never_the_primary() {
     let mut w = World::new(5);
-    let (a, b) = (
-        w.active_staff(PracticeRole::Professional),
-        w.active_staff(PracticeRole::Professional),
-    );
+    let [a, b] = w.professionals();
     let h = w.household_by(a);
     assert_eq!(
-        w.household_cmd(
-            staff(w.owner),
+        w.owner_household_cmd(
             h,
             HouseholdCommand::SetSecondaryProfessional { staff_id: a }
         ),
         Err(DomainError::PrimaryCannotBeSecondary)
     );
-    w.household_cmd(
-        staff(w.owner),
+    w.owner_household_cmd(
         h,
         HouseholdCommand::SetSecondaryProfessional { staff_id: b },
     )
     .unwrap();
     assert_eq!(w.practice.leads.get(&h), Some(&(a, Some(b))));
     assert_eq!(
-        w.household_cmd(
-            staff(w.owner),
+        w.owner_household_cmd(
             h,
             HouseholdCommand::SetSecondaryProfessional { staff_id: b }
         ),
         Err(DomainError::AlreadySecondary(b))
     );
-    w.household_cmd(
-        staff(w.owner),
-        h,
-        HouseholdCommand::ClearSecondaryProfessional,
-    )
-    .unwrap();
     assert_eq!(
-        w.household_cmd(
-            staff(w.owner),
-            h,
-            HouseholdCommand::ClearSecondaryProfessional
-        ),
+        w.owner_household_cmd_twice(h, HouseholdCommand::ClearSecondaryProfessional),
         Err(DomainError::NoSecondary)
     );
     w.assert_invariants();
@@ -231,19 +194,14 @@ fn a_secondary_is_set_and_cleared_and_is_never_the_primary() {
 #[test]
 fn promoting_the_secondary_to_primary_clears_the_secondary() {
     let mut w = World::new(5);
-    let (a, b) = (
-        w.active_staff(PracticeRole::Professional),
-        w.active_staff(PracticeRole::Professional),
-    );
+    let [a, b] = w.professionals();
     let h = w.household_by(a);
-    w.household_cmd(
-        staff(w.owner),
+    w.owner_household_cmd(
         h,
         HouseholdCommand::SetSecondaryProfessional { staff_id: b },
     )
     .unwrap();
-    w.household_cmd(
-        staff(w.owner),
+    w.owner_household_cmd(
         h,
         HouseholdCommand::AssignPrimaryProfessional {
             staff_id: b,
@@ -261,13 +219,9 @@ fn promoting_the_secondary_to_primary_clears_the_secondary() {
 #[test]
 fn staff_are_granted_a_role_and_it_changes_in_place() {
     let mut w = World::new(5);
-    let (pro, para) = (
-        w.active_staff(PracticeRole::Professional),
-        w.active_staff(PracticeRole::Professional),
-    );
+    let [pro, para] = w.professionals();
     let h = w.household_by(pro);
-    w.household_cmd(
-        staff(w.owner),
+    w.owner_household_cmd(
         h,
         HouseholdCommand::GrantStaffAccess {
             staff_id: para,
@@ -276,8 +230,7 @@ fn staff_are_granted_a_role_and_it_changes_in_place() {
     )
     .unwrap();
     assert_eq!(
-        w.household_cmd(
-            staff(w.owner),
+        w.owner_household_cmd(
             h,
             HouseholdCommand::GrantStaffAccess {
                 staff_id: para,
@@ -287,8 +240,7 @@ fn staff_are_granted_a_role_and_it_changes_in_place() {
         Err(DomainError::AlreadyHasAccess(para))
     );
     let d = w
-        .household_cmd(
-            staff(w.owner),
+        .owner_household_cmd(
             h,
             HouseholdCommand::ChangeStaffRole {
                 staff_id: para,
@@ -301,8 +253,7 @@ fn staff_are_granted_a_role_and_it_changes_in_place() {
     );
     assert!(d.practice.is_empty(), "a role change touches no lead");
     assert_eq!(
-        w.household_cmd(
-            staff(w.owner),
+        w.owner_household_cmd(
             h,
             HouseholdCommand::ChangeStaffRole {
                 staff_id: para,
@@ -311,18 +262,8 @@ fn staff_are_granted_a_role_and_it_changes_in_place() {
         ),
         Err(DomainError::RoleUnchanged(para))
     );
-    w.household_cmd(
-        staff(w.owner),
-        h,
-        HouseholdCommand::RevokeStaffAccess { staff_id: para },
-    )
-    .unwrap();
     assert_eq!(
-        w.household_cmd(
-            staff(w.owner),
-            h,
-            HouseholdCommand::RevokeStaffAccess { staff_id: para }
-        ),
+        w.owner_household_cmd_twice(h, HouseholdCommand::RevokeStaffAccess { staff_id: para }),
         Err(DomainError::NoAccessToRemove(para))
     );
 }
@@ -332,15 +273,10 @@ fn access_goes_only_to_active_staff_of_the_same_practice() {
     let mut w = World::new(5);
     let pro = w.active_staff(PracticeRole::Professional);
     let leaver = w.active_staff(PracticeRole::Professional);
-    w.practice_cmd(
-        w.owner,
-        PracticeCommand::DeactivateStaff { staff_id: leaver },
-    )
-    .unwrap();
+    w.deactivate(leaver);
     let h = w.household_by(pro);
     assert_eq!(
-        w.household_cmd(
-            staff(w.owner),
+        w.owner_household_cmd(
             h,
             HouseholdCommand::GrantStaffAccess {
                 staff_id: leaver,
@@ -353,8 +289,7 @@ fn access_goes_only_to_active_staff_of_the_same_practice() {
     let mut other = World::new(5);
     let stranger = other.active_staff(PracticeRole::Professional);
     assert_eq!(
-        w.household_cmd(
-            staff(w.owner),
+        w.owner_household_cmd(
             h,
             HouseholdCommand::GrantStaffAccess {
                 staff_id: stranger,
@@ -368,10 +303,7 @@ fn access_goes_only_to_active_staff_of_the_same_practice() {
 #[test]
 fn changing_access_needs_the_manage_household_access_permission() {
     let mut w = World::new(5);
-    let (pro, other) = (
-        w.active_staff(PracticeRole::Professional),
-        w.active_staff(PracticeRole::Professional),
-    );
+    let [pro, other] = w.professionals();
     let h = w.household_by(pro);
     let grant = HouseholdCommand::GrantStaffAccess {
         staff_id: other,
@@ -388,8 +320,7 @@ fn changing_access_needs_the_manage_household_access_permission() {
 #[test]
 fn another_practices_staff_cannot_act_on_a_household() {
     let mut w = World::new(5);
-    let pro = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(pro);
+    let (_, h) = w.led_household();
     let other = World::new(5);
     let cmd = HouseholdCommand::ArchiveHousehold;
     let household = w.household(h).clone();
@@ -408,24 +339,18 @@ fn another_practices_staff_cannot_act_on_a_household() {
 #[test]
 fn an_archived_household_refuses_access_changes_until_restored() {
     let mut w = World::new(5);
-    let (pro, other) = (
-        w.active_staff(PracticeRole::Professional),
-        w.active_staff(PracticeRole::Professional),
-    );
+    let [pro, other] = w.professionals();
     let h = w.household_by(pro);
     assert_eq!(
         w.household_cmd(staff(pro), h, HouseholdCommand::ArchiveHousehold),
         Err(DomainError::NotPermitted(Permission::ArchiveHouseholds))
     );
-    w.household_cmd(staff(w.owner), h, HouseholdCommand::ArchiveHousehold)
-        .unwrap();
     assert_eq!(
-        w.household_cmd(staff(w.owner), h, HouseholdCommand::ArchiveHousehold),
+        w.owner_household_cmd_twice(h, HouseholdCommand::ArchiveHousehold),
         Err(DomainError::HouseholdArchived)
     );
     assert_eq!(
-        w.household_cmd(
-            staff(w.owner),
+        w.owner_household_cmd(
             h,
             HouseholdCommand::GrantStaffAccess {
                 staff_id: other,
@@ -438,10 +363,8 @@ fn an_archived_household_refuses_access_changes_until_restored() {
         check(&w.practice, w.household(h), pro, Action::View).deny_reason,
         Some(DenyReason::HouseholdArchived)
     );
-    w.household_cmd(staff(w.owner), h, HouseholdCommand::RestoreHousehold)
-        .unwrap();
     assert_eq!(
-        w.household_cmd(staff(w.owner), h, HouseholdCommand::RestoreHousehold),
+        w.owner_household_cmd_twice(h, HouseholdCommand::RestoreHousehold),
         Err(DomainError::HouseholdNotArchived)
     );
     assert!(check(&w.practice, w.household(h), pro, Action::View).allowed);
@@ -450,30 +373,19 @@ fn an_archived_household_refuses_access_changes_until_restored() {
 #[test]
 fn status_and_branch_changes_are_checked() {
     let mut w = World::new(5);
-    let pro = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(pro);
-    w.household_cmd(
-        staff(w.owner),
-        h,
-        HouseholdCommand::ChangeHouseholdStatus {
-            status: HouseholdStatus::Inactive,
-        },
-    )
-    .unwrap();
+    let (_, h) = w.led_household();
     assert_eq!(
-        w.household_cmd(
-            staff(w.owner),
+        w.owner_household_cmd_twice(
             h,
             HouseholdCommand::ChangeHouseholdStatus {
-                status: HouseholdStatus::Inactive
-            }
+                status: HouseholdStatus::Inactive,
+            },
         ),
         Err(DomainError::StatusUnchanged)
     );
     let unknown = BranchId::new();
     assert_eq!(
-        w.household_cmd(
-            staff(w.owner),
+        w.owner_household_cmd(
             h,
             HouseholdCommand::AssignHouseholdBranch {
                 branch: Some(unknown)
@@ -482,16 +394,12 @@ fn status_and_branch_changes_are_checked() {
         Err(DomainError::BranchNotFound(unknown))
     );
     let north = BranchId::new();
-    w.practice_cmd(
-        w.owner,
-        PracticeCommand::CreateBranch {
-            branch_id: north,
-            name: "North".into(),
-        },
-    )
+    w.owner_cmd(PracticeCommand::CreateBranch {
+        branch_id: north,
+        name: "North".into(),
+    })
     .unwrap();
-    w.household_cmd(
-        staff(w.owner),
+    w.owner_household_cmd(
         h,
         HouseholdCommand::AssignHouseholdBranch {
             branch: Some(north),
@@ -500,8 +408,7 @@ fn status_and_branch_changes_are_checked() {
     .unwrap();
     assert_eq!(w.household(h).branch, Some(north));
     assert_eq!(
-        w.household_cmd(
-            staff(w.owner),
+        w.owner_household_cmd(
             h,
             HouseholdCommand::AssignHouseholdBranch {
                 branch: Some(north)
@@ -514,15 +421,10 @@ fn status_and_branch_changes_are_checked() {
 #[test]
 fn a_departing_adviser_hands_over_every_household_and_can_then_be_deactivated() {
     let mut w = World::new(10);
-    let (leaver, successor, colleague) = (
-        w.active_staff(PracticeRole::Professional),
-        w.active_staff(PracticeRole::Professional),
-        w.active_staff(PracticeRole::Professional),
-    );
+    let [leaver, successor, colleague] = w.professionals();
     let led: Vec<HouseholdId> = (0..3).map(|_| w.household_by(leaver)).collect();
     let seconded = w.household_by(colleague);
-    w.household_cmd(
-        staff(w.owner),
+    w.owner_household_cmd(
         seconded,
         HouseholdCommand::SetSecondaryProfessional { staff_id: leaver },
     )
@@ -548,11 +450,7 @@ fn a_departing_adviser_hands_over_every_household_and_can_then_be_deactivated() 
     }
     assert_eq!(w.household(seconded).secondary, Some(successor));
     w.assert_invariants();
-    w.practice_cmd(
-        w.owner,
-        PracticeCommand::DeactivateStaff { staff_id: leaver },
-    )
-    .unwrap();
+    w.deactivate(leaver);
     assert!(matches!(
         reassign_households(
             &w.practice,
@@ -573,21 +471,15 @@ fn access_paths_are_direct_practice_wide_manager_and_assistant() {
     let assistant = w.active_staff(PracticeRole::Support);
     let outsider = w.active_staff(PracticeRole::Professional);
     let pm = w.active_staff(PracticeRole::PracticeManager);
-    w.practice_cmd(
-        w.owner,
-        PracticeCommand::AssignManagerToProfessional {
-            manager,
-            professional: pro,
-        },
-    )
+    w.owner_cmd(PracticeCommand::AssignManagerToProfessional {
+        manager,
+        professional: pro,
+    })
     .unwrap();
-    w.practice_cmd(
-        w.owner,
-        PracticeCommand::AssignSupportToProfessional {
-            support: assistant,
-            professional: pro,
-        },
-    )
+    w.owner_cmd(PracticeCommand::AssignSupportToProfessional {
+        support: assistant,
+        professional: pro,
+    })
     .unwrap();
     let h = w.household_by(pro);
     let hh = w.household(h).clone();
@@ -636,13 +528,9 @@ fn access_paths_are_direct_practice_wide_manager_and_assistant() {
 #[test]
 fn a_deactivated_member_loses_all_access_at_once() {
     let mut w = World::new(5);
-    let (pro, reader) = (
-        w.active_staff(PracticeRole::Professional),
-        w.active_staff(PracticeRole::Professional),
-    );
+    let [pro, reader] = w.professionals();
     let h = w.household_by(pro);
-    w.household_cmd(
-        staff(w.owner),
+    w.owner_household_cmd(
         h,
         HouseholdCommand::GrantStaffAccess {
             staff_id: reader,
@@ -651,11 +539,7 @@ fn a_deactivated_member_loses_all_access_at_once() {
     )
     .unwrap();
     assert!(check(&w.practice, w.household(h), reader, Action::View).allowed);
-    w.practice_cmd(
-        w.owner,
-        PracticeCommand::DeactivateStaff { staff_id: reader },
-    )
-    .unwrap();
+    w.deactivate(reader);
     assert_eq!(
         check(&w.practice, w.household(h), reader, Action::View).deny_reason,
         Some(DenyReason::StaffNotActive)
@@ -665,10 +549,7 @@ fn a_deactivated_member_loses_all_access_at_once() {
 #[test]
 fn replaying_the_events_rebuilds_the_same_household() {
     let mut w = World::new(5);
-    let (a, b) = (
-        w.active_staff(PracticeRole::Professional),
-        w.active_staff(PracticeRole::Professional),
-    );
+    let [a, b] = w.professionals();
     let h = HouseholdId::new();
     let client = w.new_member();
     let mut history = w
@@ -701,7 +582,7 @@ fn replaying_the_events_rebuilds_the_same_household() {
         HouseholdCommand::ArchiveHousehold,
     ] {
         history.extend(
-            w.household_cmd(staff(w.owner), h, cmd)
+            w.owner_household_cmd(h, cmd)
                 .unwrap()
                 .household_events(h)
                 .to_vec(),

@@ -34,8 +34,7 @@ fn is_invalid<T: std::fmt::Debug>(r: Result<T, DomainError>) {
 #[test]
 fn a_survey_with_too_many_goals_is_refused() {
     let mut w = World::new(5);
-    let pro = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(pro);
+    let (pro, h) = w.led_household();
     let goals = vec!["retire early".to_string(); limits::GOALS_MAX + 1];
     is_invalid(w.household_cmd(staff(pro), h, survey(goals, vec![], &w, h)));
     let goals = vec!["retire early".to_string(); limits::GOALS_MAX];
@@ -46,8 +45,7 @@ fn a_survey_with_too_many_goals_is_refused() {
 #[test]
 fn an_over_long_goal_or_too_many_dimensions_are_refused() {
     let mut w = World::new(5);
-    let pro = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(pro);
+    let (pro, h) = w.led_household();
     let long = vec!["g".repeat(limits::GOAL_MAX + 1)];
     is_invalid(w.household_cmd(staff(pro), h, survey(long, vec![], &w, h)));
     let dims = vec![
@@ -63,8 +61,7 @@ fn an_over_long_goal_or_too_many_dimensions_are_refused() {
 #[test]
 fn too_many_answers_are_refused() {
     let mut w = World::new(5);
-    let pro = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(pro);
+    let (pro, h) = w.led_household();
     let answers = vec![
         QuestionAnswer {
             question: "Risk?".into(),
@@ -122,8 +119,8 @@ fn a_staff_name_or_email_with_control_characters_is_refused() {
         role: PracticeRole::Professional,
         branch: None,
     };
-    is_invalid(w.practice_cmd(w.owner, invite("Ada\0", "ada@example.com")));
-    is_invalid(w.practice_cmd(w.owner, invite("Ada", "ada\u{1}@example.com")));
+    is_invalid(w.owner_cmd(invite("Ada\0", "ada@example.com")));
+    is_invalid(w.owner_cmd(invite("Ada", "ada\u{1}@example.com")));
     let long = ctx(Actor::Staff(w.owner)).with_reason("x".repeat(limits::REASON_MAX + 1));
     is_invalid(practice::decide(
         &w.practice,
@@ -136,18 +133,15 @@ fn a_staff_name_or_email_with_control_characters_is_refused() {
 fn an_invalid_email_is_echoed_only_as_a_short_excerpt() {
     let mut w = World::new(5);
     let huge = format!("{}@", "a".repeat(1_000_000));
-    let r = w.practice_cmd(
-        w.owner,
-        PracticeCommand::InviteStaff {
-            staff: NewStaff {
-                staff_id: StaffId::new(),
-                name: "Ada".into(),
-                email: huge,
-            },
-            role: PracticeRole::Professional,
-            branch: None,
+    let r = w.owner_cmd(PracticeCommand::InviteStaff {
+        staff: NewStaff {
+            staff_id: StaffId::new(),
+            name: "Ada".into(),
+            email: huge,
         },
-    );
+        role: PracticeRole::Professional,
+        branch: None,
+    });
     match r {
         Err(DomainError::InvalidInput(detail)) => assert!(detail.len() < 120, "{detail}"),
         other => panic!("{other:?}"),
@@ -157,18 +151,13 @@ fn an_invalid_email_is_echoed_only_as_a_short_excerpt() {
 #[test]
 fn an_over_long_or_unprintable_xplan_id_is_not_linked() {
     let mut w = World::new(5);
-    let pro = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(pro);
+    let (_, h) = w.led_household();
     let member = w.household(h).members[0].member_id;
     let link = |xplan_id: String| HouseholdCommand::LinkXplanId {
         integration_id: hearth_domain::IntegrationId::new(),
         member_id: member,
         xplan_id,
     };
-    is_invalid(w.household_cmd(
-        staff(w.owner),
-        h,
-        link("9".repeat(limits::IDENTIFIER_MAX + 1)),
-    ));
-    is_invalid(w.household_cmd(staff(w.owner), h, link("12\u{0}3".into())));
+    is_invalid(w.owner_household_cmd(h, link("9".repeat(limits::IDENTIFIER_MAX + 1))));
+    is_invalid(w.owner_household_cmd(h, link("12\u{0}3".into())));
 }

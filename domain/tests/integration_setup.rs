@@ -9,7 +9,7 @@ use hearth_domain::{
         SyncRun, SyncSummary,
     },
     roles::PracticeRole,
-    Actor, CommandContext, DomainError, IntegrationId,
+    Actor, CommandContext, DomainError, IntegrationId, StaffId,
 };
 use support::{ctx, now, staff, World};
 
@@ -34,6 +34,21 @@ fn given(w: &World, commands: &[(IntegrationCommand, CommandContext)]) -> Integr
     state
 }
 
+/// When `actor` sets up a new integration.
+fn created_by(
+    w: &World,
+    actor: StaffId,
+    enabled: bool,
+    confirmed: bool,
+) -> Result<Vec<IntegrationEvent>, DomainError> {
+    integration::decide(
+        &IntegrationState::default(),
+        &w.practice,
+        &create(enabled, confirmed),
+        &ctx(staff(actor)),
+    )
+}
+
 fn system() -> CommandContext {
     ctx(Actor::System("xplan".into()))
 }
@@ -42,13 +57,7 @@ fn system() -> CommandContext {
 fn a_manager_creates_an_integration_with_a_normalised_forward_host() {
     let mut w = World::new(5);
     let pm = w.active_staff(PracticeRole::PracticeManager);
-    let events = integration::decide(
-        &IntegrationState::default(),
-        &w.practice,
-        &create(false, false),
-        &ctx(staff(pm)),
-    )
-    .unwrap();
+    let events = created_by(&w, pm, false, false).unwrap();
     let [IntegrationEvent::Created(e)] = events.as_slice() else {
         panic!("{events:?}")
     };
@@ -67,12 +76,7 @@ fn a_manager_creates_an_integration_with_a_normalised_forward_host() {
 fn only_holders_of_manage_integrations_set_it_up() {
     let mut w = World::new(5);
     let adviser = w.active_staff(PracticeRole::Professional);
-    let r = integration::decide(
-        &IntegrationState::default(),
-        &w.practice,
-        &create(false, false),
-        &ctx(staff(adviser)),
-    );
+    let r = created_by(&w, adviser, false, false);
     assert!(matches!(r, Err(DomainError::NotPermitted(_))), "{r:?}");
 }
 
@@ -81,12 +85,7 @@ fn enabling_needs_the_confirmation_that_xplan_ids_are_loaded() {
     let w = World::new(5);
     let owner = ctx(staff(w.owner));
     assert_eq!(
-        integration::decide(
-            &IntegrationState::default(),
-            &w.practice,
-            &create(true, false),
-            &owner
-        ),
+        created_by(&w, w.owner, true, false),
         Err(DomainError::XplanIdsNotConfirmed)
     );
     let state = given(&w, &[(create(false, false), owner.clone())]);

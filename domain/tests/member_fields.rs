@@ -13,8 +13,7 @@ use support::{staff, World};
 
 fn household() -> (World, HouseholdId, MemberId, hearth_domain::StaffId) {
     let mut w = World::new(5);
-    let pro = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(pro);
+    let (pro, h) = w.led_household();
     let m = w.household(h).members[0].member_id;
     (w, h, m, pro)
 }

@@ -12,13 +12,10 @@ use support::World;
 
 fn branch(w: &mut World, name: &str) -> BranchId {
     let id = BranchId::new();
-    w.practice_cmd(
-        w.owner,
-        PracticeCommand::CreateBranch {
-            branch_id: id,
-            name: name.into(),
-        },
-    )
+    w.owner_cmd(PracticeCommand::CreateBranch {
+        branch_id: id,
+        name: name.into(),
+    })
     .unwrap();
     id
 }
@@ -41,22 +38,16 @@ fn an_existing_clinician_moves_to_a_branch_and_back_out() {
     assert!(
         matches!(&e[..], [PracticeEvent::StaffMovedToBranch(m)] if m.from.is_none() && m.to == Some(north))
     );
-    w.practice_cmd(
-        w.owner,
-        PracticeCommand::MoveStaffToBranch {
-            staff_id: clinician,
-            branch: Some(south),
-        },
-    )
+    w.owner_cmd(PracticeCommand::MoveStaffToBranch {
+        staff_id: clinician,
+        branch: Some(south),
+    })
     .unwrap();
     assert_eq!(w.practice.member(clinician).unwrap().branch, Some(south));
-    w.practice_cmd(
-        w.owner,
-        PracticeCommand::MoveStaffToBranch {
-            staff_id: clinician,
-            branch: None,
-        },
-    )
+    w.owner_cmd(PracticeCommand::MoveStaffToBranch {
+        staff_id: clinician,
+        branch: None,
+    })
     .unwrap();
     assert_eq!(w.practice.member(clinician).unwrap().branch, None);
 }
@@ -96,31 +87,22 @@ fn staff_move_only_to_a_branch_that_exists_and_not_to_the_one_they_are_in() {
     let clinician = w.active_staff(PracticeRole::Professional);
     let nowhere = BranchId::new();
     assert_eq!(
-        w.practice_cmd(
-            w.owner,
-            PracticeCommand::MoveStaffToBranch {
-                staff_id: clinician,
-                branch: Some(nowhere)
-            }
-        ),
+        w.owner_cmd(PracticeCommand::MoveStaffToBranch {
+            staff_id: clinician,
+            branch: Some(nowhere)
+        }),
         Err(DomainError::BranchNotFound(nowhere))
     );
-    w.practice_cmd(
-        w.owner,
-        PracticeCommand::MoveStaffToBranch {
-            staff_id: clinician,
-            branch: Some(north),
-        },
-    )
+    w.owner_cmd(PracticeCommand::MoveStaffToBranch {
+        staff_id: clinician,
+        branch: Some(north),
+    })
     .unwrap();
     assert_eq!(
-        w.practice_cmd(
-            w.owner,
-            PracticeCommand::MoveStaffToBranch {
-                staff_id: clinician,
-                branch: Some(north)
-            }
-        ),
+        w.owner_cmd(PracticeCommand::MoveStaffToBranch {
+            staff_id: clinician,
+            branch: Some(north)
+        }),
         Err(DomainError::StaffAlreadyInBranch(clinician))
     );
 }
@@ -131,29 +113,19 @@ fn an_unknown_or_deactivated_staff_member_is_not_moved() {
     let north = branch(&mut w, "North");
     let stranger = hearth_domain::StaffId::new();
     assert_eq!(
-        w.practice_cmd(
-            w.owner,
-            PracticeCommand::MoveStaffToBranch {
-                staff_id: stranger,
-                branch: Some(north)
-            }
-        ),
+        w.owner_cmd(PracticeCommand::MoveStaffToBranch {
+            staff_id: stranger,
+            branch: Some(north)
+        }),
         Err(DomainError::StaffNotFound(stranger))
     );
     let leaver = w.active_staff(PracticeRole::Professional);
-    w.practice_cmd(
-        w.owner,
-        PracticeCommand::DeactivateStaff { staff_id: leaver },
-    )
-    .unwrap();
+    w.deactivate(leaver);
     assert_eq!(
-        w.practice_cmd(
-            w.owner,
-            PracticeCommand::MoveStaffToBranch {
-                staff_id: leaver,
-                branch: Some(north)
-            }
-        ),
+        w.owner_cmd(PracticeCommand::MoveStaffToBranch {
+            staff_id: leaver,
+            branch: Some(north)
+        }),
         Err(DomainError::StaffNotActive(leaver))
     );
 }
@@ -193,10 +165,7 @@ fn only_the_owner_renames_the_practice_and_the_same_name_changes_nothing() {
         .unwrap()
         .is_empty());
     assert!(matches!(
-        w.practice_cmd(
-            w.owner,
-            PracticeCommand::RenamePractice { name: "  ".into() }
-        ),
+        w.owner_cmd(PracticeCommand::RenamePractice { name: "  ".into() }),
         Err(DomainError::InvalidInput(_))
     ));
 }

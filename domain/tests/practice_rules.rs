@@ -8,23 +8,16 @@ use hearth_domain::{
     roles::PracticeRole,
     Actor, BranchId, DomainError, PracticeId, StaffId,
 };
-use support::{ctx, staff, World};
+use support::{create_practice, ctx, staff, World};
 
-fn invite(w: &mut World, role: PracticeRole) -> (StaffId, PracticeCommand) {
-    let id = StaffId::new();
-    let email = w.next_email("invitee");
-    (
-        id,
-        PracticeCommand::InviteStaff {
-            staff: NewStaff {
-                staff_id: id,
-                name: "New Person".into(),
-                email,
-            },
-            role,
-            branch: None,
-        },
-    )
+/// The operator's command creating another practice, with an owner of its own.
+fn another_practice(practice_id: PracticeId, licences: u32) -> PracticeCommand {
+    let owner = NewStaff {
+        staff_id: StaffId::new(),
+        name: "O".into(),
+        email: "o@example.com".into(),
+    };
+    create_practice(practice_id, owner, licences)
 }
 
 #[test]
@@ -42,16 +35,7 @@ fn the_operator_creates_a_practice_whose_owner_is_active() {
 
 #[test]
 fn only_the_operator_can_create_a_practice() {
-    let cmd = PracticeCommand::CreatePractice {
-        practice_id: PracticeId::new(),
-        name: "X".into(),
-        owner: NewStaff {
-            staff_id: StaffId::new(),
-            name: "O".into(),
-            email: "o@example.com".into(),
-        },
-        licences: 1,
-    };
+    let cmd = another_practice(PracticeId::new(), 1);
     assert_eq!(
         practice::decide(
             &PracticeState::default(),
@@ -65,30 +49,12 @@ fn only_the_operator_can_create_a_practice() {
 #[test]
 fn a_practice_cannot_be_created_twice_or_without_licences() {
     let w = World::new(1);
-    let again = PracticeCommand::CreatePractice {
-        practice_id: w.practice_id,
-        name: "X".into(),
-        owner: NewStaff {
-            staff_id: StaffId::new(),
-            name: "O".into(),
-            email: "o@example.com".into(),
-        },
-        licences: 1,
-    };
+    let again = another_practice(w.practice_id, 1);
     assert_eq!(
         practice::decide(&w.practice, &again, &ctx(Actor::Operator)),
         Err(DomainError::PracticeAlreadyExists)
     );
-    let none = PracticeCommand::CreatePractice {
-        practice_id: PracticeId::new(),
-        name: "X".into(),
-        owner: NewStaff {
-            staff_id: StaffId::new(),
-            name: "O".into(),
-            email: "o@example.com".into(),
-        },
-        licences: 0,
-    };
+    let none = another_practice(PracticeId::new(), 0);
     assert_eq!(
         practice::decide(&PracticeState::default(), &none, &ctx(Actor::Operator)),
         Err(DomainError::InvalidLicenceCount)
@@ -107,11 +73,11 @@ fn commands_on_a_practice_that_does_not_exist_are_refused() {
 #[test]
 fn inviting_a_professional_beyond_the_licences_held_is_refused() {
     let mut w = World::new(2);
-    let (_, first) = invite(&mut w, PracticeRole::Professional);
-    w.practice_cmd(w.owner, first).unwrap();
-    let (_, second) = invite(&mut w, PracticeRole::Professional);
+    let (_, first) = w.invitation(PracticeRole::Professional);
+    w.owner_cmd(first).unwrap();
+    let (_, second) = w.invitation(PracticeRole::Professional);
     assert_eq!(
-        w.practice_cmd(w.owner, second),
+        w.owner_cmd(second),
         Err(DomainError::LicencesExhausted { held: 2 })
     );
 }
@@ -119,8 +85,8 @@ fn inviting_a_professional_beyond_the_licences_held_is_refused() {
 #[test]
 fn support_staff_take_no_licence() {
     let mut w = World::new(1);
-    let (_, cmd) = invite(&mut w, PracticeRole::Support);
-    w.practice_cmd(w.owner, cmd).unwrap();
+    let (_, cmd) = w.invitation(PracticeRole::Support);
+    w.owner_cmd(cmd).unwrap();
     assert_eq!(w.practice.licences_used(), 1);
 }
 
@@ -128,7 +94,7 @@ fn support_staff_take_no_licence() {
 fn inviting_needs_the_invite_staff_permission() {
     let mut w = World::new(5);
     let pro = w.active_staff(PracticeRole::Professional);
-    let (_, cmd) = invite(&mut w, PracticeRole::Support);
+    let (_, cmd) = w.invitation(PracticeRole::Support);
     assert_eq!(
         w.practice_cmd(pro, cmd),
         Err(DomainError::NotPermitted(Permission::InviteStaff))
@@ -148,7 +114,7 @@ fn an_email_already_in_use_cannot_be_invited_again() {
         branch: None,
     };
     assert_eq!(
-        w.practice_cmd(w.owner, cmd),
+        w.owner_cmd(cmd),
         Err(DomainError::EmailAlreadyInUse("olive@example.com".into()))
     );
 }
@@ -156,18 +122,15 @@ fn an_email_already_in_use_cannot_be_invited_again() {
 #[test]
 fn nobody_is_invited_as_owner() {
     let mut w = World::new(5);
-    let (_, cmd) = invite(&mut w, PracticeRole::Owner);
-    assert_eq!(
-        w.practice_cmd(w.owner, cmd),
-        Err(DomainError::OwnerRoleViaTransferOnly)
-    );
+    let (_, cmd) = w.invitation(PracticeRole::Owner);
+    assert_eq!(w.owner_cmd(cmd), Err(DomainError::OwnerRoleViaTransferOnly));
 }
 
 #[test]
 fn an_invited_member_activates_once() {
     let mut w = World::new(5);
-    let (id, cmd) = invite(&mut w, PracticeRole::Professional);
-    w.practice_cmd(w.owner, cmd).unwrap();
+    let (id, cmd) = w.invitation(PracticeRole::Professional);
+    w.owner_cmd(cmd).unwrap();
     assert_eq!(w.practice.member(id).unwrap().status, StaffStatus::Invited);
     let events = w
         .practice_cmd(id, PracticeCommand::ActivateStaff { staff_id: id })
@@ -185,7 +148,7 @@ fn a_primary_professional_cannot_be_deactivated_until_reassigned() {
     let pro = w.active_staff(PracticeRole::Professional);
     w.household_by(pro);
     assert_eq!(
-        w.practice_cmd(w.owner, PracticeCommand::DeactivateStaff { staff_id: pro }),
+        w.owner_cmd(PracticeCommand::DeactivateStaff { staff_id: pro }),
         Err(DomainError::StillLeadsHouseholds {
             staff: pro,
             households: 1
@@ -198,8 +161,7 @@ fn deactivating_a_member_frees_their_licence() {
     let mut w = World::new(2);
     let pro = w.active_staff(PracticeRole::Professional);
     assert_eq!(w.practice.licences_used(), 2);
-    w.practice_cmd(w.owner, PracticeCommand::DeactivateStaff { staff_id: pro })
-        .unwrap();
+    w.deactivate(pro);
     assert_eq!(w.practice.licences_used(), 1);
     assert!(!w.practice.is_active(pro));
 }
@@ -232,16 +194,13 @@ fn a_role_changes_in_place_and_needs_a_licence_when_it_takes_a_seat() {
     let mut w = World::new(1);
     let assistant = w.active_staff(PracticeRole::Support);
     assert_eq!(
-        w.practice_cmd(
-            w.owner,
-            PracticeCommand::ChangePracticeRole {
-                staff_id: assistant,
-                role: PracticeRole::Professional
-            }
-        ),
+        w.owner_cmd(PracticeCommand::ChangePracticeRole {
+            staff_id: assistant,
+            role: PracticeRole::Professional
+        }),
         Err(DomainError::LicencesExhausted { held: 1 })
     );
-    w.practice_cmd(w.owner, PracticeCommand::PurchaseLicences { count: 1 })
+    w.owner_cmd(PracticeCommand::PurchaseLicences { count: 1 })
         .unwrap();
     let events = w
         .practice_cmd(
@@ -256,23 +215,17 @@ fn a_role_changes_in_place_and_needs_a_licence_when_it_takes_a_seat() {
         matches!(&events[..], [PracticeEvent::StaffRoleChanged(e)] if e.from == PracticeRole::Support && e.to == PracticeRole::Professional)
     );
     assert_eq!(
-        w.practice_cmd(
-            w.owner,
-            PracticeCommand::ChangePracticeRole {
-                staff_id: assistant,
-                role: PracticeRole::Professional
-            }
-        ),
+        w.owner_cmd(PracticeCommand::ChangePracticeRole {
+            staff_id: assistant,
+            role: PracticeRole::Professional
+        }),
         Err(DomainError::RoleUnchanged(assistant))
     );
     assert_eq!(
-        w.practice_cmd(
-            w.owner,
-            PracticeCommand::ChangePracticeRole {
-                staff_id: assistant,
-                role: PracticeRole::Owner
-            }
-        ),
+        w.owner_cmd(PracticeCommand::ChangePracticeRole {
+            staff_id: assistant,
+            role: PracticeRole::Owner
+        }),
         Err(DomainError::OwnerRoleViaTransferOnly)
     );
 }
@@ -283,13 +236,10 @@ fn a_professional_who_leads_households_cannot_become_support() {
     let pro = w.active_staff(PracticeRole::Professional);
     w.household_by(pro);
     assert!(matches!(
-        w.practice_cmd(
-            w.owner,
-            PracticeCommand::ChangePracticeRole {
-                staff_id: pro,
-                role: PracticeRole::Support
-            }
-        ),
+        w.owner_cmd(PracticeCommand::ChangePracticeRole {
+            staff_id: pro,
+            role: PracticeRole::Support
+        }),
         Err(DomainError::StillLeadsHouseholds { .. })
     ));
 }
@@ -299,36 +249,27 @@ fn the_owner_sets_permissions_but_never_grants_billing() {
     let mut w = World::new(5);
     let pro = w.active_staff(PracticeRole::Professional);
     assert!(!w.practice.has_permission(pro, Permission::ExportRoster));
-    w.practice_cmd(
-        w.owner,
-        PracticeCommand::SetPermission {
-            staff_id: pro,
-            permission: Permission::ExportRoster,
-            granted: true,
-        },
-    )
+    w.owner_cmd(PracticeCommand::SetPermission {
+        staff_id: pro,
+        permission: Permission::ExportRoster,
+        granted: true,
+    })
     .unwrap();
     assert!(w.practice.has_permission(pro, Permission::ExportRoster));
     assert_eq!(
-        w.practice_cmd(
-            w.owner,
-            PracticeCommand::SetPermission {
-                staff_id: pro,
-                permission: Permission::ViewBilling,
-                granted: true
-            }
-        ),
+        w.owner_cmd(PracticeCommand::SetPermission {
+            staff_id: pro,
+            permission: Permission::ViewBilling,
+            granted: true
+        }),
         Err(DomainError::BillingIsOwnersAlone)
     );
     assert_eq!(
-        w.practice_cmd(
-            w.owner,
-            PracticeCommand::SetPermission {
-                staff_id: w.owner,
-                permission: Permission::ExportRoster,
-                granted: false
-            }
-        ),
+        w.owner_cmd(PracticeCommand::SetPermission {
+            staff_id: w.owner,
+            permission: Permission::ExportRoster,
+            granted: false
+        }),
         Err(DomainError::OwnerPermissionsFixed)
     );
 }
@@ -347,14 +288,11 @@ fn a_super_admin_sets_permissions_only_when_the_owner_delegates_it() {
         w.practice_cmd(admin, cmd.clone()),
         Err(DomainError::NotPermitted(Permission::ManagePermissions))
     );
-    w.practice_cmd(
-        w.owner,
-        PracticeCommand::SetPermission {
-            staff_id: admin,
-            permission: Permission::ManagePermissions,
-            granted: true,
-        },
-    )
+    w.owner_cmd(PracticeCommand::SetPermission {
+        staff_id: admin,
+        permission: Permission::ManagePermissions,
+        granted: true,
+    })
     .unwrap();
     w.practice_cmd(admin, cmd).unwrap();
     assert!(
@@ -372,20 +310,17 @@ fn only_the_owner_buys_licences() {
         Err(DomainError::OwnerOnly("buy licences"))
     );
     assert_eq!(
-        w.practice_cmd(w.owner, PracticeCommand::PurchaseLicences { count: 0 }),
+        w.owner_cmd(PracticeCommand::PurchaseLicences { count: 0 }),
         Err(DomainError::InvalidLicenceCount)
     );
     assert_eq!(
-        w.practice_cmd(
-            w.owner,
-            PracticeCommand::PurchaseLicences {
-                count: hearth_domain::limits::LICENCES_MAX + 1
-            }
-        ),
+        w.owner_cmd(PracticeCommand::PurchaseLicences {
+            count: hearth_domain::limits::LICENCES_MAX + 1
+        }),
         Err(DomainError::InvalidLicenceCount),
         "an order over the documented limit is a typo, refused"
     );
-    w.practice_cmd(w.owner, PracticeCommand::PurchaseLicences { count: 2 })
+    w.owner_cmd(PracticeCommand::PurchaseLicences { count: 2 })
         .unwrap();
     assert_eq!(w.practice.licences_held, 7);
 }
@@ -393,22 +328,16 @@ fn only_the_owner_buys_licences() {
 #[test]
 fn branches_have_unique_names() {
     let mut w = World::new(5);
-    w.practice_cmd(
-        w.owner,
-        PracticeCommand::CreateBranch {
-            branch_id: BranchId::new(),
-            name: "North".into(),
-        },
-    )
+    w.owner_cmd(PracticeCommand::CreateBranch {
+        branch_id: BranchId::new(),
+        name: "North".into(),
+    })
     .unwrap();
     assert_eq!(
-        w.practice_cmd(
-            w.owner,
-            PracticeCommand::CreateBranch {
-                branch_id: BranchId::new(),
-                name: "north".into()
-            }
-        ),
+        w.owner_cmd(PracticeCommand::CreateBranch {
+            branch_id: BranchId::new(),
+            name: "north".into()
+        }),
         Err(DomainError::BranchAlreadyExists)
     );
 }
@@ -418,54 +347,39 @@ fn support_staff_are_assigned_to_professionals_and_only_support_staff() {
     let mut w = World::new(5);
     let pro = w.active_staff(PracticeRole::Professional);
     let assistant = w.active_staff(PracticeRole::Support);
-    w.practice_cmd(
-        w.owner,
-        PracticeCommand::AssignSupportToProfessional {
-            support: assistant,
-            professional: pro,
-        },
-    )
+    w.owner_cmd(PracticeCommand::AssignSupportToProfessional {
+        support: assistant,
+        professional: pro,
+    })
     .unwrap();
     assert_eq!(
         w.practice.assistants_of(pro).collect::<Vec<_>>(),
         vec![assistant]
     );
     assert_eq!(
-        w.practice_cmd(
-            w.owner,
-            PracticeCommand::AssignSupportToProfessional {
-                support: assistant,
-                professional: pro
-            }
-        ),
+        w.owner_cmd(PracticeCommand::AssignSupportToProfessional {
+            support: assistant,
+            professional: pro
+        }),
         Err(DomainError::AlreadyAssigned)
     );
     assert_eq!(
-        w.practice_cmd(
-            w.owner,
-            PracticeCommand::AssignSupportToProfessional {
-                support: pro,
-                professional: pro
-            }
-        ),
+        w.owner_cmd(PracticeCommand::AssignSupportToProfessional {
+            support: pro,
+            professional: pro
+        }),
         Err(DomainError::NotSupportStaff(pro))
     );
-    w.practice_cmd(
-        w.owner,
-        PracticeCommand::UnassignSupportFromProfessional {
-            support: assistant,
-            professional: pro,
-        },
-    )
+    w.owner_cmd(PracticeCommand::UnassignSupportFromProfessional {
+        support: assistant,
+        professional: pro,
+    })
     .unwrap();
     assert_eq!(
-        w.practice_cmd(
-            w.owner,
-            PracticeCommand::UnassignSupportFromProfessional {
-                support: assistant,
-                professional: pro
-            }
-        ),
+        w.owner_cmd(PracticeCommand::UnassignSupportFromProfessional {
+            support: assistant,
+            professional: pro
+        }),
         Err(DomainError::NotAssigned)
     );
 }
@@ -475,13 +389,10 @@ fn managers_are_assigned_to_professionals_and_only_managers() {
     let mut w = World::new(5);
     let pro = w.active_staff(PracticeRole::Professional);
     let manager = w.active_staff(PracticeRole::Manager);
-    w.practice_cmd(
-        w.owner,
-        PracticeCommand::AssignManagerToProfessional {
-            manager,
-            professional: pro,
-        },
-    )
+    w.owner_cmd(PracticeCommand::AssignManagerToProfessional {
+        manager,
+        professional: pro,
+    })
     .unwrap();
     assert_eq!(
         w.practice
@@ -490,13 +401,10 @@ fn managers_are_assigned_to_professionals_and_only_managers() {
         vec![pro]
     );
     assert_eq!(
-        w.practice_cmd(
-            w.owner,
-            PracticeCommand::AssignManagerToProfessional {
-                manager: pro,
-                professional: manager
-            }
-        ),
+        w.owner_cmd(PracticeCommand::AssignManagerToProfessional {
+            manager: pro,
+            professional: manager
+        }),
         Err(DomainError::NotAManager(pro))
     );
 }
@@ -523,8 +431,7 @@ fn ownership_is_transferred_by_the_owner_alone() {
 fn a_deactivated_member_cannot_reactivate_themselves() {
     let mut w = World::new(5);
     let pro = w.active_staff(PracticeRole::Professional);
-    w.practice_cmd(w.owner, PracticeCommand::DeactivateStaff { staff_id: pro })
-        .unwrap();
+    w.deactivate(pro);
     assert_eq!(
         w.practice_cmd(pro, PracticeCommand::ActivateStaff { staff_id: pro }),
         Err(DomainError::ActorNotActive)
@@ -544,8 +451,7 @@ fn a_deactivated_member_cannot_reactivate_themselves() {
 fn a_deactivated_member_is_reactivated_by_someone_who_manages_staff() {
     let mut w = World::new(5);
     let pro = w.active_staff(PracticeRole::Professional);
-    w.practice_cmd(w.owner, PracticeCommand::DeactivateStaff { staff_id: pro })
-        .unwrap();
+    w.deactivate(pro);
     let events = w
         .practice_cmd(w.owner, PracticeCommand::ActivateStaff { staff_id: pro })
         .unwrap();

@@ -4,7 +4,7 @@ mod support;
 
 use hearth_domain::{
     household::{BlobRef, Dimension, HouseholdCommand, HouseholdEvent, SurveyCommand},
-    roles::{HouseholdRole, PracticeRole},
+    roles::HouseholdRole,
     Actor, DomainError, IntegrationId,
 };
 use support::{staff, World};
@@ -22,13 +22,9 @@ fn pdf() -> BlobRef {
 #[test]
 fn the_best_life_plan_names_the_primary_professional_as_adviser() {
     let mut w = World::new(5);
-    let (a, b) = (
-        w.active_staff(PracticeRole::Professional),
-        w.active_staff(PracticeRole::Professional),
-    );
+    let [a, b] = w.professionals();
     let h = w.household_by(a);
-    w.household_cmd(
-        staff(w.owner),
+    w.owner_household_cmd(
         h,
         HouseholdCommand::AssignPrimaryProfessional {
             staff_id: b,
@@ -56,8 +52,7 @@ fn the_best_life_plan_names_the_primary_professional_as_adviser() {
 #[test]
 fn a_survey_score_must_be_a_percentage() {
     let mut w = World::new(5);
-    let pro = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(pro);
+    let (_, h) = w.led_household();
     let member = w.household(h).members[0].member_id;
     let cmd = |score| {
         HouseholdCommand::Survey(SurveyCommand::CompleteYourLifeSurvey {
@@ -86,10 +81,7 @@ fn a_survey_score_must_be_a_percentage() {
 #[test]
 fn staff_without_access_cannot_record_a_survey() {
     let mut w = World::new(5);
-    let (pro, outsider) = (
-        w.active_staff(PracticeRole::Professional),
-        w.active_staff(PracticeRole::Professional),
-    );
+    let [pro, outsider] = w.professionals();
     let h = w.household_by(pro);
     let cmd = HouseholdCommand::Survey(SurveyCommand::ExportInvestmentPreferences {
         export_id: Uuid::new_v4(),
@@ -104,8 +96,7 @@ fn staff_without_access_cannot_record_a_survey() {
 #[test]
 fn a_file_note_is_recorded_once_per_source_event() {
     let mut w = World::new(5);
-    let pro = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(pro);
+    let (_, h) = w.led_household();
     let source = Uuid::new_v4();
     let record = HouseholdCommand::RecordXplanFileNote {
         source_event_id: source,
@@ -132,8 +123,7 @@ fn a_file_note_is_recorded_once_per_source_event() {
 #[test]
 fn a_refused_note_is_recorded_as_failed_once_and_cleared_by_its_creation() {
     let mut w = World::new(5);
-    let pro = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(pro);
+    let (pro, h) = w.led_household();
     let source = Uuid::new_v4();
     let worker = Actor::System("file-notes".into());
     let fail = HouseholdCommand::RecordXplanFileNoteFailed {

@@ -5,9 +5,9 @@ mod support;
 
 use chrono::Duration;
 use hearth_domain::{
-    household::{self, HouseholdCommand, HouseholdEvent},
+    household::{HouseholdCommand, HouseholdEvent},
     roles::{HouseholdRole, PracticeRole},
-    Actor, CommandContext, Decision, DomainError, HouseholdId, StaffId,
+    Actor, Decision, DomainError, HouseholdId, StaffId,
 };
 use support::{now, staff, World};
 
@@ -18,16 +18,7 @@ fn at(
     h: HouseholdId,
     cmd: HouseholdCommand,
 ) -> Result<Decision, DomainError> {
-    let current = w.households.get(&h).cloned().unwrap_or_default();
-    let d = household::decide(
-        &current,
-        &w.practice,
-        h,
-        &cmd,
-        &CommandContext::new(actor, now() + offset),
-    )?;
-    w.apply(&d);
-    Ok(d)
+    w.household_cmd_at(actor, now() + offset, h, cmd)
 }
 
 fn as_owner(

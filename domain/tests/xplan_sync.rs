@@ -195,10 +195,7 @@ fn a_local_edit_is_kept_until_the_next_sync_overwrites_it() {
 #[test]
 fn when_xplan_names_a_new_adviser_who_is_staff_they_become_primary() {
     let mut w = World::new(5);
-    let (old, new) = (
-        w.active_staff(PracticeRole::Professional),
-        w.active_staff(PracticeRole::Professional),
-    );
+    let [old, new] = w.professionals();
     let (old_email, new_email) = (
         w.practice.member(old).unwrap().email.clone(),
         w.practice.member(new).unwrap().email.clone(),
@@ -217,8 +214,7 @@ fn when_xplan_names_a_new_adviser_who_is_staff_they_become_primary() {
 #[test]
 fn a_member_linked_to_one_xplan_id_cannot_be_linked_to_another() {
     let mut w = World::new(5);
-    let pro = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(pro);
+    let (_, h) = w.led_household();
     let member = w.household(h).members[0].member_id;
     let integration = IntegrationId::new();
     let link = |id: &str| HouseholdCommand::LinkXplanId {
@@ -251,8 +247,7 @@ fn a_member_linked_to_one_xplan_id_cannot_be_linked_to_another() {
 #[test]
 fn staff_without_manage_integrations_cannot_link_xplan_ids() {
     let mut w = World::new(5);
-    let pro = w.active_staff(PracticeRole::Professional);
-    let h = w.household_by(pro);
+    let (pro, h) = w.led_household();
     let member = w.household(h).members[0].member_id;
     let cmd = HouseholdCommand::LinkXplanId {
         integration_id: IntegrationId::new(),

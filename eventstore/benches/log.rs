@@ -16,7 +16,7 @@ use std::{sync::Arc, time::Instant};
 use chrono::Utc;
 use hearth_eventstore::{
     testing::TestDatabase, Backend, Cursor, EventStore, ExpectedVersion, LogSigner, Metadata,
-    NewEvent, StreamAppend,
+    NewEvent,
 };
 use serde_json::json;
 use sqlx::PgPool;
@@ -142,71 +142,128 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Single-event appends from 16 writers, each over streams of its own (one rate per store).
-struct Singles {
+/// What each writer's appends look like in one write measurement.
+#[derive(Clone, Copy)]
+struct Shape {
+    /// How the rows of the table name it: "1 event", "100-event batches".
+    what: &'static str,
+    /// Keeps the stream names of one shape apart from another's.
+    tag: &'static str,
+    per_call: usize,
+    /// Streams each writer spreads its appends over; `None`: a new stream for every append.
+    streams: Option<usize>,
+}
+
+impl Shape {
+    /// Which of the writer's streams its `i`th append goes to, and how many events that stream
+    /// held before.
+    fn slot(self, i: usize) -> (usize, usize) {
+        match self.streams {
+            Some(n) => (i % n, i / n * self.per_call),
+            None => (i, 0),
+        }
+    }
+
+    fn events(self, i: usize) -> Vec<NewEvent> {
+        match self.per_call {
+            1 => vec![event(i)],
+            n => (0..n).map(event).collect(),
+        }
+    }
+}
+
+const SINGLES: Shape = Shape {
+    what: "1 event",
+    tag: "single",
+    per_call: 1,
+    streams: Some(STREAMS_PER_WRITER),
+};
+const BATCHES: Shape = Shape {
+    what: "100-event batches",
+    tag: "batch",
+    per_call: BATCH,
+    streams: None,
+};
+
+/// Appends of one shape from 16 writers, each over streams of its own (one rate per store).
+struct Rates {
     plain: f64,
     peer: f64,
     unsigned: f64,
     signed: f64,
 }
 
-async fn singles(
+async fn rates(
     pg: &PgPool,
     unsigned: &EventStore,
     signed: &EventStore,
     events: usize,
-) -> Singles {
-    let per_writer = events / WRITERS;
+    shape: Shape,
+) -> Rates {
+    let Shape {
+        what,
+        tag,
+        per_call,
+        ..
+    } = shape;
+    let per_writer = (events / per_call / WRITERS).max(1);
     let p = pg.clone();
+    // A plain INSERT writes versions from 1: every append goes to a new stream.
     let plain = timed(
-        "plain INSERT, 1 row",
+        &format!("plain INSERT, {what}"),
         WRITERS,
         per_writer,
-        1,
+        per_call,
         move |w, i| {
             let p = p.clone();
-            async move { plain_insert(&p, &[event(i)], &format!("plain-single-{w}-{i}")).await }
+            async move { plain_insert(&p, &shape.events(i), &format!("plain-{tag}-{w}-{i}")).await }
         },
     )
     .await;
     let repo = Arc::new(postgres_es::repository(pg));
     let peer = timed(
-        "postgres-es, 1 event",
+        &format!("postgres-es, {what}"),
         WRITERS,
         per_writer,
-        1,
+        per_call,
         move |w, i| {
             let repo = repo.clone();
             async move {
-                let aggregate = format!("single-{w}-{}", i % STREAMS_PER_WRITER);
-                postgres_es::persist(&repo, &aggregate, i / STREAMS_PER_WRITER, &[event(i)]).await
+                let (stream, before) = shape.slot(i);
+                postgres_es::persist(
+                    &repo,
+                    &format!("{tag}-{w}-{stream}"),
+                    before,
+                    &shape.events(i),
+                )
+                .await
             }
         },
     )
     .await;
     let mut rates = Vec::new();
-    for (label, store) in [
-        ("Hearth unsigned, 1 event", unsigned),
-        ("Hearth signed, 1 event", signed),
-    ] {
+    for (store_label, store) in [("Hearth unsigned", unsigned), ("Hearth signed", signed)] {
+        let label = format!("{store_label}, {what}");
         let s = store.clone();
+        let l = label.clone();
         rates.push(
-            timed(label, WRITERS, per_writer, 1, move |w, i| {
-                let s = s.clone();
+            timed(&label, WRITERS, per_writer, per_call, move |w, i| {
+                let (s, l) = (s.clone(), l.clone());
                 async move {
-                    s.append(
-                        &format!("{label}-{w}-{}", i % STREAMS_PER_WRITER),
-                        ExpectedVersion::Any,
-                        vec![event(i)],
-                    )
-                    .await
-                    .unwrap();
+                    let (stream, _) = shape.slot(i);
+                    let expected = match shape.streams {
+                        Some(_) => ExpectedVersion::Any,
+                        None => ExpectedVersion::NoStream,
+                    };
+                    s.append(&format!("{l}-{w}-{stream}"), expected, shape.events(i))
+                        .await
+                        .unwrap();
                 }
             })
             .await,
         );
     }
-    Singles {
+    Rates {
         plain,
         peer,
         unsigned: rates[0],
@@ -214,75 +271,7 @@ async fn singles(
     }
 }
 
-async fn batches(
-    pg: &PgPool,
-    unsigned: &EventStore,
-    signed: &EventStore,
-    events: usize,
-) -> Singles {
-    let per_writer = (events / BATCH / WRITERS).max(1);
-    let p = pg.clone();
-    let plain = timed(
-        "plain INSERT, 100-row batches",
-        WRITERS,
-        per_writer,
-        BATCH,
-        move |w, i| {
-            let p = p.clone();
-            async move {
-                let events: Vec<NewEvent> = (0..BATCH).map(event).collect();
-                plain_insert(&p, &events, &format!("plain-batch-{w}-{i}")).await
-            }
-        },
-    )
-    .await;
-    let repo = Arc::new(postgres_es::repository(pg));
-    let peer = timed(
-        "postgres-es, 100-event batches",
-        WRITERS,
-        per_writer,
-        BATCH,
-        move |w, i| {
-            let repo = repo.clone();
-            async move {
-                let events: Vec<NewEvent> = (0..BATCH).map(event).collect();
-                postgres_es::persist(&repo, &format!("batch-{w}-{i}"), 0, &events).await
-            }
-        },
-    )
-    .await;
-    let mut rates = Vec::new();
-    for (label, store) in [
-        ("Hearth unsigned, 100-event batches", unsigned),
-        ("Hearth signed, 100-event batches", signed),
-    ] {
-        let s = store.clone();
-        rates.push(
-            timed(label, WRITERS, per_writer, BATCH, move |w, i| {
-                let s = s.clone();
-                async move {
-                    let events: Vec<NewEvent> = (0..BATCH).map(event).collect();
-                    s.append_many(vec![StreamAppend {
-                        stream: format!("{label}-{w}-{i}"),
-                        expected: ExpectedVersion::NoStream,
-                        events,
-                    }])
-                    .await
-                    .unwrap();
-                }
-            })
-            .await,
-        );
-    }
-    Singles {
-        plain,
-        peer,
-        unsigned: rates[0],
-        signed: rates[1],
-    }
-}
-
-fn row(label: &str, r: &Singles) {
+fn row(label: &str, r: &Rates) {
     println!(
         "| {label} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} |",
         r.plain,
@@ -310,8 +299,8 @@ async fn main() {
         .unwrap();
 
     let (p50_empty, p99_empty) = latencies(&signed, "empty").await;
-    let single = singles(&pg, &store, &signed, append_events).await;
-    let batched = batches(&pg, &store, &signed, append_events).await;
+    let single = rates(&pg, &store, &signed, append_events, SINGLES).await;
+    let batched = rates(&pg, &store, &signed, append_events, BATCHES).await;
 
     println!("| events/s, {WRITERS} writers | plain INSERT | postgres-es | Hearth unsigned | Hearth signed | signed/INSERT | signed/postgres-es | signed/unsigned |");
     println!("|---|---|---|---|---|---|---|---|");

@@ -4,30 +4,23 @@
 
 use uuid::Uuid;
 
-use crate::{error::StoreError, store::Backend, EventStore};
+use crate::{
+    error::StoreError,
+    shared_sql::UuidColumn,
+    store::{with_pool, Backend},
+    EventStore,
+};
 
 impl EventStore {
     /// The record of `owner` and its version, if there is one.
     #[tracing::instrument(level = "debug", skip_all, fields(owner = %owner), err(level = "debug"))]
     pub async fn sealed_record(&self, owner: Uuid) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
-        Ok(match self.backend() {
-            Backend::Postgres(p) => {
-                sqlx::query_as(
-                    "SELECT version, sealed FROM integration_tokens WHERE integration_id = $1",
-                )
-                .bind(owner)
-                .fetch_optional(p)
-                .await?
-            }
-            Backend::Sqlite(p) => {
-                sqlx::query_as(
-                    "SELECT version, sealed FROM integration_tokens WHERE integration_id = ?1",
-                )
-                .bind(owner.to_string())
-                .fetch_optional(p)
-                .await?
-            }
-        })
+        Ok(with_pool!(self, |pool| sqlx::query_as(
+            "SELECT version, sealed FROM integration_tokens WHERE integration_id = $1",
+        )
+        .bind(pool.uuid(owner))
+        .fetch_optional(pool)
+        .await)?)
     }
 
     /// Writes `sealed` as version `expected + 1` (1 when `expected` is None) only if the stored

@@ -1,12 +1,36 @@
 //! The log's queries that both dialects accept as written; reads whose SQL or decoding differs
 //! (event columns, delivery order, upserts with timestamps) stay in `postgres` and `sqlite`.
 
+use sqlx::{PgPool, SqlitePool};
+use uuid::{fmt::Hyphenated, Uuid};
+
 use crate::{
     error::StoreError,
     model::Cursor,
     raw::Seal,
     store::{with_pool, EventStore},
 };
+
+/// How each dialect's id columns hold a UUID: PostgreSQL's `uuid`, SQLite's hyphenated text. In
+/// a [`with_pool!`] body, `.bind(pool.uuid(id))` binds an id the way the pool's table holds it.
+pub(crate) trait UuidColumn {
+    type Arg;
+    fn uuid(&self, id: Uuid) -> Self::Arg;
+}
+
+impl UuidColumn for PgPool {
+    type Arg = Uuid;
+    fn uuid(&self, id: Uuid) -> Uuid {
+        id
+    }
+}
+
+impl UuidColumn for SqlitePool {
+    type Arg = Hyphenated;
+    fn uuid(&self, id: Uuid) -> Hyphenated {
+        id.hyphenated()
+    }
+}
 
 impl EventStore {
     pub async fn stream_version(&self, stream: &str) -> Result<Option<i64>, StoreError> {

@@ -5,7 +5,11 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{error::StoreError, store::Backend, EventStore};
+use crate::{
+    error::StoreError,
+    shared_sql::UuidColumn,
+    store::{with_pool, EventStore},
+};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct VerificationRun {
@@ -35,18 +39,17 @@ impl EventStore {
         requested_by: Uuid,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        match self.backend() {
-            Backend::Postgres(p) => {
-                sqlx::query("INSERT INTO log_verifications (id, practice_id, requested_by, started_at) VALUES ($1, $2, $3, $4)")
-                    .bind(id).bind(practice).bind(requested_by).bind(at)
-                    .execute(p).await?;
-            }
-            Backend::Sqlite(p) => {
-                sqlx::query("INSERT INTO log_verifications (id, practice_id, requested_by, started_at) VALUES (?1, ?2, ?3, ?4)")
-                    .bind(id.to_string()).bind(practice.to_string()).bind(requested_by.to_string()).bind(at)
-                    .execute(p).await?;
-            }
-        }
+        with_pool!(self, |pool| sqlx::query(
+            "INSERT INTO log_verifications (id, practice_id, requested_by, started_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(pool.uuid(id))
+        .bind(pool.uuid(practice))
+        .bind(pool.uuid(requested_by))
+        .bind(at)
+        .execute(pool)
+        .await
+        .map(drop))?;
         Ok(())
     }
 
@@ -57,18 +60,17 @@ impl EventStore {
         at: DateTime<Utc>,
         result: &serde_json::Value,
     ) -> Result<(), StoreError> {
-        match self.backend() {
-            Backend::Postgres(p) => {
-                sqlx::query("UPDATE log_verifications SET finished_at = $2, result = $3 WHERE id = $1 AND finished_at IS NULL")
-                    .bind(id).bind(at).bind(result)
-                    .execute(p).await?;
-            }
-            Backend::Sqlite(p) => {
-                sqlx::query("UPDATE log_verifications SET finished_at = ?2, result = ?3 WHERE id = ?1 AND finished_at IS NULL")
-                    .bind(id.to_string()).bind(at).bind(result.to_string())
-                    .execute(p).await?;
-            }
-        }
+        // JSON binds as PostgreSQL's `jsonb` and as SQLite's text.
+        with_pool!(self, |pool| sqlx::query(
+            "UPDATE log_verifications SET finished_at = $2, result = $3 \
+             WHERE id = $1 AND finished_at IS NULL",
+        )
+        .bind(pool.uuid(id))
+        .bind(at)
+        .bind(result)
+        .execute(pool)
+        .await
+        .map(drop))?;
         Ok(())
     }
 
@@ -78,24 +80,15 @@ impl EventStore {
         practice: Uuid,
         id: Uuid,
     ) -> Result<Option<VerificationRun>, StoreError> {
-        let row: Option<Row> = match self.backend() {
-            Backend::Postgres(p) => sqlx::query_as(
-                "SELECT id::text, practice_id::text, requested_by::text, started_at, finished_at, result::text \
-                 FROM log_verifications WHERE id = $1 AND practice_id = $2",
-            )
-            .bind(id)
-            .bind(practice)
-            .fetch_optional(p)
-            .await?,
-            Backend::Sqlite(p) => sqlx::query_as(
-                "SELECT id, practice_id, requested_by, started_at, finished_at, result \
-                 FROM log_verifications WHERE id = ?1 AND practice_id = ?2",
-            )
-            .bind(id.to_string())
-            .bind(practice.to_string())
-            .fetch_optional(p)
-            .await?,
-        };
+        let row: Option<Row> = with_pool!(self, |pool| sqlx::query_as(
+            "SELECT CAST(id AS TEXT), CAST(practice_id AS TEXT), CAST(requested_by AS TEXT), \
+             started_at, finished_at, CAST(result AS TEXT) \
+             FROM log_verifications WHERE id = $1 AND practice_id = $2",
+        )
+        .bind(pool.uuid(id))
+        .bind(pool.uuid(practice))
+        .fetch_optional(pool)
+        .await)?;
         row.map(decode).transpose()
     }
 }

@@ -6,9 +6,13 @@ use hearth_eventstore::on_both_backends;
 
 use std::{sync::Arc, time::Duration};
 
-use hearth_eventstore::{Cursor, EventStore, ExpectedVersion, StoreError, StreamAppend};
+use chrono::{TimeZone, Utc};
+use hearth_eventstore::{
+    Cursor, EventStore, ExpectedVersion, StoreError, StreamAppend, VerificationRun,
+};
 use serde_json::json;
 use support::{deliverable, event, events, raw_sql};
+use uuid::Uuid;
 
 on_both_backends!(
     appended_events_read_back_exactly,
@@ -23,6 +27,8 @@ on_both_backends!(
     a_subscription_resumes_from_its_checkpoint_and_follows_live,
     the_database_refuses_updates_and_deletes_of_events,
     cursor_of_a_position_is_the_one_the_subscription_reports,
+    a_verification_run_is_its_practices_alone_and_finishes_once,
+    a_sealed_record_reads_back_at_its_version,
 );
 
 async fn appended_events_read_back_exactly(store: EventStore) {
@@ -358,4 +364,74 @@ async fn cursor_of_a_position_is_the_one_the_subscription_reports(store: EventSt
     let all = store.read_all(Cursor::START, 10).await.unwrap();
     assert_eq!(all.last().unwrap().cursor, written.cursor);
     assert_eq!(store.cursor_of(999_999).await.unwrap(), None);
+}
+
+async fn a_verification_run_is_its_practices_alone_and_finishes_once(store: EventStore) {
+    let (id, practice, by) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let started = Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap();
+    store
+        .start_verification(id, practice, by, started)
+        .await
+        .unwrap();
+    let mut run = VerificationRun {
+        id,
+        practice_id: practice,
+        requested_by: by,
+        started_at: started,
+        finished_at: None,
+        result: None,
+    };
+    assert_eq!(
+        store.verification(practice, id).await.unwrap(),
+        Some(run.clone())
+    );
+    assert_eq!(store.verification(Uuid::new_v4(), id).await.unwrap(), None);
+
+    let finished = started + chrono::Duration::minutes(1);
+    let result = json!({"intact": true, "events": 3});
+    store
+        .finish_verification(id, finished, &result)
+        .await
+        .unwrap();
+    let later = finished + chrono::Duration::minutes(1);
+    store
+        .finish_verification(id, later, &json!({"intact": false}))
+        .await
+        .unwrap();
+    (run.finished_at, run.result) = (Some(finished), Some(result));
+    assert_eq!(store.verification(practice, id).await.unwrap(), Some(run));
+}
+
+async fn a_sealed_record_reads_back_at_its_version(store: EventStore) {
+    let owner = Uuid::new_v4();
+    assert_eq!(store.sealed_record(owner).await.unwrap(), None);
+    assert_eq!(
+        store
+            .replace_sealed_record(owner, None, b"one")
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        store.sealed_record(owner).await.unwrap(),
+        Some((1, b"one".to_vec()))
+    );
+    assert_eq!(
+        store
+            .replace_sealed_record(owner, None, b"two")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .replace_sealed_record(owner, Some(1), b"two")
+            .await
+            .unwrap(),
+        Some(2)
+    );
+    assert_eq!(
+        store.sealed_record(owner).await.unwrap(),
+        Some((2, b"two".to_vec()))
+    );
 }

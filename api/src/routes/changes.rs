@@ -16,7 +16,6 @@ use hearth_domain::{
     access_changes::{ChangeKind, EffectiveAccess},
     PracticeId, StaffId,
 };
-use hearth_eventstore::Cursor;
 use hearth_projections::{AccessChange, FeedCursor};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -26,7 +25,7 @@ use uuid::Uuid;
 use crate::{
     auth::Caller,
     authz::staff_of,
-    consistency::{wait_for_cursor, wait_for_position},
+    consistency::{parse_position, unknown_position, wait_for_cursor, wait_for_position},
     extract::{Path, Query},
     problem::{ApiResult, Problem},
     state::AppState,
@@ -52,7 +51,7 @@ pub struct ChangeParams {
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// A position a command answered: the read waits until the read model has applied it.
-    #[param(pattern = "^[1-9][0-9]{0,17}$", example = "42")]
+    #[param(example = "42")]
     pub at_least: Option<String>,
 }
 
@@ -187,33 +186,24 @@ async fn resolve(state: &AppState, token: Option<&str>) -> ApiResult<FeedCursor>
             "after (or Last-Event-ID) must be a change id `{position}.{index}` or a position",
         )
     };
-    // Exactly as the feed wrote it (the contract's pattern): digits, one optional `.index`.
-    let digits =
-        |t: &str, max: usize| (1..=max).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit());
-    let shaped = match token.split_once('.') {
-        Some((p, i)) => digits(p, 18) && digits(i, 9),
-        None => digits(token, 18),
-    };
-    if !shaped {
-        return Err(invalid());
-    }
+    // Exactly as the feed wrote it (the contract's pattern): a position, one optional `.index`.
     let (position, index) = match token.split_once('.') {
-        Some((p, i)) => (p, Some(i.parse::<u32>().map_err(|_| invalid())?)),
+        Some((p, i)) => (p, Some(i)),
         None => (token, None),
     };
-    let position: i64 = position.parse().map_err(|_| invalid())?;
-    if position < 0 {
-        return Err(invalid());
-    }
+    let position = parse_position(position).ok_or_else(invalid)?;
+    let index = match index {
+        Some(i) if (1..=9).contains(&i.len()) && i.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(i.parse::<u32>().map_err(|_| invalid())?)
+        }
+        Some(_) => return Err(invalid()),
+        None => None,
+    };
     if position == 0 {
         return Ok(FeedCursor::START);
     }
-    let cursor: Cursor = state.store.cursor_of(position).await?.ok_or_else(|| {
-        Problem::conflict(
-            "unknown_position",
-            format!("no event was written at position {position}"),
-        )
-    })?;
+    let cursor = state.store.cursor_of(position).await?;
+    let cursor = cursor.ok_or_else(|| unknown_position(position))?;
     wait_for_cursor(state, cursor).await?;
     Ok(FeedCursor { cursor, index })
 }

@@ -36,7 +36,7 @@ pub struct ReadParams {
     pub at: Option<DateTime<Utc>>,
     /// A position returned by a command: answer only once its effect is visible.
     /// A position a command answered: the read waits until the read model has applied it.
-    #[param(pattern = "^[1-9][0-9]{0,17}$", example = "42")]
+    #[param(example = "42")]
     pub at_least: Option<String>,
 }
 
@@ -48,7 +48,7 @@ pub struct CheckParams {
     pub action: Option<Action>,
     pub at: Option<DateTime<Utc>>,
     /// A position a command answered: the read waits until the read model has applied it.
-    #[param(pattern = "^[1-9][0-9]{0,17}$", example = "42")]
+    #[param(example = "42")]
     pub at_least: Option<String>,
 }
 
@@ -255,7 +255,7 @@ async fn history(
 #[serde(deny_unknown_fields)]
 pub struct DetailsParams {
     /// A position a command answered: the read waits until the read model has applied it.
-    #[param(pattern = "^[1-9][0-9]{0,17}$", example = "42")]
+    #[param(example = "42")]
     pub at_least: Option<String>,
 }
 

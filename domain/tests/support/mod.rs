@@ -24,6 +24,16 @@ pub fn staff(s: StaffId) -> Actor {
     Actor::Staff(s)
 }
 
+/// The operator's command that creates a practice.
+pub fn create_practice(practice_id: PracticeId, owner: NewStaff, licences: u32) -> PracticeCommand {
+    PracticeCommand::CreatePractice {
+        practice_id,
+        name: "Hearth Advice".into(),
+        owner,
+        licences,
+    }
+}
+
 pub struct World {
     pub practice_id: PracticeId,
     pub practice: PracticeState,
@@ -44,16 +54,15 @@ impl World {
             owner,
             counter: 0,
         };
-        let cmd = PracticeCommand::CreatePractice {
+        let cmd = create_practice(
             practice_id,
-            name: "Hearth Advice".into(),
-            owner: NewStaff {
+            NewStaff {
                 staff_id: owner,
                 name: "Olive Owner".into(),
                 email: "olive@example.com".into(),
             },
             licences,
-        };
+        );
         w.apply_practice(
             practice::decide(&w.practice, &cmd, &ctx(Actor::Operator)).expect("practice created"),
         );
@@ -89,16 +98,66 @@ impl World {
         Ok(events)
     }
 
+    /// When the owner gives a practice command.
+    pub fn owner_cmd(&mut self, cmd: PracticeCommand) -> Result<Vec<PracticeEvent>, DomainError> {
+        self.practice_cmd(self.owner, cmd)
+    }
+
+    /// Given: `staff_id` deactivated by the owner.
+    pub fn deactivate(&mut self, staff_id: StaffId) {
+        self.owner_cmd(PracticeCommand::DeactivateStaff { staff_id })
+            .unwrap();
+    }
+
+    /// When a household command: the decision (applied) or the error (nothing applied).
     pub fn household_cmd(
         &mut self,
         actor: Actor,
         id: HouseholdId,
         cmd: HouseholdCommand,
     ) -> Result<Decision, DomainError> {
+        self.household_cmd_at(actor, now(), id, cmd)
+    }
+
+    /// As [`World::household_cmd`], decided at `at` rather than at [`now`].
+    pub fn household_cmd_at(
+        &mut self,
+        actor: Actor,
+        at: DateTime<Utc>,
+        id: HouseholdId,
+        cmd: HouseholdCommand,
+    ) -> Result<Decision, DomainError> {
         let current = self.households.get(&id).cloned().unwrap_or_default();
-        let decision = household::decide(&current, &self.practice, id, &cmd, &ctx(actor))?;
+        let decision = household::decide(
+            &current,
+            &self.practice,
+            id,
+            &cmd,
+            &CommandContext::new(actor, at),
+        )?;
         self.apply(&decision);
         Ok(decision)
+    }
+
+    /// When the owner gives the same household command twice: the first must succeed; answers
+    /// the second (a repeat is refused, never applied twice).
+    pub fn owner_household_cmd_twice(
+        &mut self,
+        id: HouseholdId,
+        cmd: HouseholdCommand,
+    ) -> Result<Decision, DomainError> {
+        self.owner_household_cmd(id, cmd.clone())
+            .expect("the first time succeeds");
+        self.owner_household_cmd(id, cmd)
+    }
+
+    /// When the owner gives a household command.
+    pub fn owner_household_cmd(
+        &mut self,
+        id: HouseholdId,
+        cmd: HouseholdCommand,
+    ) -> Result<Decision, DomainError> {
+        self.household_cmd(staff(self.owner), id, cmd)
     }
 
     pub fn next_email(&mut self, prefix: &str) -> String {
@@ -106,30 +165,38 @@ impl World {
         format!("{prefix}{}@example.com", self.counter)
     }
 
+    /// The command that invites a new member with this role (not yet given), and their id.
+    pub fn invitation(&mut self, role: PracticeRole) -> (StaffId, PracticeCommand) {
+        let staff_id = StaffId::new();
+        let email = self.next_email("staff");
+        let invite = PracticeCommand::InviteStaff {
+            staff: NewStaff {
+                staff_id,
+                name: format!("Staff {email}"),
+                email,
+            },
+            role,
+            branch: None,
+        };
+        (staff_id, invite)
+    }
+
     /// Given: an active staff member with this role (the owner buys a licence when needed).
     pub fn active_staff(&mut self, role: PracticeRole) -> StaffId {
-        let id = StaffId::new();
         if role.consumes_licence() && self.practice.licences_used() >= self.practice.licences_held {
             self.practice_cmd(self.owner, PracticeCommand::PurchaseLicences { count: 1 })
                 .unwrap();
         }
-        let email = self.next_email("staff");
-        self.practice_cmd(
-            self.owner,
-            PracticeCommand::InviteStaff {
-                staff: NewStaff {
-                    staff_id: id,
-                    name: format!("Staff {email}"),
-                    email,
-                },
-                role,
-                branch: None,
-            },
-        )
-        .unwrap();
+        let (id, invite) = self.invitation(role);
+        self.practice_cmd(self.owner, invite).unwrap();
         self.practice_cmd(id, PracticeCommand::ActivateStaff { staff_id: id })
             .unwrap();
         id
+    }
+
+    /// Given: `N` active professionals.
+    pub fn professionals<const N: usize>(&mut self) -> [StaffId; N] {
+        std::array::from_fn(|_| self.active_staff(PracticeRole::Professional))
     }
 
     pub fn new_member(&mut self) -> NewMember {
@@ -166,6 +233,12 @@ impl World {
     /// Given: a household created by `creator`.
     pub fn household_by(&mut self, creator: StaffId) -> HouseholdId {
         self.create_household(staff(creator)).unwrap().0
+    }
+
+    /// Given: an active professional and a household they lead.
+    pub fn led_household(&mut self) -> (StaffId, HouseholdId) {
+        let pro = self.active_staff(PracticeRole::Professional);
+        (pro, self.household_by(pro))
     }
 
     pub fn household(&self, id: HouseholdId) -> &HouseholdState {

@@ -213,15 +213,7 @@ async fn the_staff_list_and_practice_details_answer_members_only_and_licences_on
     let app = spawn_app(backend).await;
     let (p, owner_id, owner) = app.practice().await;
     let (pm, pm_token) = app.staff(p, &owner, "practice_manager", "pam").await;
-    let r = app
-        .post(
-            &format!("/v1/practices/{p}/branches"),
-            &owner,
-            json!({"name": "North"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let branch_created = r.body["position"].as_str().unwrap().to_string();
+    let (_, branch_created) = app.branch(p, &owner, "North").await;
     let r = app
         .get(&format!("/v1/practices/{p}/staff"), &pm_token)
         .await;

@@ -314,6 +314,22 @@ impl TestApp {
         (staff, token)
     }
 
+    /// Given: a branch of the practice; returns (id, position written).
+    pub async fn branch(&self, practice: Uuid, token: &str, name: &str) -> (Uuid, String) {
+        let r = self
+            .post(
+                &format!("/v1/practices/{practice}/branches"),
+                token,
+                json!({ "name": name }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        (
+            id(&r.body["id"]),
+            r.body["position"].as_str().unwrap().to_string(),
+        )
+    }
+
     pub async fn household(&self, practice: Uuid, token: &str, last_name: &str) -> (Uuid, String) {
         let r = self.post(&format!("/v1/practices/{practice}/households"), token, json!({"client": {"first_name": "Casey", "last_name": last_name, "email": format!("{last_name}@clients.example.com")}})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);

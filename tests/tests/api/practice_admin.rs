@@ -71,14 +71,7 @@ async fn a_clinician_moves_to_a_branch_and_the_staff_list_shows_it(backend: Back
     let app = spawn_app(backend).await;
     let (p, _, owner) = app.practice().await;
     let (clinician, clinician_token) = app.staff(p, &owner, "professional", "cleo").await;
-    let r = app
-        .post(
-            &format!("/v1/practices/{p}/branches"),
-            &owner,
-            json!({"name": "North"}),
-        )
-        .await;
-    let north = id(&r.body["id"]);
+    let (north, _) = app.branch(p, &owner, "North").await;
     let path = format!("/v1/practices/{p}/staff/{clinician}/branch");
     let r = app
         .put(&path, &clinician_token, json!({"branch_id": north}))

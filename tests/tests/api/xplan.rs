@@ -203,43 +203,30 @@ async fn set_up_and_oauth_consent_by_a_practice_manager_only(backend: Backend) {
     let (p, _owner, owner_token) = app.practice().await;
     let list = format!("/v1/practices/{p}/integrations");
 
-    let r = app
-        .post(
-            &list,
+    let (_, adviser_token) = app.staff(p, &owner_token, "professional", "adviser").await;
+    for (token, body, refused, why) in [
+        (
             &owner_token,
             json!({"name": "XPLAN", "forward_host": "https://site.example.com"}),
-        )
-        .await;
-    assert_eq!(
-        (r.status, problem_code(&r)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
-        "a scheme in the forward host"
-    );
-    let r = app
-        .post(
-            &list,
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
+            "a scheme in the forward host",
+        ),
+        (
             &owner_token,
             json!({"name": "XPLAN", "forward_host": xplan.host(), "enabled": true}),
-        )
-        .await;
-    assert_eq!(
-        (r.status, problem_code(&r)),
-        (StatusCode::CONFLICT, "xplan_ids_not_confirmed"),
-        "enabling needs the IDs-loaded confirmation"
-    );
-    let (_, adviser_token) = app.staff(p, &owner_token, "professional", "adviser").await;
-    let r = app
-        .post(
-            &list,
+            (StatusCode::CONFLICT, "xplan_ids_not_confirmed"),
+            "enabling needs the IDs-loaded confirmation",
+        ),
+        (
             &adviser_token,
             json!({"name": "XPLAN", "forward_host": xplan.host()}),
-        )
-        .await;
-    assert_eq!(
-        (r.status, problem_code(&r)),
-        (StatusCode::FORBIDDEN, "permission_required"),
-        "an adviser cannot manage integrations"
-    );
+            (StatusCode::FORBIDDEN, "permission_required"),
+            "an adviser cannot manage integrations",
+        ),
+    ] {
+        let r = app.post(&list, token, body).await;
+        assert_eq!((r.status, problem_code(&r)), refused, "{why}");
+    }
 
     let r = app
         .post(

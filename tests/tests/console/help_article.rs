@@ -204,15 +204,7 @@ async fn a_practice_manager_walks_the_help_article_and_an_auditor_asks_who_had_a
     assert!(b.text("#intact").await.contains("intact"));
     b.screenshot("integrity").await;
     // The owner's pages: move an existing clinician to another branch.
-    let r = app
-        .post(
-            &format!("/v1/practices/{p}/branches"),
-            &owner_token,
-            serde_json::json!({"name": "North"}),
-        )
-        .await;
-    let north = crate::helpers::id(&r.body["id"]);
-    let branch_created = r.body["position"].as_str().unwrap().to_string();
+    let (north, branch_created) = app.branch(p, &owner_token, "North").await;
     b.goto(&app.url(&format!(
         "/console/practices/{p}/staff?at_least={branch_created}"
     )))
