@@ -84,7 +84,7 @@ fn the_owner_erases_an_archived_household_once_its_retention_has_passed() {
         state.members.iter().all(|m| m.fields.is_empty()),
         "personal fields are gone"
     );
-    assert_eq!(state.holding(other).is_some(), true, "access facts stay");
+    assert!(state.holding(other).is_some(), "access facts stay");
 }
 
 #[test]

@@ -111,7 +111,7 @@ async fn sealed_erased_and_rotated(url: &str) {
 
     // Rotation: the new key with the old one still accepted re-wraps every live key; then the
     // new key alone reads everything, and the old one alone is refused by name.
-    let rotating = open(url, &new, &[old.clone()]).await;
+    let rotating = open(url, &new, std::slice::from_ref(&old)).await;
     assert_eq!(rotating.rewrap_subject_keys().await.unwrap(), 1);
     let rotated = open(url, &new, &[]).await;
     rotated.check_master_keys().await.unwrap();
