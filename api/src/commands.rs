@@ -2,7 +2,7 @@
 //! than panicking.
 
 use chrono::Utc;
-use hearth_application::domain_upcaster;
+use hearth_application::{domain_upcaster, personal_data_policy};
 use hearth_eventstore::EventStore;
 use hearth_projections::build_from_log;
 
@@ -57,7 +57,13 @@ pub(crate) async fn open_existing(settings: &StoreSettings) -> Result<EventStore
         .await
         .map_err(|e| format!("cannot open the log: {e}"))?
         .with_upcaster(domain_upcaster());
-    let store = keys::with_personal_data(store, settings)?;
+    let store = match keys::existing_master_keys(settings)? {
+        Some(master) => store.with_personal_data(personal_data_policy(), master),
+        None => {
+            eprintln!("hearth: no master key (HEARTH_MASTER_KEY or the data dir's): personal values stay sealed");
+            store
+        }
+    };
     eprintln!("hearth: log {}", settings.describe());
     Ok(store)
 }

@@ -53,8 +53,24 @@ pub fn master_keys(store: &StoreSettings) -> Result<MasterKeys, String> {
         _ => String::from_utf8(dev_secret(store.data_dir(), "master-key")?)
             .map_err(|e| e.to_string())?,
     };
-    let current =
-        MasterKey::from_base64(&current).map_err(|e| format!("HEARTH_MASTER_KEY: {e}"))?;
+    with_previous(store, &current)
+}
+
+/// As [`master_keys`], but never generating one: for the read-only verbs, which must not leave
+/// a new key beside a log they only read. `None` when there is none.
+pub fn existing_master_keys(store: &StoreSettings) -> Result<Option<MasterKeys>, String> {
+    let current = match &store.master_key {
+        Some(k) if !k.trim().is_empty() => k.clone(),
+        _ => match fs::read_to_string(store.data_dir().join("master-key")) {
+            Ok(k) => k,
+            Err(_) => return Ok(None),
+        },
+    };
+    with_previous(store, &current).map(Some)
+}
+
+fn with_previous(store: &StoreSettings, current: &str) -> Result<MasterKeys, String> {
+    let current = MasterKey::from_base64(current).map_err(|e| format!("HEARTH_MASTER_KEY: {e}"))?;
     let previous = store
         .master_key_previous
         .as_deref()

@@ -8,7 +8,7 @@ use hearth_domain::{
     streams, CommandContext, HouseholdId, PracticeId,
 };
 
-use hearth_eventstore::{ExpectedVersion, NewEvent, StreamAppend};
+use hearth_eventstore::{NewEvent, StreamAppend};
 
 use crate::{
     executor::{expected, new_event, new_events, CommandExecutor},
@@ -16,7 +16,7 @@ use crate::{
     ExecError, Executed,
 };
 
-/// One command of a batch. `guard` names a stream that must not exist yet and is created with
+/// One command of a batch. `guard` names a stream that must not be claimed yet and is claimed with
 /// the batch (with that event type), as in [`CommandExecutor::household_guarded`].
 #[derive(Clone, Debug)]
 pub struct BatchItem {
@@ -75,9 +75,11 @@ impl CommandExecutor {
                 }
                 if let Some((stream, event_type)) = &item.guard {
                     let data = serde_json::json!({ "household_id": item.household });
+                    let expected =
+                        crate::claims::free_claim(self.store(), stream, event_type).await?;
                     guards.push(StreamAppend {
                         stream: stream.clone(),
-                        expected: ExpectedVersion::NoStream,
+                        expected,
                         events: vec![new_event(event_type, 1, data, practice_id, &item.ctx)],
                     });
                 }

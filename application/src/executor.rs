@@ -90,7 +90,7 @@ impl CommandExecutor {
             .await
     }
 
-    /// As [`Self::household`], plus a guard stream that must not exist yet and is created with
+    /// As [`Self::household`], plus a guard stream that must not be claimed yet and is claimed with
     /// the decision: the XPLAN client stream, so two syncs can never create the same client twice.
     #[tracing::instrument(level = "debug", skip_all, fields(household = %id), err(level = "debug"))]
     pub async fn household_guarded(
@@ -117,9 +117,10 @@ impl CommandExecutor {
             );
             if let Some((stream, event_type)) = &guard {
                 let data = serde_json::json!({ "household_id": id });
+                let expected = crate::claims::free_claim(&self.store, stream, event_type).await?;
                 appends.push(StreamAppend {
                     stream: stream.clone(),
-                    expected: ExpectedVersion::NoStream,
+                    expected,
                     events: vec![new_event(event_type, 1, data, practice_id, ctx)],
                 });
             }
@@ -272,7 +273,7 @@ pub(super) fn new_events<E: Stored>(
         .collect()
 }
 
-pub(super) fn new_event(
+pub(crate) fn new_event(
     event_type: &str,
     schema_version: i32,
     data: serde_json::Value,

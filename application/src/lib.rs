@@ -5,6 +5,7 @@
 //! is where the two meet.
 
 mod batch;
+mod claims;
 mod error;
 mod executor;
 mod integration;

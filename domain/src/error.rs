@@ -126,6 +126,8 @@ pub enum DomainError {
     WebhookUrlRefused(String),
     #[error("this household's personal data was erased; it can no longer be changed")]
     HouseholdErased,
+    #[error("only the XPLAN client of an erased household can be released")]
+    ClientNotErased,
     #[error("the practice keeps this household until {}; erasing it earlier needs the \"override retention\" permission", until.map_or("it has been archived for the retention period".to_string(), |t| t.format("%Y-%m-%d").to_string()))]
     RetentionNotPassed {
         until: Option<chrono::DateTime<chrono::Utc>>,
@@ -197,6 +199,7 @@ impl DomainError {
             WebhookAlreadyExists => "webhook_already_exists",
             WebhookUrlRefused(_) => "webhook_url_refused",
             HouseholdErased => "household_erased",
+            ClientNotErased => "client_not_erased",
             RetentionNotPassed { .. } => "retention_not_passed",
             ReasonRequired(_) => "reason_required",
             InvalidInput(_) => "invalid_input",

@@ -2,6 +2,7 @@
 //! the encrypted token vault, the XPLAN ID pre-load and the hourly sync.
 #![forbid(unsafe_code)]
 
+pub mod claims;
 pub mod crypto;
 #[cfg(feature = "fake")]
 pub mod fake;

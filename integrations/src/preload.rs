@@ -298,13 +298,9 @@ impl XplanService {
                 detail: format!("this client is also linked on line {first}"),
             });
         }
-        let claim = self
-            .exec
-            .store()
-            .read_stream(&streams::xplan_client(integration, xplan_id), 1)
-            .await
-            .map_err(ExecError::from)?;
-        if !claim.is_empty() {
+        let claim =
+            crate::claims::claimed_household(self.exec.store(), integration, xplan_id).await?;
+        if claim.is_some() {
             return Ok(RowOutcome::ConflictingId {
                 detail: format!("XPLAN ID {xplan_id} already belongs to another household"),
             });

@@ -28,8 +28,7 @@ use crate::{
     xplan::{client_data, shape, XplanError, XplanSession},
 };
 
-/// The event type that claims an XPLAN client for a household.
-pub const CLAIM_EVENT: &str = "xplan.client_claimed";
+pub use crate::claims::CLAIM_EVENT;
 /// Client detail fetches in flight at once (sub-lists and advisers).
 const FETCH_CONCURRENCY: usize = 8;
 
@@ -347,16 +346,7 @@ impl Run<'_> {
     }
 
     async fn claimed_household(&self, xplan_id: &str) -> Result<Option<HouseholdId>, ExecError> {
-        let claim = self
-            .svc
-            .exec
-            .store()
-            .read_stream(&streams::xplan_client(self.integration, xplan_id), 1)
-            .await?;
-        Ok(claim
-            .first()
-            .and_then(|e| e.data.get("household_id"))
-            .and_then(|v| serde_json::from_value(v.clone()).ok()))
+        crate::claims::claimed_household(self.svc.exec.store(), self.integration, xplan_id).await
     }
 
     async fn apply(&self, data: &XplanClientData) -> Result<Applied, ExecError> {

@@ -7,7 +7,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use hearth_domain::{
     household::HouseholdCommand, permissions::Permission, practice::PracticeCommand,
-    practice::RetentionPolicy, roles::Action, HouseholdId, PracticeId,
+    practice::RetentionPolicy, roles::Action, HouseholdId, IntegrationId, PracticeId,
 };
 use hearth_projections::PastRetention;
 use serde::{Deserialize, Serialize};
@@ -21,6 +21,7 @@ use crate::{
     authz::{self, require_permission, staff_of},
     extract::{Json, Path},
     problem::{ApiResult, Problem},
+    reason::Reason,
     state::AppState,
 };
 
@@ -29,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(erase_household))
         .routes(routes!(retention_policy, set_retention_policy))
         .routes(routes!(past_retention))
+        .routes(routes!(release_xplan_client))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -141,4 +143,28 @@ async fn past_retention(
         .or_else(|_| require_permission(&state, practice, me, Permission::ManageRetention))?;
     let model = state.projection.read();
     Ok(axum::Json(model.past_retention(practice, Utc::now())?))
+}
+
+/// Release the XPLAN client of an erased household, so the next sync creates it afresh as a new
+/// household (the sync never brings an erased client back by itself). Needs "manage
+/// integrations"; refused (409 `client_not_erased`) while the household holding it is not erased.
+#[utoipa::path(post, path = "/v1/practices/{practice_id}/integrations/{integration_id}/xplan-clients/{xplan_id}/release", request_body(content = crate::reason::ReasonBody, description = "optional", content_type = "application/json"), responses((status = 200, body = Accepted), (status = 403, body = Problem), (status = 409, body = Problem)), security(("bearer" = [])))]
+async fn release_xplan_client(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((p, i, xplan_id)): Path<(Uuid, Uuid, String)>,
+    Reason(reason): Reason,
+) -> ApiResult<axum::Json<Accepted>> {
+    let practice = PracticeId(p);
+    let me = staff_of(&state, caller, practice).await?;
+    require_permission(&state, practice, me, Permission::ManageIntegrations)?;
+    let done = hearth_integrations::claims::release_erased(
+        &state.exec,
+        practice,
+        IntegrationId(i),
+        &xplan_id,
+        &ctx(me, reason),
+    )
+    .await?;
+    Ok(accepted(done, None))
 }

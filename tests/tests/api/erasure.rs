@@ -249,7 +249,6 @@ async fn an_erased_household_keeps_its_access_history_and_nothing_personal(backe
         &app.get(&hp, &t).await.text,
         &secrets,
     );
-
     // A restart (from the snapshot written at shutdown) shows the same, and the snapshot on disk
     // holds nothing personal of the erased household.
     let (url, dir) = (app.database_url.clone(), app.data_dir().to_path_buf());
@@ -266,5 +265,38 @@ async fn an_erased_household_keeps_its_access_history_and_nothing_personal(backe
     assert_eq!(
         again.get(&format!("{hp}/history"), &t).await.body["intervals"],
         history_before
+    );
+    // Unless the practice releases the client: then the next sync creates it afresh (a new
+    // household, with a new key).
+    let xplan_id = all[0]["members"][0]["xplan"]["xplan_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let release = format!("{}/xplan-clients/{xplan_id}/release", c.base);
+    let other_id = all[1]["members"][0]["xplan"]["xplan_id"].as_str().unwrap();
+    let r = again
+        .post(
+            &format!("{}/xplan-clients/{other_id}/release", c.base),
+            &t,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, problem_code(&r)),
+        (StatusCode::CONFLICT, "client_not_erased"),
+        "{}",
+        r.text
+    );
+    let r = again
+        .post(&release, &t, json!({"reason": "client returned"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let third_sync = sync(&again, &c).await;
+    assert_eq!(third_sync["summary"]["created"], json!(1), "{third_sync}");
+    assert_eq!(households(&again, &c).await.len(), all.len() + 1);
+    assert_eq!(
+        again.get(&hp, &t).await.body["name"],
+        "[erased]",
+        "the erased one stays erased"
     );
 }
