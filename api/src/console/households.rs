@@ -191,6 +191,7 @@ fn done_text(code: &str) -> Option<&'static str> {
         "removed" => "Access removed.",
         "primary" => "Primary professional set.",
         "secondary" => "Secondary professional updated.",
+        "erased" => "Personal data erased.",
         _ => return None,
     })
 }
@@ -208,9 +209,11 @@ fn team(
     let view = model.household_in(practice, household)?;
     let p = model.practice(practice)?;
     let now = Utc::now();
-    let can_manage = model
-        .check(practice, me, household, Action::ManageAccess, now)?
-        .allowed;
+    // An erased household takes no new access (only ending it, through the API).
+    let can_manage = !view.state.is_erased()
+        && model
+            .check(practice, me, household, Action::ManageAccess, now)?
+            .allowed;
     let names = names(state, practice);
     let holders = view.state.holders();
     let mut active: Vec<_> = p.staff.values().filter(|s| s.active_at(now)).collect();
@@ -235,7 +238,8 @@ fn team(
         @if let Some(r) = refusal { div.refusal role="alert" { strong { (words::refusal_title(r)) ": " } (words::refusal_text(r)) } }
         section.card {
             h2 { "Members" }
-            ul { @for m in &view.state.members {
+            @if view.state.is_erased() { p.muted { "Erased." } }
+            ul { @for m in view.state.members.iter().filter(|m| !m.fields.is_empty()) {
                 li { (m.fields.get(&hearth_domain::household::ClientField::FirstName).cloned().unwrap_or_default()) " "
                      (m.fields.get(&hearth_domain::household::ClientField::LastName).cloned().unwrap_or_default())
                      @if let Some(e) = m.fields.get(&hearth_domain::household::ClientField::Email) { " · " (e) } }
@@ -339,6 +343,7 @@ fn team(
         } @else {
             p.muted { "You can see this household's team; changing it needs the \u{201c}manage household access\u{201d} permission." }
         }
+        (super::erasure::section(&model, practice, household, me, csrf))
     })
 }
 

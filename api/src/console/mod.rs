@@ -3,6 +3,7 @@
 //! a page shows exactly what the API would answer, and another practice's ids are "not found".
 
 mod audit;
+mod erasure;
 mod households;
 mod layout;
 mod owner;
@@ -40,6 +41,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/console/practices/{practice_id}/households/{household_id}/grants",
             post(households::grant),
+        )
+        .route(
+            "/console/practices/{practice_id}/households/{household_id}/erasure",
+            post(erasure::erase),
         )
         .route(
             "/console/practices/{practice_id}/households/{household_id}/grants/{staff_id}/role",

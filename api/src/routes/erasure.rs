@@ -5,6 +5,7 @@
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
+use hearth_application::Executed;
 use hearth_domain::{
     household::HouseholdCommand, permissions::Permission, practice::PracticeCommand,
     practice::RetentionPolicy, roles::Action, HouseholdId, IntegrationId, PracticeId,
@@ -65,23 +66,42 @@ async fn erase_household(
     Json(body): Json<EraseHousehold>,
 ) -> ApiResult<axum::Json<Erased>> {
     let (practice, household) = (PracticeId(p), HouseholdId(h));
-    let me = staff_of(&state, caller, practice).await?;
-    authz::household(&state, practice, me, household, Action::View).await?;
-    let command = HouseholdCommand::EraseHousehold {
-        override_retention: body.override_retention,
-    };
-    let context = ctx(me, Some(body.reason));
+    let (done, erased_at) = erase(
+        &state,
+        caller,
+        practice,
+        household,
+        body.reason,
+        body.override_retention,
+    )
+    .await?;
+    Ok(axum::Json(Erased {
+        household_id: h,
+        position: done.position.map(|p| p.to_string()),
+        erased_at,
+    }))
+}
+
+/// Decides the erasure, records it, then destroys the household's key (the API and the console).
+pub(crate) async fn erase(
+    state: &AppState,
+    caller: Caller,
+    practice: PracticeId,
+    household: HouseholdId,
+    reason: String,
+    override_retention: bool,
+) -> ApiResult<(Executed, DateTime<Utc>)> {
+    let me = staff_of(state, caller, practice).await?;
+    authz::household(state, practice, me, household, Action::View).await?;
+    let command = HouseholdCommand::EraseHousehold { override_retention };
+    let context = ctx(me, Some(reason));
     let done = state
         .exec
         .household(practice, household, command, &context)
         .await?;
-    state.store.erase_subject(h, context.now).await?;
+    state.store.erase_subject(household.0, context.now).await?;
     metrics::counter!("hearth_households_erased_total").increment(1);
-    Ok(axum::Json(Erased {
-        household_id: h,
-        position: done.position.map(|p| p.to_string()),
-        erased_at: context.now,
-    }))
+    Ok((done, context.now))
 }
 
 /// How long the practice keeps archived households, and whether Hearth erases them itself.
@@ -102,6 +122,7 @@ async fn retention_policy(
 pub struct SetRetention {
     /// Years an archived household is kept before it may be erased: 1 to 100.
     #[schema(minimum = 1, maximum = 100)]
+    #[serde(deserialize_with = "hearth_domain::whole_number")]
     pub years_after_archive: u16,
     /// Erase households by themselves once their retention has passed.
     #[serde(default)]

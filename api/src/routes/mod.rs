@@ -33,6 +33,7 @@ use crate::{problem::Problem, state::AppState};
 pub(crate) use audit::integrity;
 pub use changes::ChangeOut;
 pub(crate) use directory::{details, search, staff, SearchParams};
+pub(crate) use erasure::erase as erase_household;
 pub(crate) use households::run as household_command;
 pub use ops::ApiDoc;
 pub(crate) use practice_admin::{

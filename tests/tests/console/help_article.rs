@@ -12,7 +12,7 @@ use crate::{
     helpers::{spawn_app, Backend, TestApp},
 };
 
-async fn sign_in(b: &browser::Browser, app: &TestApp, token: &str) {
+pub(crate) async fn sign_in(b: &browser::Browser, app: &TestApp, token: &str) {
     b.goto(&app.url("/console")).await;
     assert!(b
         .client

@@ -5,5 +5,6 @@
 mod helpers;
 
 mod browser;
+mod erasure;
 mod forms;
 mod help_article;
