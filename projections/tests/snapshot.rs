@@ -414,10 +414,17 @@ fn shape(value: &serde_json::Value, path: String, out: &mut BTreeSet<String>) {
 /// discarded instead of misread) and add the new digest below with the new version.
 #[tokio::test]
 async fn snapshot_shape_is_pinned() {
-    const SHAPES: &[(u32, &str)] = &[(
-        1,
-        "2140c23b647a603b511e5c935f01321c332576e40fe62a0147cfad0136a791c8",
-    )];
+    const SHAPES: &[(u32, &str)] = &[
+        (
+            1,
+            "2140c23b647a603b511e5c935f01321c332576e40fe62a0147cfad0136a791c8",
+        ),
+        // Households know when they were archived and erased; practices their retention.
+        (
+            2,
+            "e46f9eddc8bffcedd1fdfb79638073a52d44af5c2610bd510f45405d2b7ff789",
+        ),
+    ];
     let file = TestSqlite::new();
     let store = file.store().await.unwrap();
     varied_log(&store, 9).await;

@@ -17,12 +17,23 @@ pub const SECRET: &str = "a-cli-test-secret-that-is-long-enough-for-hs256";
 
 /// Runs `hearth` on this log and data directory: (succeeded, stdout, stderr).
 pub fn hearth(args: &[&str], database_url: &str, data_dir: &Path) -> (bool, String, String) {
+    hearth_with(args, database_url, data_dir, &[])
+}
+
+/// As [`hearth`], with more environment variables.
+pub fn hearth_with(
+    args: &[&str],
+    database_url: &str,
+    data_dir: &Path,
+    env: &[(&str, String)],
+) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
         .args(args)
         .env("HEARTH_DATABASE_URL", database_url)
         .env("HEARTH_JWT_SECRET", SECRET)
         .env("HEARTH_DATA_DIR", data_dir)
         .env("HEARTH_LOG", "error")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .output()
         .expect("the binary runs");
     (

@@ -229,6 +229,29 @@ async fn an_erased_household_keeps_its_access_history_and_nothing_personal(backe
     assert_eq!(count(&app, erased, h).await, 1);
     let docs = "SELECT COUNT(*) FROM sealed_blobs WHERE subject = $1";
     assert_eq!(count(&app, docs, h).await, 0, "its documents are deleted");
+    // The practice's audit bundle holds nothing readable of it and still audits clean offline;
+    // the metrics say nothing of it either.
+    let signer = hearth_api::keys::log_signer(app.data_dir()).unwrap();
+    let store = EventStore::connect(&app.database_url).await.unwrap();
+    let request = hearth_eventstore::ExportRequest {
+        practice: p,
+        from: None,
+        to: None,
+        consistent_with: vec![],
+    };
+    let bundle = store
+        .export_practice(&signer, &request, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_none_in(
+        "the audit bundle",
+        &serde_json::to_string(&bundle).unwrap(),
+        &secrets,
+    );
+    hearth_eventstore::audit::audit_bundle(&bundle, signer.public_key(), None)
+        .expect("the bundle audits clean after the erasure");
+    let metrics = app.call(reqwest::Method::GET, "/metrics", None, None).await;
+    assert_none_in("the metrics", &metrics.text, &secrets);
 
     // The next sync does not bring the client back.
     let second_sync = sync(&app, &c).await;
