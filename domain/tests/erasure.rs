@@ -282,9 +282,8 @@ fn every_event_kind_that_carries_client_text_marks_it_personal() {
         );
         assert_eq!(!paths.is_empty(), carries_client_text, "{kind:?}");
     }
-    assert!(personal::personal_paths_of("household.staff_access_granted").is_empty());
     assert_eq!(
-        personal::personal_paths_of("household.created"),
+        personal::personal_paths(Created),
         &["name", "members.*.fields"]
     );
 }

@@ -103,10 +103,30 @@ async fn sealed_erased_and_rotated(url: &str) {
         "{refused:?}"
     );
     assert!(store.verify().await.unwrap().is_intact());
-    let restore = "UPDATE subject_keys SET wrapped = key_id, erased_at = NULL";
+    // The same statement on a live row is accepted, so only the erasure's finality can refuse it.
+    let copy_a_live_key = |target: &str| {
+        format!(
+            "UPDATE subject_keys SET wrapped = (SELECT wrapped FROM subject_keys WHERE erased_at IS NULL LIMIT 1), \
+             erased_at = NULL WHERE {target}"
+        )
+    };
+    raw_sql(&store, &copy_a_live_key("erased_at IS NULL"))
+        .await
+        .expect("a live key may be re-written");
     assert!(
-        raw_sql(&store, restore).await.is_err(),
+        raw_sql(&store, &copy_a_live_key("erased_at IS NOT NULL"))
+            .await
+            .is_err(),
         "an erased key stays erased"
+    );
+    assert!(
+        raw_sql(
+            &store,
+            "DELETE FROM subject_keys WHERE erased_at IS NOT NULL"
+        )
+        .await
+        .is_err(),
+        "nor can its row be removed (a new key would then be created)"
     );
 
     // Rotation: the new key with the old one still accepted re-wraps every live key; then the

@@ -10,7 +10,7 @@ use axum::{
 };
 use chrono::Utc;
 use hearth_domain::{permissions::Permission, HouseholdId, PracticeId, StaffId};
-use hearth_projections::model::AccessModel;
+use hearth_projections::model::{HouseholdView, PracticeView};
 use maud::{html, Markup};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -24,20 +24,9 @@ use super::{
 };
 use crate::{routes::erase_household, state::AppState};
 
-/// The "Personal data" card: the erasure form, or when and why it was erased.
-pub fn section(
-    model: &AccessModel,
-    practice: PracticeId,
-    household: HouseholdId,
-    me: StaffId,
-    csrf: &str,
-) -> Markup {
-    let (Ok(p), Ok(view)) = (
-        model.practice(practice),
-        model.household_in(practice, household),
-    ) else {
-        return html! {};
-    };
+/// The "Personal data" card of the household page (which has looked both views up already):
+/// the erasure form, or when it was erased.
+pub fn section(p: &PracticeView, view: &HouseholdView, me: StaffId, csrf: &str) -> Markup {
     if let Some(at) = view.state.erased_at {
         return html! {
             section #personal-data .card {
@@ -57,7 +46,7 @@ pub fn section(
     let years = p.state.retention.years_after_archive;
     let action = format!(
         "/console/practices/{}/households/{}/erasure",
-        practice.0, household.0
+        p.id.0, view.id.0
     );
     html! {
         section #personal-data .card aria-labelledby="erase-heading" {

@@ -343,7 +343,7 @@ fn team(
         } @else {
             p.muted { "You can see this household's team; changing it needs the \u{201c}manage household access\u{201d} permission." }
         }
-        (super::erasure::section(&model, practice, household, me, csrf))
+        (super::erasure::section(p, view, me, csrf))
     })
 }
 

@@ -33,11 +33,3 @@ pub fn personal_paths(kind: HouseholdEventKind) -> &'static [&'static str] {
         | FileNoteSkipped | FileNoteFailed | GrantExpired | Erased => &[],
     }
 }
-
-/// [`personal_paths`] by stored type name (every schema version so far has the same shape).
-pub fn personal_paths_of(event_type: &str) -> &'static [&'static str] {
-    use strum::IntoEnumIterator;
-    HouseholdEventKind::iter()
-        .find(|k| k.event_type() == event_type)
-        .map_or(&[], personal_paths)
-}

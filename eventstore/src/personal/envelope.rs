@@ -109,6 +109,15 @@ pub(crate) fn open_bytes(key: &DataKey, sealed: &[u8], aad: &[u8]) -> Option<Vec
         .ok()
 }
 
+/// Whether any value at `paths` is sealed (without serialising the payload).
+pub(crate) fn any_sealed(data: &mut Value, paths: &[&str]) -> bool {
+    let mut found = false;
+    for path in paths {
+        each_at(data, path, &mut |v| found |= is_sealed(v));
+    }
+    found
+}
+
 /// Seals every value at `paths` with `key`.
 pub(crate) fn seal(data: &mut Value, paths: &[&str], key: &DataKey, subject: Uuid, event_id: Uuid) {
     for path in paths {

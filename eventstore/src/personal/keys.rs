@@ -62,22 +62,30 @@ impl SubjectKeys {
     }
 
     fn slot_of(&self, (subject, key_id, wrapped, _): &Row) -> Result<Slot, StoreError> {
-        let Some(wrapped) = wrapped else {
-            return Ok(Slot::Erased);
-        };
-        let unreadable = |reason: String| StoreError::KeyUnavailable {
-            subject: *subject,
-            reason,
-        };
+        match wrapped {
+            None => Ok(Slot::Erased),
+            Some(w) => Ok(Slot::Live(DataKey::new(
+                &self.unwrap_row(*subject, key_id, w)?,
+            ))),
+        }
+    }
+
+    /// A stored data key in clear, with whichever configured master key wrapped it.
+    fn unwrap_row(
+        &self,
+        subject: Uuid,
+        key_id: &str,
+        wrapped: &[u8],
+    ) -> Result<[u8; 32], StoreError> {
+        let unreadable = |reason: String| StoreError::KeyUnavailable { subject, reason };
         let master = self.master.by_id(key_id).ok_or_else(|| {
             unreadable(format!(
                 "it is wrapped by master key {key_id}, which is not configured"
             ))
         })?;
-        let bytes = master
-            .unwrap(*subject, wrapped)
-            .ok_or_else(|| unreadable("its wrapped key does not open".into()))?;
-        Ok(Slot::Live(DataKey::new(&bytes)))
+        master
+            .unwrap(subject, wrapped)
+            .ok_or_else(|| unreadable("its wrapped key does not open".into()))
     }
 
     /// Loads the keys of these subjects that are not cached yet. A subject without a row has
@@ -219,20 +227,10 @@ impl SubjectKeys {
         })?;
         let mut done = 0;
         for row in rows {
-            let Slot::Live(_) = self.slot_of(&row)? else {
-                continue;
-            };
             let (subject, old_id, Some(old), _) = &row else {
                 continue;
             };
-            let bytes = self
-                .master
-                .by_id(old_id)
-                .and_then(|m| m.unwrap(*subject, old))
-                .ok_or_else(|| StoreError::KeyUnavailable {
-                    subject: *subject,
-                    reason: "its wrapped key does not open".into(),
-                })?;
+            let bytes = self.unwrap_row(*subject, old_id, old)?;
             let wrapped = current.wrap(*subject, &bytes);
             // Only if still as read: an erasure in between wins.
             done += with_pool!(self, |pool| {

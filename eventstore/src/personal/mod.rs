@@ -92,38 +92,38 @@ impl PersonalData {
 
     /// Opens the personal values of stored rows in place (erased ones become placeholders).
     pub(crate) async fn open(&self, rows: &mut [RawEvent]) -> Result<(), StoreError> {
-        let subjects: Vec<Uuid> = rows
+        // Each row's subject when the row holds (or erases) personal values; parsed once.
+        let subjects: Vec<Option<Uuid>> = rows
             .iter()
-            .filter(|r| {
-                self.policy.erases_subject(&r.event_type)
-                    || !self.paths(&r.event_type, r.schema_version).is_empty()
+            .map(|r| {
+                let personal = self.policy.erases_subject(&r.event_type)
+                    || !self.paths(&r.event_type, r.schema_version).is_empty();
+                personal.then(|| self.policy.subject(&r.stream)).flatten()
             })
-            .filter_map(|r| self.policy.subject(&r.stream))
             .collect();
-        if subjects.is_empty() {
+        let wanted: Vec<Uuid> = subjects.iter().flatten().copied().collect();
+        if wanted.is_empty() {
             return Ok(());
         }
-        self.keys.load(&subjects).await?;
-        for r in rows {
-            let paths = self.paths(&r.event_type, r.schema_version);
-            let erases = self.policy.erases_subject(&r.event_type);
-            if paths.is_empty() && !erases {
-                continue;
-            }
-            let Some(subject) = self.policy.subject(&r.stream) else {
+        self.keys.load(&wanted).await?;
+        for (r, subject) in rows.iter_mut().zip(subjects) {
+            let Some(subject) = subject else {
                 continue;
             };
-            if erases {
+            if self.policy.erases_subject(&r.event_type) {
                 if !matches!(self.keys.cached(subject), Some(Slot::Erased)) {
                     self.keys.erase(subject, r.recorded_at).await?;
                 }
                 continue;
             }
+            let paths = self.paths(&r.event_type, r.schema_version);
             let key = match self.keys.cached(subject) {
                 Some(Slot::Live(k)) => Some(k),
                 Some(Slot::Erased) => None,
+                // No key row: values written before sealing existed (read as they are), or a
+                // key row lost from the database.
                 None => {
-                    if r.data.to_string().contains("hearth-sealed:") {
+                    if envelope::any_sealed(&mut r.data, paths) {
                         tracing::error!(%subject, position = r.position, "a sealed value has no key in subject_keys: shown as erased");
                     }
                     None
