@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use hearth_application::ExecError;
 use hearth_domain::{household::HouseholdCommand, Actor, CommandContext, DomainError};
 
@@ -19,14 +19,13 @@ pub async fn run(state: AppState) {
     let mut tick = tokio::time::interval(TICK);
     loop {
         tick.tick().await;
-        erase_due(&state).await;
+        erase_due(&state, Utc::now()).await;
     }
 }
 
-/// Erases every household past retention in the practices that erase automatically; returns how
-/// many this call erased.
-pub async fn erase_due(state: &AppState) -> usize {
-    let now = Utc::now();
+/// Erases every household past retention at `now` in the practices that erase automatically;
+/// returns how many this call erased.
+pub async fn erase_due(state: &AppState, now: DateTime<Utc>) -> usize {
     let due: Vec<_> = {
         let model = state.projection.read();
         model
@@ -43,7 +42,7 @@ pub async fn erase_due(state: &AppState) -> usize {
     };
     let mut erased = 0;
     for (practice, household) in due {
-        let ctx = CommandContext::new(Actor::System(ACTOR.into()), Utc::now()).with_reason(REASON);
+        let ctx = CommandContext::new(Actor::System(ACTOR.into()), now).with_reason(REASON);
         let command = HouseholdCommand::EraseHousehold {
             override_retention: false,
         };

@@ -87,9 +87,51 @@ pub fn excerpt(value: &str) -> String {
     format!("{out:?}")
 }
 
+/// `message` with every [`excerpt`] in it replaced by "the value": for records that must not
+/// hold personal values (an XPLAN run's summary), whatever rule wrote the message.
+pub fn withhold_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            out.push(c);
+            continue;
+        }
+        // An excerpt is Debug-quoted: it ends at the first quote not escaped.
+        while let Some(q) = chars.next() {
+            match q {
+                '\\' => {
+                    chars.next();
+                }
+                '"' => break,
+                _ => {}
+            }
+        }
+        out.push_str("the value");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn withheld_messages_keep_their_words_and_lose_every_excerpt() {
+        let secret = "ada \"the quokka\" lovelace@example.com";
+        let message = format!(
+            "email {} is not an e-mail address; was {}",
+            excerpt(secret),
+            excerpt("0400")
+        );
+        let withheld = withhold_values(&message);
+        assert_eq!(
+            withheld,
+            "email the value is not an e-mail address; was the value"
+        );
+        assert_eq!(withhold_values("no values here"), "no values here");
+        assert_eq!(withhold_values("cut \"short"), "cut the value");
+    }
 
     #[test]
     fn an_excerpt_is_short_and_escaped() {

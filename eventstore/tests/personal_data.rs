@@ -155,3 +155,43 @@ async fn sqlite_seals_erases_and_rotates() {
     let db = TestSqlite::new();
     sealed_erased_and_rotated(&db.url).await;
 }
+
+/// A rebuild's batches meet hundreds of subjects at once: their keys are read in one go and the
+/// values opened on every core, each with its own key, erased ones as erased.
+async fn many_subjects_in_one_batch(url: &str) {
+    let master = MasterKey::from_bytes(&[1; 32]);
+    let writer = open(url, &master, &[]).await;
+    let mut named = Vec::new();
+    for n in 0..300 {
+        let name = format!("Client {n}");
+        named.push((name_a_client(&writer, &name).await, name));
+    }
+    let (erased, _) = named[150].clone();
+    writer
+        .erase_subject(erased, chrono::Utc::now())
+        .await
+        .unwrap();
+    let reader = open(url, &master, &[]).await;
+    let read = reader
+        .read_all(hearth_eventstore::Cursor::START, 1_000)
+        .await
+        .unwrap();
+    assert_eq!(read.len(), named.len());
+    for ((subject, name), event) in named.iter().zip(&read) {
+        let expected = if *subject == erased { ERASED } else { name };
+        assert_eq!(event.stream, format!("client-{subject}"));
+        assert_eq!(event.data["name"], expected);
+    }
+}
+
+#[tokio::test]
+async fn postgres_opens_a_batch_of_many_subjects() {
+    let db = TestDatabase::create().await;
+    many_subjects_in_one_batch(&db.url).await;
+}
+
+#[tokio::test]
+async fn sqlite_opens_a_batch_of_many_subjects() {
+    let db = TestSqlite::new();
+    many_subjects_in_one_batch(&db.url).await;
+}

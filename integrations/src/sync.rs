@@ -17,7 +17,7 @@ use hearth_domain::{
     integration::{
         IntegrationCommand, IntegrationState, SyncOutcome, SyncRun, SyncSkip, SyncSummary,
     },
-    limits::excerpt,
+    limits::withhold_values,
     streams, CommandContext, DomainError, HouseholdId, IntegrationId, MemberId, PracticeId,
 };
 use serde_json::Value;
@@ -288,6 +288,7 @@ impl Run<'_> {
                             .get(shape::ITEM_ID)
                             .and_then(shape::plain)
                             .unwrap_or_default();
+                        let e = withhold_values(&e.to_string());
                         self.summary.errors.push(format!("client {id}: {e}"));
                         continue;
                     }
@@ -301,7 +302,7 @@ impl Run<'_> {
                             .unwrap_or_default(),
                         // The value itself is personal: it stays in the household's (sealed)
                         // record, not in the integration's run summary.
-                        reason: skip.reason.replace(&excerpt(&skip.value), "the value"),
+                        reason: withhold_values(&skip.reason),
                     });
                 }
                 match self.apply(&data).await {
@@ -318,10 +319,11 @@ impl Run<'_> {
                                     .into(),
                         })
                     }
-                    Err(ExecError::Domain(e)) => self
-                        .summary
-                        .errors
-                        .push(format!("client {}: {e}", data.xplan_id)),
+                    Err(ExecError::Domain(e)) => self.summary.errors.push(format!(
+                        "client {}: {}",
+                        data.xplan_id,
+                        withhold_values(&e.to_string())
+                    )),
                     Err(e) => return Err(e.into()),
                 }
                 self.stopping()?;

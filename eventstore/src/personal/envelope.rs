@@ -1,36 +1,67 @@
-//! Sealing the personal values of one event payload in place. A sealed value is a string
-//! `hearth-sealed:v1:{shape}:{base64(nonce ‖ ciphertext)}`; the shape (string, array, object,
-//! number, bool) is kept in clear so that, once the key is gone, the value reads back as an
-//! erased placeholder of the same JSON type and every event still decodes.
+//! Sealing the personal values of one event payload in place, with one seal per event: every
+//! value at the personal paths is replaced by a marker `hearth-sealed:v2:{shape}`, and the
+//! values themselves go, as one JSON object of path → values in walk order, into a single
+//! ciphertext under the payload's [`SEALED`] field (base64 of nonce ‖ AES-256-GCM-SIV
+//! ciphertext, bound to the subject and the event id). One AEAD call and one parse per event, not per value, is what keeps
+//! a rebuild of the read models near the cost of a plain log's.
+//!
+//! The marker keeps the value's JSON shape (string, array, object, number, bool) in clear so
+//! that, once the key is gone, the value reads back as an erased placeholder of the same type
+//! and every event still decodes.
 //!
 //! Paths are dotted field names, `*` standing for every element of an array
 //! (`members.*.fields`). A missing or null value has nothing personal and is left alone; a value
 //! found in clear where a sealed one belongs (written before sealing existed) is read as it is.
+//! Values sealed one by one (`hearth-sealed:v1:{shape}:{base64}`, bound to subject, event and
+//! path), as logs written before one seal per event hold them, still open.
 
+use std::collections::HashMap;
+
+use aes_gcm_siv::{Aes256GcmSiv, Nonce};
 use base64::Engine;
 use chacha20poly1305::{
     aead::{Aead, KeyInit, Payload},
     XChaCha20Poly1305, XNonce,
 };
+use hmac::{Hmac, Mac};
 use serde_json::Value;
 use uuid::Uuid;
 
-const PREFIX: &str = "hearth-sealed:v1:";
+const V1: &str = "hearth-sealed:v1:";
+const MARKER: &str = "hearth-sealed:v2:";
+/// The payload field holding an event's sealed values.
+pub(crate) const SEALED: &str = "hearth_sealed";
 const NONCE: usize = 24;
+const EVENT_NONCE: usize = 12;
 /// What an erased string reads as.
 pub const ERASED: &str = "[erased]";
 
-/// A subject's data key.
+/// A subject's data key: XChaCha20-Poly1305 for documents (and the first format's values);
+/// AES-256-GCM-SIV, under a key derived from it, for events' sealed values, because it opens a
+/// few hundred bytes about three times faster with the CPU's AES instructions (a rebuild opens
+/// one per personal event), and a repeated random nonce would not reveal anything but equality.
 #[derive(Clone)]
-pub struct DataKey(XChaCha20Poly1305);
+pub struct DataKey(std::sync::Arc<Ciphers>);
+
+struct Ciphers {
+    documents: XChaCha20Poly1305,
+    events: Aes256GcmSiv,
+}
 
 impl DataKey {
     pub(crate) fn new(bytes: &[u8; 32]) -> Self {
-        Self(XChaCha20Poly1305::new(bytes.into()))
+        let mut derive =
+            <Hmac<sha2::Sha256> as Mac>::new_from_slice(bytes).expect("HMAC takes any key");
+        derive.update(b"hearth-sealed:v2 event values");
+        let events: [u8; 32] = derive.finalize().into_bytes().into();
+        Self(std::sync::Arc::new(Ciphers {
+            documents: XChaCha20Poly1305::new(bytes.into()),
+            events: Aes256GcmSiv::new(&events.into()),
+        }))
     }
 }
 
-/// Binds a sealed value to where it stands, so it cannot be moved to another event or field.
+/// Binds sealed values to where they stand, so they cannot be moved to another event.
 fn bound_to(subject: Uuid, event_id: Uuid, path: &str) -> Vec<u8> {
     let mut aad = Vec::with_capacity(32 + path.len());
     aad.extend_from_slice(subject.as_bytes());
@@ -59,31 +90,47 @@ fn placeholder(shape: char) -> Value {
     }
 }
 
-/// Calls `f` on every value `path` names in `data`.
+/// Calls `f` on every non-null value `path` names in `data`.
 fn each_at(data: &mut Value, path: &str, f: &mut dyn FnMut(&mut Value)) {
-    fn walk(v: &mut Value, segments: &[&str], f: &mut dyn FnMut(&mut Value)) {
-        let Some((first, rest)) = segments.split_first() else {
+    fn walk<'p>(
+        v: &mut Value,
+        mut segments: impl Iterator<Item = &'p str> + Clone,
+        f: &mut dyn FnMut(&mut Value),
+    ) {
+        let Some(first) = segments.next() else {
             if !v.is_null() {
                 f(v);
             }
             return;
         };
-        match (*first, v) {
-            ("*", Value::Array(items)) => items.iter_mut().for_each(|i| walk(i, rest, f)),
+        match (first, v) {
+            ("*", Value::Array(items)) => {
+                items.iter_mut().for_each(|i| walk(i, segments.clone(), f))
+            }
             (name, Value::Object(map)) => {
                 if let Some(child) = map.get_mut(name) {
-                    walk(child, rest, f);
+                    walk(child, segments, f);
                 }
             }
             _ => {}
         }
     }
-    let segments: Vec<&str> = path.split('.').collect();
-    walk(data, &segments, f);
+    walk(data, path.split('.'), f);
 }
 
-pub(crate) fn is_sealed(v: &Value) -> bool {
-    v.as_str().is_some_and(|s| s.starts_with(PREFIX))
+fn is_sealed(v: &Value) -> bool {
+    v.as_str()
+        .is_some_and(|s| s.starts_with(MARKER) || s.starts_with(V1))
+}
+
+/// The shape a v2 marker keeps.
+fn marker_shape(v: &Value) -> Option<char> {
+    let rest = v.as_str()?.strip_prefix(MARKER)?;
+    let mut chars = rest.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => Some(c),
+        _ => None,
+    }
 }
 
 /// nonce ‖ ciphertext of `plain`, bound to `aad`.
@@ -92,6 +139,7 @@ pub(crate) fn seal_bytes(key: &DataKey, plain: &[u8], aad: &[u8]) -> Vec<u8> {
     let mut sealed = nonce.to_vec();
     sealed.extend(
         key.0
+            .documents
             .encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad })
             .expect("encryption in memory cannot fail"),
     );
@@ -105,12 +153,40 @@ pub(crate) fn open_bytes(key: &DataKey, sealed: &[u8], aad: &[u8]) -> Option<Vec
     }
     let (nonce, body) = sealed.split_at(NONCE);
     key.0
+        .documents
         .decrypt(XNonce::from_slice(nonce), Payload { msg: body, aad })
         .ok()
 }
 
-/// Whether any value at `paths` is sealed (without serialising the payload).
+/// nonce ‖ ciphertext of an event's values.
+fn seal_event(key: &DataKey, plain: &[u8], aad: &[u8]) -> Vec<u8> {
+    let nonce: [u8; EVENT_NONCE] = rand::random();
+    let mut sealed = nonce.to_vec();
+    sealed.extend(
+        key.0
+            .events
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad })
+            .expect("encryption in memory cannot fail"),
+    );
+    sealed
+}
+
+fn open_event(key: &DataKey, sealed: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
+    if sealed.len() <= EVENT_NONCE {
+        return None;
+    }
+    let (nonce, body) = sealed.split_at(EVENT_NONCE);
+    key.0
+        .events
+        .decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad })
+        .ok()
+}
+
+/// Whether the payload holds any sealed value (without serialising it).
 pub(crate) fn any_sealed(data: &mut Value, paths: &[&str]) -> bool {
+    if data.get(SEALED).is_some() {
+        return true;
+    }
     let mut found = false;
     for path in paths {
         each_at(data, path, &mut |v| found |= is_sealed(v));
@@ -118,24 +194,36 @@ pub(crate) fn any_sealed(data: &mut Value, paths: &[&str]) -> bool {
     found
 }
 
-/// Seals every value at `paths` with `key`.
+/// Seals every value at `paths` with `key`, in one ciphertext.
 pub(crate) fn seal(data: &mut Value, paths: &[&str], key: &DataKey, subject: Uuid, event_id: Uuid) {
+    if !data.is_object() || data.get(SEALED).is_some() {
+        return;
+    }
+    let mut values: serde_json::Map<String, Value> = serde_json::Map::new();
     for path in paths {
-        let aad = bound_to(subject, event_id, path);
+        let mut taken = Vec::new();
         each_at(data, path, &mut |v| {
             if is_sealed(v) {
                 return;
             }
-            let plain = serde_json::to_vec(v).expect("a JSON value serialises");
-            let sealed = seal_bytes(key, &plain, &aad);
-            let b64 = base64::engine::general_purpose::STANDARD_NO_PAD.encode(sealed);
-            *v = Value::String(format!("{PREFIX}{}:{b64}", shape(v)));
+            let marker = Value::String(format!("{MARKER}{}", shape(v)));
+            taken.push(std::mem::replace(v, marker));
         });
+        if !taken.is_empty() {
+            values.insert((*path).to_owned(), Value::Array(taken));
+        }
     }
+    if values.is_empty() {
+        return;
+    }
+    let plain = serde_json::to_vec(&values).expect("a JSON value serialises");
+    let sealed = seal_event(key, &plain, &bound_to(subject, event_id, ""));
+    let b64 = base64::engine::general_purpose::STANDARD_NO_PAD.encode(sealed);
+    data[SEALED] = Value::String(b64);
 }
 
 /// Opens every sealed value at `paths`: with the key, back to the value written; without it
-/// (erased), to the placeholder of its shape. A value that does not open with the key is an
+/// (erased), to the placeholder of its shape. Values that do not open with the key are an
 /// error: the row was altered or moved.
 pub(crate) fn open(
     data: &mut Value,
@@ -144,36 +232,74 @@ pub(crate) fn open(
     subject: Uuid,
     event_id: Uuid,
 ) -> Result<(), String> {
+    let sealed = data.as_object_mut().and_then(|m| m.remove(SEALED));
+    let mut opened: HashMap<String, std::vec::IntoIter<Value>> = match (sealed, key) {
+        (Some(Value::String(b64)), Some(key)) => base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(b64)
+            .ok()
+            .and_then(|b| open_event(key, &b, &bound_to(subject, event_id, "")))
+            .and_then(|plain| serde_json::from_slice::<HashMap<String, Vec<Value>>>(&plain).ok())
+            .ok_or("the sealed values do not open")?
+            .into_iter()
+            .map(|(path, values)| (path, values.into_iter()))
+            .collect(),
+        (Some(Value::String(_)), None) => HashMap::new(),
+        (Some(_), _) => return Err(format!("{SEALED}: not a sealed value")),
+        (None, _) => HashMap::new(),
+    };
     let mut problem = None;
     for path in paths {
-        let aad = bound_to(subject, event_id, path);
+        let mut values = opened.remove(*path);
         each_at(data, path, &mut |v| {
-            let Some(rest) = v.as_str().and_then(|s| s.strip_prefix(PREFIX)) else {
-                return;
-            };
-            let (shape, b64) = match rest.split_once(':') {
-                Some((s, b)) if s.len() == 1 => (s.chars().next().unwrap_or('s'), b),
-                _ => {
-                    problem = Some(format!("{path}: not a sealed value"));
-                    return;
-                }
-            };
-            let Some(key) = key else {
-                *v = placeholder(shape);
-                return;
-            };
-            let opened = base64::engine::general_purpose::STANDARD_NO_PAD
-                .decode(b64)
-                .ok()
-                .and_then(|b| open_bytes(key, &b, &aad))
-                .and_then(|plain| serde_json::from_slice(&plain).ok());
-            match opened {
-                Some(value) => *v = value,
-                None => problem = Some(format!("{path}: a sealed value does not open")),
+            if let Some(shape) = marker_shape(v) {
+                *v = match (key, values.as_mut()) {
+                    (None, _) => placeholder(shape),
+                    (Some(_), Some(values)) => match values.next() {
+                        Some(value) => value,
+                        None => {
+                            problem = Some(format!("{path}: more sealed markers than values"));
+                            return;
+                        }
+                    },
+                    (Some(_), None) => {
+                        problem = Some(format!("{path}: a sealed marker has no value"));
+                        return;
+                    }
+                };
+            } else if let Err(p) = open_v1(v, path, key, subject, event_id) {
+                problem = Some(p);
             }
         });
     }
     problem.map_or(Ok(()), Err)
+}
+
+/// A value sealed on its own (`hearth-sealed:v1:`), as the log's first sealed events hold them.
+fn open_v1(
+    v: &mut Value,
+    path: &str,
+    key: Option<&DataKey>,
+    subject: Uuid,
+    event_id: Uuid,
+) -> Result<(), String> {
+    let Some(rest) = v.as_str().and_then(|s| s.strip_prefix(V1)) else {
+        return Ok(());
+    };
+    let (shape, b64) = match rest.split_once(':') {
+        Some((s, b)) if s.len() == 1 => (s.chars().next().unwrap_or('s'), b),
+        _ => return Err(format!("{path}: not a sealed value")),
+    };
+    let Some(key) = key else {
+        *v = placeholder(shape);
+        return Ok(());
+    };
+    let opened = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(b64)
+        .ok()
+        .and_then(|b| open_bytes(key, &b, &bound_to(subject, event_id, path)))
+        .and_then(|plain| serde_json::from_slice(&plain).ok());
+    *v = opened.ok_or_else(|| format!("{path}: a sealed value does not open"))?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -242,6 +368,60 @@ mod tests {
         seal(&mut data, PATHS, &key, s, e);
         assert!(open(&mut data.clone(), PATHS, Some(&key), s, Uuid::new_v4()).is_err());
         assert!(open(&mut data, PATHS, Some(&DataKey::new(&[4; 32])), s, e).is_err());
+    }
+
+    #[test]
+    fn one_event_is_one_seal_and_its_markers_keep_only_the_shape() {
+        let (key, s, e) = (DataKey::new(&[3; 32]), Uuid::new_v4(), Uuid::new_v4());
+        let mut data = sample();
+        seal(&mut data, PATHS, &key, s, e);
+        assert!(data[SEALED].is_string());
+        assert_eq!(data["name"], "hearth-sealed:v2:s");
+        assert_eq!(data["members"][1]["fields"], "hearth-sealed:v2:o");
+        let text = data.to_string();
+        assert_eq!(text.matches("hearth-sealed:v2:").count(), 5, "{text}");
+    }
+
+    #[test]
+    fn a_marker_without_its_value_or_a_changed_ciphertext_is_refused() {
+        let (key, s, e) = (DataKey::new(&[3; 32]), Uuid::new_v4(), Uuid::new_v4());
+        let mut data = sample();
+        seal(&mut data, PATHS, &key, s, e);
+        let mut extra = data.clone();
+        extra["members"][0]["member_id"] = json!("hearth-sealed:v2:s");
+        extra["changes"][0]["from"] = json!("hearth-sealed:v2:s");
+        assert!(open(&mut extra, PATHS, Some(&key), s, e).is_err());
+        let mut flipped = data.clone();
+        let b64 = flipped[SEALED].as_str().unwrap().to_owned();
+        let last = if b64.ends_with('A') { "B" } else { "A" };
+        flipped[SEALED] = json!(format!("{}{last}", &b64[..b64.len() - 1]));
+        assert!(open(&mut flipped, PATHS, Some(&key), s, e).is_err());
+    }
+
+    #[test]
+    fn values_sealed_one_by_one_by_the_first_format_still_open_and_erase() {
+        let (key, s, e) = (DataKey::new(&[3; 32]), Uuid::new_v4(), Uuid::new_v4());
+        let v1 = |v: &Value, path: &str| {
+            let sealed = seal_bytes(&key, v.to_string().as_bytes(), &bound_to(s, e, path));
+            let b64 = base64::engine::general_purpose::STANDARD_NO_PAD.encode(sealed);
+            Value::String(format!("{V1}{}:{b64}", shape(v)))
+        };
+        let mut data = sample();
+        data["name"] = v1(&sample()["name"], "name");
+        data["score"] = v1(&sample()["score"], "score");
+        let stored = data.clone();
+        open(&mut data, PATHS, Some(&key), s, e).unwrap();
+        assert_eq!(data, sample());
+        let mut moved = stored.clone();
+        moved["score"] = stored["name"].clone();
+        assert!(
+            open(&mut moved, PATHS, Some(&key), s, e).is_err(),
+            "bound to its path"
+        );
+        let mut erased = stored;
+        open(&mut erased, PATHS, None, s, e).unwrap();
+        assert_eq!(erased["name"], ERASED);
+        assert_eq!(erased["score"], 0);
     }
 
     #[test]

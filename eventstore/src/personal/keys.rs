@@ -1,7 +1,13 @@
 //! Each subject's data key: created with the subject's first sealed value, kept in
 //! `subject_keys` wrapped by the master key, cached here unwrapped, destroyed on erasure.
 
-use std::{collections::HashMap, sync::RwLock};
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        RwLock,
+    },
+};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -35,7 +41,12 @@ pub(crate) struct SubjectKeys {
     backend: Backend,
     master: MasterKeys,
     cache: RwLock<HashMap<Uuid, Slot>>,
+    whole_table_read: AtomicBool,
 }
+
+/// A batch missing at least this many keys (a rebuild meets about a thousand households per
+/// batch) reads the whole table, once: a scan costs far less per key than as many index probes.
+const WHOLE_TABLE_FROM: usize = 256;
 
 impl SubjectKeys {
     pub(crate) fn new(backend: Backend, master: MasterKeys) -> Self {
@@ -43,6 +54,7 @@ impl SubjectKeys {
             backend,
             master,
             cache: RwLock::default(),
+            whole_table_read: AtomicBool::new(false),
         }
     }
 
@@ -102,28 +114,67 @@ impl SubjectKeys {
             m.dedup();
             m
         };
-        for chunk in missing.chunks(500) {
-            for row in self.rows(chunk).await? {
-                let slot = self.slot_of(&row)?;
-                self.remember(row.0, slot);
-            }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let rows = if missing.len() >= WHOLE_TABLE_FROM
+            && !self.whole_table_read.swap(true, Ordering::AcqRel)
+        {
+            self.all_rows().await.inspect_err(|_| {
+                self.whole_table_read.store(false, Ordering::Release);
+            })?
+        } else {
+            self.rows(&missing).await?
+        };
+        let slots = rows
+            .iter()
+            .map(|row| Ok((row.0, self.slot_of(row)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        for (subject, slot) in slots {
+            // Never over what this process already knows: a scan that began before an erasure
+            // here committed must not bring the key back into the cache.
+            cache.entry(subject).or_insert(slot);
         }
         Ok(())
     }
 
-    async fn rows(&self, subjects: &[Uuid]) -> Result<Vec<Row>, StoreError> {
-        let placeholders: Vec<String> = (1..=subjects.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT subject, key_id, wrapped, erased_at FROM subject_keys WHERE subject IN ({})",
-            placeholders.join(", ")
-        );
+    async fn all_rows(&self) -> Result<Vec<Row>, StoreError> {
         Ok(with_pool!(self, |pool| {
-            let mut q = sqlx::query_as(&sql);
-            for s in subjects {
-                q = q.bind(*s);
-            }
-            q.fetch_all(pool).await
+            sqlx::query_as(
+                "SELECT subject, key_id, wrapped, erased_at FROM subject_keys ORDER BY subject",
+            )
+            .fetch_all(pool)
+            .await
         })?)
+    }
+
+    async fn rows(&self, subjects: &[Uuid]) -> Result<Vec<Row>, StoreError> {
+        const COLUMNS: &str = "SELECT subject, key_id, wrapped, erased_at FROM subject_keys";
+        match &self.backend {
+            // One statement for a whole batch, whatever its size: a rebuild meets a thousand
+            // households per batch.
+            Backend::Postgres(pool) => Ok(sqlx::query_as(&format!(
+                "{COLUMNS} WHERE subject = ANY($1)"
+            ))
+            .bind(subjects)
+            .fetch_all(pool)
+            .await?),
+            // In process: statements are cheap, and bind parameters are limited.
+            Backend::Sqlite(pool) => {
+                let mut rows = Vec::new();
+                for chunk in subjects.chunks(500) {
+                    let placeholders = vec!["?"; chunk.len()].join(", ");
+                    let sql = format!("{COLUMNS} WHERE subject IN ({placeholders})");
+                    let mut q = sqlx::query_as(&sql);
+                    for s in chunk {
+                        q = q.bind(*s);
+                    }
+                    rows.extend(q.fetch_all(pool).await?);
+                }
+                Ok(rows)
+            }
+        }
     }
 
     /// The key new values of `subject` are sealed with, created (and stored, before anything
@@ -198,12 +249,9 @@ impl SubjectKeys {
     /// Every row, for a backup (wrapped keys only; erased rows stay erased).
     pub(crate) async fn all(&self) -> Result<Vec<WrappedKey>, StoreError> {
         use base64::Engine;
-        let rows: Vec<Row> = with_pool!(self, |pool| sqlx::query_as(
-            "SELECT subject, key_id, wrapped, erased_at FROM subject_keys ORDER BY subject"
-        )
-        .fetch_all(pool)
-        .await)?;
-        Ok(rows
+        Ok(self
+            .all_rows()
+            .await?
             .into_iter()
             .map(|(subject, key_id, wrapped, erased_at)| WrappedKey {
                 subject,

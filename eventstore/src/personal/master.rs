@@ -2,15 +2,20 @@
 //! file) and never from the database, so a copy of the database alone opens nothing. Rotation
 //! keeps the previous keys for reading until every wrapped key has been re-wrapped.
 
+use aes_gcm_siv::{Aes256GcmSiv, Nonce};
 use base64::Engine;
 use chacha20poly1305::{
     aead::{Aead, KeyInit, Payload},
     XChaCha20Poly1305, XNonce,
 };
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-const NONCE: usize = 24;
+/// nonce (12) ‖ AES-256-GCM-SIV ciphertext of 32 bytes and its tag.
+const WRAPPED: usize = 12 + 32 + 16;
+/// The first format: nonce (24) ‖ XChaCha20-Poly1305 ciphertext and tag; still unwrapped.
+const WRAPPED_V1: usize = 24 + 32 + 16;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MasterKeyError {
@@ -23,7 +28,11 @@ pub enum MasterKeyError {
 #[derive(Clone)]
 pub struct MasterKey {
     id: String,
-    aead: XChaCha20Poly1305,
+    v1: XChaCha20Poly1305,
+    /// Under a key derived from the master key. Unwrapping is most of what loading a household's
+    /// key costs, and a rebuild loads one per household: AES-GCM-SIV with the CPU's AES
+    /// instructions does 32 bytes about four times faster than XChaCha20-Poly1305.
+    aead: Aes256GcmSiv,
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -42,9 +51,13 @@ impl MasterKey {
     }
 
     pub fn from_bytes(key: &[u8; 32]) -> Self {
+        let mut derive = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key");
+        derive.update(b"hearth master key: wrapping v2");
+        let wrapping: [u8; 32] = derive.finalize().into_bytes().into();
         Self {
             id: hex::encode(&Sha256::digest(key)[..8]),
-            aead: XChaCha20Poly1305::new(key.into()),
+            v1: XChaCha20Poly1305::new(key.into()),
+            aead: Aes256GcmSiv::new(&wrapping.into()),
         }
     }
 
@@ -55,12 +68,12 @@ impl MasterKey {
     /// nonce ‖ ciphertext of a data key, bound to its subject so a wrapped key cannot be moved
     /// to another household's row.
     pub(crate) fn wrap(&self, subject: Uuid, data_key: &[u8; 32]) -> Vec<u8> {
-        let nonce: [u8; NONCE] = rand::random();
+        let nonce: [u8; 12] = rand::random();
         let mut out = nonce.to_vec();
         out.extend(
             self.aead
                 .encrypt(
-                    XNonce::from_slice(&nonce),
+                    Nonce::from_slice(&nonce),
                     Payload {
                         msg: data_key,
                         aad: subject.as_bytes(),
@@ -71,22 +84,41 @@ impl MasterKey {
         out
     }
 
+    /// The format is told by the length: both formats wrap exactly 32 bytes.
     pub(crate) fn unwrap(&self, subject: Uuid, wrapped: &[u8]) -> Option<[u8; 32]> {
-        if wrapped.len() < NONCE {
-            return None;
-        }
-        let (nonce, body) = wrapped.split_at(NONCE);
-        let plain = self
-            .aead
-            .decrypt(
-                XNonce::from_slice(nonce),
-                Payload {
-                    msg: body,
-                    aad: subject.as_bytes(),
-                },
-            )
-            .ok()?;
+        let aad = subject.as_bytes();
+        let plain = match wrapped.len() {
+            WRAPPED => {
+                let (nonce, msg) = wrapped.split_at(12);
+                self.aead
+                    .decrypt(Nonce::from_slice(nonce), Payload { msg, aad })
+                    .ok()?
+            }
+            WRAPPED_V1 => {
+                let (nonce, msg) = wrapped.split_at(24);
+                self.v1
+                    .decrypt(XNonce::from_slice(nonce), Payload { msg, aad })
+                    .ok()?
+            }
+            _ => return None,
+        };
         plain.try_into().ok()
+    }
+
+    #[cfg(test)]
+    fn wrap_v1(&self, subject: Uuid, data_key: &[u8; 32]) -> Vec<u8> {
+        let nonce: [u8; 24] = rand::random();
+        let mut out = nonce.to_vec();
+        let payload = Payload {
+            msg: data_key,
+            aad: subject.as_bytes(),
+        };
+        out.extend(
+            self.v1
+                .encrypt(XNonce::from_slice(&nonce), payload)
+                .unwrap(),
+        );
+        out
     }
 }
 
@@ -130,6 +162,26 @@ mod tests {
         assert_eq!(b.unwrap(s1, &wrapped), None);
         assert_eq!(a.unwrap(s2, &wrapped), None);
         assert_ne!(a.id(), b.id());
+    }
+
+    #[test]
+    fn keys_wrapped_in_the_first_format_still_unwrap() {
+        let (a, b) = (
+            MasterKey::from_bytes(&[1; 32]),
+            MasterKey::from_bytes(&[2; 32]),
+        );
+        let s = Uuid::new_v4();
+        let wrapped = a.wrap_v1(s, &[7; 32]);
+        assert_eq!(wrapped.len(), WRAPPED_V1);
+        assert_eq!(a.unwrap(s, &wrapped), Some([7; 32]));
+        assert_eq!(b.unwrap(s, &wrapped), None);
+        assert_eq!(a.unwrap(Uuid::new_v4(), &wrapped), None);
+        assert_eq!(a.wrap(s, &[7; 32]).len(), WRAPPED);
+        assert_eq!(
+            a.unwrap(s, &wrapped[..WRAPPED]),
+            None,
+            "a cut key is refused"
+        );
     }
 
     #[test]

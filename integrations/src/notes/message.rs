@@ -3,8 +3,10 @@ use hearth_eventstore::RecordedEvent;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// One log event on the bus. Headers (on AMQP) repeat the ids so brokers and operators can
-/// route and inspect without parsing the payload.
+/// One log event on the bus: which event, not what it says. The worker reads the event from the
+/// log when it makes the note, so no personal value waits in a queue (where erasing the household
+/// could not reach it). Headers (on AMQP) repeat the ids so brokers and operators can route and
+/// inspect without parsing the payload.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NoteMessage {
     pub event_id: Uuid,
@@ -13,7 +15,6 @@ pub struct NoteMessage {
     pub practice_id: PracticeId,
     pub household_id: HouseholdId,
     pub position: i64,
-    pub data: serde_json::Value,
 }
 
 impl NoteMessage {
@@ -33,7 +34,46 @@ impl NoteMessage {
             practice_id: PracticeId(e.metadata.practice_id?),
             household_id: HouseholdId(household),
             position: e.position,
-            data: e.data.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use hearth_eventstore::{Cursor, Metadata};
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_message_names_its_event_and_carries_none_of_its_values() {
+        let (household, practice) = (Uuid::new_v4(), Uuid::new_v4());
+        let goal = "Buy the Quokka cottage";
+        let event = RecordedEvent {
+            position: 7,
+            cursor: Cursor { tx: 7, position: 7 },
+            stream: format!("household-{household}"),
+            version: 3,
+            event_id: Uuid::new_v4(),
+            event_type: file_note_triggers().next().unwrap().to_string(),
+            schema_version: 1,
+            data: json!({"goals": [goal], "member_id": Uuid::new_v4()}),
+            metadata: Metadata {
+                actor: "someone".into(),
+                practice_id: Some(practice),
+                correlation_id: None,
+                causation_id: None,
+                occurred_at: Utc::now(),
+            },
+            recorded_at: Utc::now(),
+            hash: [0; 32],
+        };
+        let message = NoteMessage::from_event(&event).expect("a file-note trigger");
+        assert_eq!(message.event_id, event.event_id);
+        assert_eq!(message.household_id, HouseholdId(household));
+        assert_eq!(message.practice_id, PracticeId(practice));
+        let wire = serde_json::to_string(&message).unwrap();
+        assert!(!wire.contains(goal), "{wire}");
     }
 }

@@ -117,8 +117,17 @@ impl FileNoteWorker {
     }
 
     async fn process(&self, m: &NoteMessage) -> Result<Done, Failure> {
-        let event = HouseholdEvent::from_stored(&m.event_type, m.schema_version, m.data.clone())
-            .map_err(|e| Failure::Permanent(format!("unreadable event: {e}")))?;
+        let stored = self
+            .xplan
+            .executor()
+            .store()
+            .event_by_id(m.event_id)
+            .await
+            .map_err(|e| Failure::Transient(e.to_string()))?
+            .ok_or_else(|| Failure::Permanent("the event is not in the log".into()))?;
+        let event =
+            HouseholdEvent::from_stored(&stored.event_type, stored.schema_version, stored.data)
+                .map_err(|e| Failure::Permanent(format!("unreadable event: {e}")))?;
         let Some(content) = file_note(&event) else {
             return Ok(Done::NoNote);
         };

@@ -15,7 +15,10 @@ use crate::{
     xplan::{connected, fake, households, sync},
 };
 
-on_both_backends!(an_erased_household_keeps_its_access_history_and_nothing_personal);
+on_both_backends!(
+    an_erased_household_keeps_its_access_history_and_nothing_personal,
+    automatic_erasure_takes_only_archived_households_past_retention_where_chosen,
+);
 
 /// Every stored text of a table, as one string (to search for values that must not be there).
 async fn table_text(app: &TestApp, sql: &str) -> String {
@@ -321,5 +324,94 @@ async fn an_erased_household_keeps_its_access_history_and_nothing_personal(backe
         again.get(&hp, &t).await.body["name"],
         "[erased]",
         "the erased one stays erased"
+    );
+}
+
+/// The hourly worker, driven with a chosen clock: in the practice that chose automatic erasure it
+/// erases the archived household once its retention has passed (not before, and not the active
+/// one), as the system with the reason recorded and the key destroyed; the practice that did not
+/// choose it keeps its households.
+async fn automatic_erasure_takes_only_archived_households_past_retention_where_chosen(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (auto, _, auto_token) = app.practice().await;
+    let (manual, _, manual_token) = app.practice().await;
+    let r = app
+        .put(
+            &format!("/v1/practices/{auto}/retention"),
+            &auto_token,
+            json!({"years_after_archive": 1, "auto_erase": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let mut archived = Vec::new();
+    for (p, t) in [(auto, &auto_token), (manual, &manual_token)] {
+        let (h, _) = app.household(p, t, "Quokka").await;
+        let r = app
+            .post(
+                &format!("/v1/practices/{p}/households/{h}/archive"),
+                t,
+                json!({"reason": "client left"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        archived.push(h);
+    }
+    let (active, position) = app.household(auto, &auto_token, "Wombat").await;
+    let seen = format!("/v1/practices/{auto}/households/{active}?at_least={position}");
+    assert_eq!(app.get(&seen, &auto_token).await.status, StatusCode::OK);
+    let now = chrono::Utc::now();
+
+    assert_eq!(
+        hearth_api::retention::erase_due(&app.state, now + chrono::Duration::days(300)).await,
+        0,
+        "nothing before the retention period has passed"
+    );
+    assert_eq!(
+        hearth_api::retention::erase_due(&app.state, now + chrono::Duration::days(400)).await,
+        1,
+        "only the archived household of the practice that chose it"
+    );
+
+    let store = EventStore::connect(&app.database_url).await.unwrap();
+    let stream = |h: Uuid| format!("household-{h}");
+    let last = store.read_stream(&stream(archived[0]), 1).await.unwrap();
+    let erasure = last.last().unwrap();
+    assert_eq!(erasure.event_type, "household.erased");
+    assert!(
+        erasure
+            .metadata
+            .actor
+            .contains(hearth_api::retention::ACTOR),
+        "{}",
+        erasure.metadata.actor
+    );
+    assert!(
+        erasure
+            .data
+            .to_string()
+            .contains(hearth_api::retention::REASON),
+        "{}",
+        erasure.data
+    );
+    let key_gone = "SELECT COUNT(*) FROM subject_keys WHERE subject = $1 AND wrapped IS NULL";
+    assert_eq!(
+        count(&app, key_gone, archived[0]).await,
+        1,
+        "its key destroyed"
+    );
+    for kept in [archived[1], active] {
+        let events = store.read_stream(&stream(kept), 1).await.unwrap();
+        assert!(
+            events.iter().all(|e| e.event_type != "household.erased"),
+            "{kept} kept"
+        );
+        assert_eq!(count(&app, key_gone, kept).await, 0, "{kept}'s key kept");
+    }
+    assert_eq!(
+        hearth_api::retention::erase_due(&app.state, now + chrono::Duration::days(4000)).await,
+        0,
+        "an erased household is not erased again"
     );
 }

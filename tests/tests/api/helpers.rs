@@ -46,6 +46,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub keys: JwtKeys,
     pub database_url: String,
+    /// The running service's state, for driving its workers with a chosen clock.
+    pub state: hearth_api::state::AppState,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     pub server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _pg: Option<std::sync::Arc<TestDatabase>>,
@@ -140,6 +142,7 @@ pub async fn spawn_with(settings: Settings) -> TestApp {
         .await
         .expect("the service starts");
     let address = app.address();
+    let state = app.state().clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
@@ -152,6 +155,7 @@ pub async fn spawn_with(settings: Settings) -> TestApp {
             .unwrap(),
         keys: JwtKeys::from_secret("HS256", SECRET.as_bytes()).unwrap(),
         database_url,
+        state,
         stop: Some(stop),
         server: Some(server),
         _pg: None,
