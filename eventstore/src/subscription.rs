@@ -27,6 +27,19 @@ pub struct Subscription {
     listener_failed: bool,
     batch: usize,
     poll: Duration,
+    /// While catching up (the last read was a full batch), the next batch is read in the
+    /// background as the caller applies this one: reading and applying overlap on two cores.
+    ahead: Option<(Cursor, ReadAhead)>,
+}
+
+type ReadAhead = tokio::task::JoinHandle<Result<Vec<RecordedEvent>, StoreError>>;
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some((_, read)) = self.ahead.take() {
+            read.abort();
+        }
+    }
 }
 
 impl EventStore {
@@ -42,6 +55,7 @@ impl EventStore {
             listener_failed: false,
             batch: DEFAULT_BATCH,
             poll: DEFAULT_POLL,
+            ahead: None,
         }
     }
 }
@@ -100,7 +114,22 @@ impl Subscription {
 
     async fn fill(&mut self) -> Result<bool, StoreError> {
         let after = self.buffer.back().map(|e| e.cursor).unwrap_or(self.cursor);
-        let events = self.store.read_all(after, self.batch).await?;
+        let events = match self.ahead.take() {
+            Some((from, read)) if from == after => match read.await {
+                Ok(events) => events?,
+                Err(_) => self.store.read_all(after, self.batch).await?,
+            },
+            Some((_, read)) => {
+                read.abort();
+                self.store.read_all(after, self.batch).await?
+            }
+            None => self.store.read_all(after, self.batch).await?,
+        };
+        if let (Some(last), true) = (events.last(), events.len() == self.batch) {
+            let (store, from, batch) = (self.store.clone(), last.cursor, self.batch);
+            let read = tokio::spawn(async move { store.read_all(from, batch).await });
+            self.ahead = Some((from, read));
+        }
         let got = !events.is_empty();
         self.buffer.extend(events);
         Ok(got)

@@ -180,18 +180,18 @@ impl SubjectKeys {
     /// The key new values of `subject` are sealed with, created (and stored, before anything
     /// is sealed with it) when the subject has none. An erased subject gets no new key.
     pub(crate) async fn for_writing(&self, subject: Uuid) -> Result<DataKey, StoreError> {
-        self.load(&[subject]).await?;
         match self.cached(subject) {
             Some(Slot::Live(k)) => return Ok(k),
             Some(Slot::Erased) => return Err(StoreError::SubjectErased(subject)),
             None => {}
         }
+        // Not known here: most often a new household, so the key is offered first (one round
+        // trip). Another instance may create the subject's key at the same moment, or it may
+        // exist already (or be erased): whichever row landed first is the key, and it is read.
         let bytes: [u8; 32] = rand::random();
         let master = self.master.current();
         let wrapped = master.wrap(subject, &bytes);
-        // Another instance may create the subject's key at the same moment: whichever row
-        // landed first is the key, and it is read back.
-        with_pool!(self, |pool| {
+        let created = with_pool!(self, |pool| {
             sqlx::query(
             "INSERT INTO subject_keys (subject, key_id, wrapped) VALUES ($1, $2, $3) ON CONFLICT (subject) DO NOTHING"
         )
@@ -201,7 +201,12 @@ impl SubjectKeys {
         .execute(pool)
         .await
         .map(|r| r.rows_affected())
-        })?;
+        })? == 1;
+        if created {
+            let key = DataKey::new(&bytes);
+            self.remember(subject, Slot::Live(key.clone()));
+            return Ok(key);
+        }
         self.load(&[subject]).await?;
         match self.cached(subject) {
             Some(Slot::Live(k)) => Ok(k),
