@@ -1,7 +1,7 @@
 //! Many household commands decided in order and appended as one atomic write: the XPLAN ID
 //! pre-load commits all of its rows or none, and bulk loads avoid a round trip per command.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use hearth_domain::{
     household::{self, HouseholdCommand, HouseholdState},
@@ -37,7 +37,9 @@ impl CommandExecutor {
         items: &[BatchItem],
     ) -> Result<Executed, ExecError> {
         self.retrying(|| async {
-            let (mut practice, practice_version) = self.practice_state(practice_id).await?;
+            let (practice, practice_version) = self.practice_state(practice_id).await?;
+            // The batch applies its own decisions to it as it goes: a copy of its own.
+            let mut practice = Arc::unwrap_or_clone(practice);
             let mut states: HashMap<HouseholdId, (HouseholdState, Option<i64>)> = HashMap::new();
             let mut order = Vec::new();
             let mut practice_new: Vec<NewEvent> = Vec::new();

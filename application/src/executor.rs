@@ -10,7 +10,7 @@ use uuid::Uuid;
 use hearth_eventstore::{Cursor, EventStore, ExpectedVersion, Metadata, NewEvent, StreamAppend};
 
 use crate::{
-    loading::{fold_stream, load_household, PracticeCache},
+    loading::{fold_stream, load_household, HouseholdCache, PracticeCache},
     ExecError,
 };
 
@@ -30,6 +30,7 @@ pub struct Executed {
 pub struct CommandExecutor {
     store: EventStore,
     practices: Arc<PracticeCache>,
+    households: Arc<HouseholdCache>,
 }
 
 impl CommandExecutor {
@@ -37,6 +38,7 @@ impl CommandExecutor {
         Self {
             store,
             practices: Arc::new(PracticeCache::default()),
+            households: Arc::new(HouseholdCache::default()),
         }
     }
 
@@ -47,7 +49,7 @@ impl CommandExecutor {
     pub async fn practice_state(
         &self,
         id: PracticeId,
-    ) -> Result<(PracticeState, Option<i64>), ExecError> {
+    ) -> Result<(Arc<PracticeState>, Option<i64>), ExecError> {
         self.practices.load(&self.store, id).await
     }
 
@@ -101,32 +103,85 @@ impl CommandExecutor {
         ctx: &CommandContext,
         guard: Option<(String, String)>,
     ) -> Result<Executed, ExecError> {
-        self.retrying(|| async {
-            let (practice, practice_version) = self.practice_state(practice_id).await?;
-            let (household, household_version) = load_household(&self.store, id).await?;
-            let decision = household::decide(&household, &practice, id, &command, ctx)?;
-            if decision.is_empty() {
-                return Ok(vec![]);
+        // The first attempt decides on the states this process holds, without reading the log:
+        // its append guards both versions. Anything but a decision to write (nothing to do, or
+        // a refusal) is only answered from states read now, and so is every retry.
+        let attempts = std::sync::atomic::AtomicUsize::new(0);
+        let written = std::sync::Mutex::new(None);
+        let executed = self
+            .retrying(|| async {
+                let first = attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0;
+                let cached = match (first, self.households.get(id)) {
+                    (true, Some(household)) => Some((
+                        self.practices
+                            .cached_or_load(&self.store, practice_id)
+                            .await?,
+                        household,
+                    )),
+                    _ => None,
+                };
+                let decided = match cached {
+                    Some(((practice, pv), (household, hv))) => {
+                        match household::decide(&household, &practice, id, &command, ctx) {
+                            Ok(d) if !d.is_empty() => Some((d, pv, household, hv)),
+                            _ => None,
+                        }
+                    }
+                    None => None,
+                };
+                let (decision, practice_version, household, household_version) = match decided {
+                    Some(d) => d,
+                    None => {
+                        let (practice, pv) = self.practice_state(practice_id).await?;
+                        let (household, hv) = load_household(&self.store, id).await?;
+                        let household = Arc::new(household);
+                        if let Some(v) = hv {
+                            self.households.put(id, v, household.clone());
+                        }
+                        let d = household::decide(&household, &practice, id, &command, ctx)?;
+                        (d, pv, household, hv)
+                    }
+                };
+                if decision.is_empty() {
+                    return Ok(vec![]);
+                }
+                let events = decision.household_events(id);
+                let mut after = (*household).clone();
+                events.iter().for_each(|e| after.apply(e));
+                let version = household_version.unwrap_or(0) + events.len() as i64;
+                *written.lock().unwrap_or_else(|p| p.into_inner()) =
+                    (!events.is_empty()).then_some((version, after));
+                let mut appends = decision_appends(
+                    &decision,
+                    practice_id,
+                    practice_version,
+                    &[(id, household_version)],
+                    ctx,
+                );
+                if let Some((stream, event_type)) = &guard {
+                    let data = serde_json::json!({ "household_id": id });
+                    let expected =
+                        crate::claims::free_claim(&self.store, stream, event_type).await?;
+                    appends.push(StreamAppend {
+                        stream: stream.clone(),
+                        expected,
+                        events: vec![new_event(event_type, 1, data, practice_id, ctx)],
+                    });
+                }
+                Ok(appends)
+            })
+            .await;
+        match (
+            &executed,
+            written.into_inner().unwrap_or_else(|p| p.into_inner()),
+        ) {
+            (Ok(done), Some((version, state))) if done.events > 0 => {
+                self.households.put(id, version, Arc::new(state))
             }
-            let mut appends = decision_appends(
-                &decision,
-                practice_id,
-                practice_version,
-                &[(id, household_version)],
-                ctx,
-            );
-            if let Some((stream, event_type)) = &guard {
-                let data = serde_json::json!({ "household_id": id });
-                let expected = crate::claims::free_claim(&self.store, stream, event_type).await?;
-                appends.push(StreamAppend {
-                    stream: stream.clone(),
-                    expected,
-                    events: vec![new_event(event_type, 1, data, practice_id, ctx)],
-                });
-            }
-            Ok(appends)
-        })
-        .await
+            (Err(_), _) => self.households.forget(id),
+            _ => {}
+        }
+        executed
     }
 
     /// Hands every household `from` leads to `to`, atomically across all of them.

@@ -1,7 +1,10 @@
 //! Folding streams into domain state. Practice states are cached per process and brought up to
 //! date with only the events appended since, because every household decision needs one.
 
-use std::{collections::HashMap, sync::Mutex};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 use hearth_domain::{
     household::HouseholdState, practice::PracticeEvent, practice::PracticeState, streams,
@@ -14,44 +17,103 @@ use crate::ExecError;
 
 #[derive(Default)]
 pub(crate) struct PracticeCache {
-    states: Mutex<HashMap<PracticeId, (i64, PracticeState)>>,
+    /// Shared, not copied: a practice's state holds every household's leads, so a copy per
+    /// command would cost time in proportion to the practice's size. It is copied only when
+    /// new events must be applied while a command still holds the previous state.
+    states: Mutex<HashMap<PracticeId, (i64, Arc<PracticeState>)>>,
 }
 
 const CACHE_LIMIT: usize = 10_000;
 
 impl PracticeCache {
-    /// The practice's state and the version it was read at (None: no such stream).
-    pub async fn load(
+    /// As cached, without asking the log, when there is a copy: for decisions whose append
+    /// guards the practice's version (a stale copy then fails the append and is reloaded).
+    pub async fn cached_or_load(
         &self,
         store: &EventStore,
         id: PracticeId,
-    ) -> Result<(PracticeState, Option<i64>), ExecError> {
+    ) -> Result<(Arc<PracticeState>, Option<i64>), ExecError> {
         let cached = self
             .states
             .lock()
             .map_err(|_| ExecError::Poisoned)?
             .get(&id)
             .cloned();
-        let (mut version, mut state) = cached.unwrap_or((0, PracticeState::default()));
-        for e in store
+        match cached {
+            Some((version, state)) => Ok((state, Some(version))),
+            None => self.load(store, id).await,
+        }
+    }
+
+    /// The practice's state and the version it was read at (None: no such stream).
+    pub async fn load(
+        &self,
+        store: &EventStore,
+        id: PracticeId,
+    ) -> Result<(Arc<PracticeState>, Option<i64>), ExecError> {
+        let cached = self
+            .states
+            .lock()
+            .map_err(|_| ExecError::Poisoned)?
+            .get(&id)
+            .cloned();
+        let (mut version, mut state) = cached.unwrap_or_default();
+        let newer = store
             .read_stream(&streams::practice(id), version + 1)
-            .await?
-        {
-            state.apply(&PracticeEvent::from_stored(
+            .await?;
+        if newer.is_empty() {
+            return Ok((state, (version > 0).then_some(version)));
+        }
+        let fresh = Arc::make_mut(&mut state);
+        for e in newer {
+            fresh.apply(&PracticeEvent::from_stored(
                 &e.event_type,
                 e.schema_version,
                 e.data,
             )?);
             version = e.version;
         }
-        if version > 0 {
-            let mut states = self.states.lock().map_err(|_| ExecError::Poisoned)?;
-            if states.len() >= CACHE_LIMIT {
-                states.clear();
-            }
+        let mut states = self.states.lock().map_err(|_| ExecError::Poisoned)?;
+        if states.len() >= CACHE_LIMIT {
+            states.clear();
+        }
+        // Never back: another command may have cached a newer version meanwhile.
+        if states.get(&id).is_none_or(|(known, _)| *known < version) {
             states.insert(id, (version, state.clone()));
         }
-        Ok((state, (version > 0).then_some(version)))
+        Ok((state, Some(version)))
+    }
+}
+
+/// Households' states as this process last wrote or read them, so a command on a household
+/// needs no read before its append: the append names the version the state is at, and a copy
+/// made stale by another writer fails it and is reloaded.
+#[derive(Default)]
+pub(crate) struct HouseholdCache {
+    states: Mutex<HashMap<HouseholdId, (i64, Arc<HouseholdState>)>>,
+}
+
+impl HouseholdCache {
+    pub fn get(&self, id: HouseholdId) -> Option<(Arc<HouseholdState>, Option<i64>)> {
+        let states = self.states.lock().unwrap_or_else(|p| p.into_inner());
+        states.get(&id).map(|(v, s)| (s.clone(), Some(*v)))
+    }
+
+    pub fn put(&self, id: HouseholdId, version: i64, state: Arc<HouseholdState>) {
+        let mut states = self.states.lock().unwrap_or_else(|p| p.into_inner());
+        if states.len() >= CACHE_LIMIT {
+            states.clear();
+        }
+        if states.get(&id).is_none_or(|(known, _)| *known < version) {
+            states.insert(id, (version, state));
+        }
+    }
+
+    pub fn forget(&self, id: HouseholdId) {
+        self.states
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
     }
 }
 

@@ -14,7 +14,8 @@ use hearth_eventstore::{on_both_backends, EventStore};
 on_both_backends!(
     a_practice_flow_round_trips_through_the_log,
     a_batch_lands_whole_or_not_at_all_and_its_guards_refuse_a_second_claim,
-    deactivation_and_promotion_racing_never_leave_an_inactive_primary
+    deactivation_and_promotion_racing_never_leave_an_inactive_primary,
+    an_instance_deciding_on_its_own_copy_never_acts_on_what_another_changed
 );
 
 fn ctx(actor: Actor) -> CommandContext {
@@ -270,4 +271,91 @@ async fn a_batch_lands_whole_or_not_at_all_and_its_guards_refuse_a_second_claim(
         Err(ExecError::Contended)
     ));
     assert_eq!(store.head().await.unwrap(), head);
+}
+
+/// Each instance decides on the household and practice states it holds without reading the log
+/// first; what another instance wrote meanwhile must still decide every answer: a grant the other
+/// made is refused as already there, not written twice, a revocation of it is not refused, and a staff member the other
+/// deactivated is not granted access.
+async fn an_instance_deciding_on_its_own_copy_never_acts_on_what_another_changed(
+    store: EventStore,
+) {
+    let (a, b) = (
+        CommandExecutor::new(store.clone()),
+        CommandExecutor::new(store.clone()),
+    );
+    let (p, owner, adviser) = practice_with_adviser(&a).await;
+    let colleague = StaffId::new();
+    invite(&a, p, owner, colleague, "c@example.com").await;
+    let h = household(&a, p, adviser).await;
+    let as_owner = ctx(Actor::Staff(owner));
+    let grant = HouseholdCommand::GrantStaffAccess {
+        staff_id: colleague,
+        role: HouseholdRole::Paraplanner,
+    };
+    let revoke = HouseholdCommand::RevokeStaffAccess {
+        staff_id: colleague,
+    };
+    // A holds the household (it created it); B grants behind its back.
+    assert_eq!(
+        b.household(p, h, grant.clone(), &as_owner)
+            .await
+            .unwrap()
+            .events,
+        1
+    );
+    let twice = a.household(p, h, grant.clone(), &as_owner).await;
+    assert!(
+        matches!(twice, Err(ExecError::Domain(DomainError::AlreadyHasAccess(s))) if s == colleague),
+        "already granted by the other instance: refused, not written twice ({twice:?})"
+    );
+    // B revokes, then A (whose copy is now current, with the grant) is asked to revoke again.
+    assert_eq!(
+        b.household(p, h, revoke.clone(), &as_owner)
+            .await
+            .unwrap()
+            .events,
+        1
+    );
+    let again = a.household(p, h, revoke.clone(), &as_owner).await;
+    assert!(
+        matches!(again, Err(ExecError::Domain(_))) || again.as_ref().is_ok_and(|d| d.events == 0),
+        "revoked by the other instance: not revoked twice ({again:?})"
+    );
+    // A revocation A's copy does not know the grant of is not refused.
+    assert_eq!(
+        b.household(p, h, grant.clone(), &as_owner)
+            .await
+            .unwrap()
+            .events,
+        1
+    );
+    assert_eq!(
+        a.household(p, h, revoke, &as_owner).await.unwrap().events,
+        1
+    );
+    // B deactivates the colleague; A's copy of the practice still has them active.
+    b.practice(
+        p,
+        PracticeCommand::DeactivateStaff {
+            staff_id: colleague,
+        },
+        &as_owner,
+    )
+    .await
+    .unwrap();
+    let refused = a.household(p, h, grant, &as_owner).await;
+    assert!(
+        matches!(refused, Err(ExecError::Domain(_))),
+        "an inactive staff member is not granted access: {refused:?}"
+    );
+    let events = store
+        .read_stream(&format!("household-{}", h.0), 1)
+        .await
+        .unwrap();
+    let grants = events
+        .iter()
+        .filter(|e| e.event_type == "household.staff_access_granted")
+        .count();
+    assert_eq!(grants, 2, "exactly the two grants B made");
 }
