@@ -26,6 +26,11 @@ pub(crate) struct PracticeCache {
 const CACHE_LIMIT: usize = 10_000;
 
 impl PracticeCache {
+    fn cached(&self, id: PracticeId) -> Result<Option<(i64, Arc<PracticeState>)>, ExecError> {
+        let states = self.states.lock().map_err(|_| ExecError::Poisoned)?;
+        Ok(states.get(&id).cloned())
+    }
+
     /// As cached, without asking the log, when there is a copy: for decisions whose append
     /// guards the practice's version (a stale copy then fails the append and is reloaded).
     pub async fn cached_or_load(
@@ -33,13 +38,7 @@ impl PracticeCache {
         store: &EventStore,
         id: PracticeId,
     ) -> Result<(Arc<PracticeState>, Option<i64>), ExecError> {
-        let cached = self
-            .states
-            .lock()
-            .map_err(|_| ExecError::Poisoned)?
-            .get(&id)
-            .cloned();
-        match cached {
+        match self.cached(id)? {
             Some((version, state)) => Ok((state, Some(version))),
             None => self.load(store, id).await,
         }
@@ -51,13 +50,7 @@ impl PracticeCache {
         store: &EventStore,
         id: PracticeId,
     ) -> Result<(Arc<PracticeState>, Option<i64>), ExecError> {
-        let cached = self
-            .states
-            .lock()
-            .map_err(|_| ExecError::Poisoned)?
-            .get(&id)
-            .cloned();
-        let (mut version, mut state) = cached.unwrap_or_default();
+        let (mut version, mut state) = self.cached(id)?.unwrap_or_default();
         let newer = store
             .read_stream(&streams::practice(id), version + 1)
             .await?;
