@@ -36,7 +36,7 @@ impl CommandExecutor {
         practice_id: PracticeId,
         items: &[BatchItem],
     ) -> Result<Executed, ExecError> {
-        self.retrying(|| async {
+        self.retrying(|_| async {
             let (practice, practice_version) = self.practice_state(practice_id).await?;
             // The batch applies its own decisions to it as it goes: a copy of its own.
             let mut practice = Arc::unwrap_or_clone(practice);

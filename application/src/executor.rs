@@ -67,7 +67,7 @@ impl CommandExecutor {
         command: PracticeCommand,
         ctx: &CommandContext,
     ) -> Result<Executed, ExecError> {
-        self.retrying(|| async {
+        self.retrying(|_| async {
             let (state, version) = self.practice_state(id).await?;
             let events = practice::decide(&state, &command, ctx)?;
             let appends = vec![stream_append(
@@ -103,54 +103,25 @@ impl CommandExecutor {
         ctx: &CommandContext,
         guard: Option<(String, String)>,
     ) -> Result<Executed, ExecError> {
-        // The first attempt decides on the states this process holds, without reading the log:
-        // its append guards both versions. Anything but a decision to write (nothing to do, or
-        // a refusal) is only answered from states read now, and so is every retry.
-        let attempts = std::sync::atomic::AtomicUsize::new(0);
+        // The state the household will be at if the append lands, for the next command.
         let written = std::sync::Mutex::new(None);
+        let (command, guard, written_ref) = (&command, &guard, &written);
         let executed = self
-            .retrying(|| async {
-                let first = attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0;
-                let cached = match (first, self.households.get(id)) {
-                    (true, Some(household)) => Some((
-                        self.practices
-                            .cached_or_load(&self.store, practice_id)
-                            .await?,
-                        household,
-                    )),
-                    _ => None,
-                };
-                let decided = match cached {
-                    Some(((practice, pv), (household, hv))) => {
-                        match household::decide(&household, &practice, id, &command, ctx) {
-                            Ok(d) if !d.is_empty() => Some((d, pv, household, hv)),
-                            _ => None,
-                        }
-                    }
-                    None => None,
-                };
-                let (decision, practice_version, household, household_version) = match decided {
-                    Some(d) => d,
-                    None => {
-                        let (practice, pv) = self.practice_state(practice_id).await?;
-                        let (household, hv) = load_household(&self.store, id).await?;
-                        let household = Arc::new(household);
-                        if let Some(v) = hv {
-                            self.households.put(id, v, household.clone());
-                        }
-                        let d = household::decide(&household, &practice, id, &command, ctx)?;
-                        (d, pv, household, hv)
-                    }
-                };
+            .retrying(|attempt| async move {
+                let (decision, practice_version, household, household_version) = self
+                    .decide_household(practice_id, id, command, ctx, attempt == 0)
+                    .await?;
                 if decision.is_empty() {
                     return Ok(vec![]);
                 }
+                // Set on every attempt: an earlier attempt's state must not outlive its conflict.
                 let events = decision.household_events(id);
-                let mut after = (*household).clone();
-                events.iter().for_each(|e| after.apply(e));
-                let version = household_version.unwrap_or(0) + events.len() as i64;
-                *written.lock().unwrap_or_else(|p| p.into_inner()) =
-                    (!events.is_empty()).then_some((version, after));
+                *written_ref.lock().unwrap_or_else(|p| p.into_inner()) =
+                    (!events.is_empty()).then(|| {
+                        let mut after = (*household).clone();
+                        events.iter().for_each(|e| after.apply(e));
+                        (household_version.unwrap_or(0) + events.len() as i64, after)
+                    });
                 let mut appends = decision_appends(
                     &decision,
                     practice_id,
@@ -158,7 +129,7 @@ impl CommandExecutor {
                     &[(id, household_version)],
                     ctx,
                 );
-                if let Some((stream, event_type)) = &guard {
+                if let Some((stream, event_type)) = guard {
                     let data = serde_json::json!({ "household_id": id });
                     let expected =
                         crate::claims::free_claim(&self.store, stream, event_type).await?;
@@ -170,18 +141,48 @@ impl CommandExecutor {
                 }
                 Ok(appends)
             })
-            .await;
-        match (
-            &executed,
+            .await?;
+        if let (true, Some((version, state))) = (
+            executed.events > 0,
             written.into_inner().unwrap_or_else(|p| p.into_inner()),
         ) {
-            (Ok(done), Some((version, state))) if done.events > 0 => {
-                self.households.put(id, version, Arc::new(state))
-            }
-            (Err(_), _) => self.households.forget(id),
-            _ => {}
+            self.households.put(id, version, Arc::new(state));
         }
-        executed
+        Ok(executed)
+    }
+
+    /// The decision and the versions it was made at. With `held`, on the household and practice
+    /// states this process holds, without reading the log — the append guards both versions, so
+    /// a copy another writer made stale fails it and the retry reads. Anything but a decision to
+    /// write (nothing to do, or a refusal) is answered only from states read now.
+    async fn decide_household(
+        &self,
+        practice_id: PracticeId,
+        id: HouseholdId,
+        command: &HouseholdCommand,
+        ctx: &CommandContext,
+        held: bool,
+    ) -> Result<(Decision, Option<i64>, Arc<HouseholdState>, Option<i64>), ExecError> {
+        if let (true, Some((household, version))) = (held, self.households.get(id)) {
+            let (practice, practice_version) = self
+                .practices
+                .cached_or_load(&self.store, practice_id)
+                .await?;
+            match household::decide(&household, &practice, id, command, ctx) {
+                Ok(d) if !d.is_empty() => {
+                    return Ok((d, practice_version, household, Some(version)))
+                }
+                _ => {}
+            }
+        }
+        let (practice, practice_version) = self.practice_state(practice_id).await?;
+        let (household, version) = load_household(&self.store, id).await?;
+        let household = Arc::new(household);
+        if let Some(v) = version {
+            self.households.put(id, v, household.clone());
+        }
+        let decision = household::decide(&household, &practice, id, command, ctx)?;
+        Ok((decision, practice_version, household, version))
     }
 
     /// Hands every household `from` leads to `to`, atomically across all of them.
@@ -193,7 +194,7 @@ impl CommandExecutor {
         to: StaffId,
         ctx: &CommandContext,
     ) -> Result<Executed, ExecError> {
-        self.retrying(|| async {
+        self.retrying(|_| async {
             let (practice, practice_version) = self.practice_state(practice_id).await?;
             let mut states = Vec::new();
             let mut versions = Vec::new();
@@ -239,13 +240,15 @@ impl CommandExecutor {
         ])
     }
 
+    /// Decides (given the attempt's number, from 0) and appends, deciding again after a
+    /// conflict.
     pub(super) async fn retrying<F, Fut>(&self, decide: F) -> Result<Executed, ExecError>
     where
-        F: Fn() -> Fut,
+        F: Fn(usize) -> Fut,
         Fut: std::future::Future<Output = Result<Vec<StreamAppend>, ExecError>>,
     {
-        for _ in 0..ATTEMPTS {
-            let appends = decide().await?;
+        for attempt in 0..ATTEMPTS {
+            let appends = decide(attempt).await?;
             let events: usize = appends.iter().map(|a| a.events.len()).sum();
             if events == 0 {
                 return Ok(Executed {

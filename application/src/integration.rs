@@ -29,7 +29,7 @@ impl CommandExecutor {
         command: IntegrationCommand,
         ctx: &CommandContext,
     ) -> Result<Executed, ExecError> {
-        self.retrying(|| {
+        self.retrying(|_| {
             self.beside_practice(
                 practice_id,
                 streams::integration(id),

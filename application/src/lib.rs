@@ -14,6 +14,7 @@ mod personal;
 mod webhook;
 
 pub use batch::BatchItem;
+pub use claims::{claim_of, Claim};
 pub use error::ExecError;
 pub use executor::{CommandExecutor, Executed};
 pub use personal::{personal_data_policy, HouseholdPersonalData};

@@ -87,9 +87,9 @@ pub(crate) struct HouseholdCache {
 }
 
 impl HouseholdCache {
-    pub fn get(&self, id: HouseholdId) -> Option<(Arc<HouseholdState>, Option<i64>)> {
+    pub fn get(&self, id: HouseholdId) -> Option<(Arc<HouseholdState>, i64)> {
         let states = self.states.lock().unwrap_or_else(|p| p.into_inner());
-        states.get(&id).map(|(v, s)| (s.clone(), Some(*v)))
+        states.get(&id).map(|(v, s)| (s.clone(), *v))
     }
 
     pub fn put(&self, id: HouseholdId, version: i64, state: Arc<HouseholdState>) {
@@ -100,13 +100,6 @@ impl HouseholdCache {
         if states.get(&id).is_none_or(|(known, _)| *known < version) {
             states.insert(id, (version, state));
         }
-    }
-
-    pub fn forget(&self, id: HouseholdId) {
-        self.states
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&id);
     }
 }
 

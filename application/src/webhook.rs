@@ -25,7 +25,7 @@ impl CommandExecutor {
         command: WebhookCommand,
         ctx: &CommandContext,
     ) -> Result<Executed, ExecError> {
-        self.retrying(|| {
+        self.retrying(|_| {
             self.beside_practice(
                 practice_id,
                 streams::webhook(id),

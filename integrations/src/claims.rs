@@ -2,7 +2,7 @@
 //! release followed it. A client is released only once its household was erased, so the practice
 //! decides explicitly that the next sync may create it afresh.
 
-use hearth_application::{CommandExecutor, ExecError, Executed};
+use hearth_application::{claim_of, CommandExecutor, ExecError, Executed};
 use hearth_domain::{streams, CommandContext, DomainError, HouseholdId, IntegrationId, PracticeId};
 use hearth_eventstore::EventStore;
 
@@ -17,14 +17,10 @@ pub async fn claimed_household(
     integration: IntegrationId,
     xplan_id: &str,
 ) -> Result<Option<HouseholdId>, ExecError> {
-    let events = store
-        .read_stream(&streams::xplan_client(integration, xplan_id), 1)
-        .await?;
-    Ok(events
-        .last()
-        .filter(|e| e.event_type == CLAIM_EVENT)
-        .and_then(|e| e.data.get("household_id"))
-        .and_then(|v| serde_json::from_value(v.clone()).ok()))
+    let stream = streams::xplan_client(integration, xplan_id);
+    Ok(claim_of(store, &stream, CLAIM_EVENT)
+        .await?
+        .and_then(|c| c.holder))
 }
 
 /// Releases the client of an erased household of this practice: the next sync creates it as a
@@ -36,8 +32,10 @@ pub async fn release_erased(
     xplan_id: &str,
     ctx: &CommandContext,
 ) -> Result<Executed, ExecError> {
-    let household = claimed_household(exec.store(), integration, xplan_id)
-        .await?
+    let stream = streams::xplan_client(integration, xplan_id);
+    let claim = claim_of(exec.store(), &stream, CLAIM_EVENT).await?;
+    let (claim, household) = claim
+        .and_then(|c| Some((c, c.holder?)))
         .ok_or(ExecError::Domain(DomainError::NotLinkedToXplan))?;
     let (state, _) = exec.household_state(household).await?;
     if state.practice != Some(practice) {
@@ -46,13 +44,6 @@ pub async fn release_erased(
     if !state.is_erased() {
         return Err(ExecError::Domain(DomainError::ClientNotErased));
     }
-    exec.release_claim(
-        practice,
-        &streams::xplan_client(integration, xplan_id),
-        CLAIM_EVENT,
-        RELEASE_EVENT,
-        household,
-        ctx,
-    )
-    .await
+    exec.release_claim(practice, &stream, claim, RELEASE_EVENT, ctx)
+        .await
 }

@@ -17,11 +17,11 @@
 
 use std::collections::HashMap;
 
-use aes_gcm_siv::{Aes256GcmSiv, Nonce};
+use aes_gcm_siv::Aes256GcmSiv;
 use base64::Engine;
 use chacha20poly1305::{
-    aead::{Aead, KeyInit, Payload},
-    XChaCha20Poly1305, XNonce,
+    aead::{self, Aead, KeyInit, Payload},
+    XChaCha20Poly1305,
 };
 use hmac::{Hmac, Mac};
 use serde_json::Value;
@@ -31,8 +31,6 @@ const V1: &str = "hearth-sealed:v1:";
 const MARKER: &str = "hearth-sealed:v2:";
 /// The payload field holding an event's sealed values.
 pub(crate) const SEALED: &str = "hearth_sealed";
-const NONCE: usize = 24;
-const EVENT_NONCE: usize = 12;
 /// What an erased string reads as.
 pub const ERASED: &str = "[erased]";
 
@@ -50,15 +48,19 @@ struct Ciphers {
 
 impl DataKey {
     pub(crate) fn new(bytes: &[u8; 32]) -> Self {
-        let mut derive =
-            <Hmac<sha2::Sha256> as Mac>::new_from_slice(bytes).expect("HMAC takes any key");
-        derive.update(b"hearth-sealed:v2 event values");
-        let events: [u8; 32] = derive.finalize().into_bytes().into();
+        let events = derived(bytes, b"hearth-sealed:v2 event values");
         Self(std::sync::Arc::new(Ciphers {
             documents: XChaCha20Poly1305::new(bytes.into()),
             events: Aes256GcmSiv::new(&events.into()),
         }))
     }
+}
+
+/// A key of its own for one use of `key`, so one key never serves two ciphers.
+pub(super) fn derived(key: &[u8; 32], label: &[u8]) -> [u8; 32] {
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key");
+    mac.update(label);
+    mac.finalize().into_bytes().into()
 }
 
 /// Binds sealed values to where they stand, so they cannot be moved to another event.
@@ -133,53 +135,40 @@ fn marker_shape(v: &Value) -> Option<char> {
     }
 }
 
-/// nonce ‖ ciphertext of `plain`, bound to `aad`.
-pub(crate) fn seal_bytes(key: &DataKey, plain: &[u8], aad: &[u8]) -> Vec<u8> {
-    let nonce: [u8; NONCE] = rand::random();
+/// nonce ‖ ciphertext of `plain` under `aead` with a random nonce, bound to `aad`.
+pub(super) fn seal_with<A: Aead>(aead: &A, plain: &[u8], aad: &[u8]) -> Vec<u8> {
+    let mut nonce = aead::Nonce::<A>::default();
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut nonce);
     let mut sealed = nonce.to_vec();
     sealed.extend(
-        key.0
-            .documents
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad })
+        aead.encrypt(&nonce, Payload { msg: plain, aad })
             .expect("encryption in memory cannot fail"),
     );
     sealed
+}
+
+/// `None` when `sealed` was not made by [`seal_with`] with this cipher, key and binding.
+pub(super) fn open_with<A: Aead>(aead: &A, sealed: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
+    let size = aead::Nonce::<A>::default().len();
+    if sealed.len() <= size {
+        return None;
+    }
+    let (nonce, body) = sealed.split_at(size);
+    aead.decrypt(
+        aead::Nonce::<A>::from_slice(nonce),
+        Payload { msg: body, aad },
+    )
+    .ok()
+}
+
+/// A document's (or a first-format value's) nonce ‖ ciphertext, bound to `aad`.
+pub(crate) fn seal_bytes(key: &DataKey, plain: &[u8], aad: &[u8]) -> Vec<u8> {
+    seal_with(&key.0.documents, plain, aad)
 }
 
 /// `None` when `sealed` was not made by [`seal_bytes`] with this key and binding.
 pub(crate) fn open_bytes(key: &DataKey, sealed: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
-    if sealed.len() <= NONCE {
-        return None;
-    }
-    let (nonce, body) = sealed.split_at(NONCE);
-    key.0
-        .documents
-        .decrypt(XNonce::from_slice(nonce), Payload { msg: body, aad })
-        .ok()
-}
-
-/// nonce ‖ ciphertext of an event's values.
-fn seal_event(key: &DataKey, plain: &[u8], aad: &[u8]) -> Vec<u8> {
-    let nonce: [u8; EVENT_NONCE] = rand::random();
-    let mut sealed = nonce.to_vec();
-    sealed.extend(
-        key.0
-            .events
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad })
-            .expect("encryption in memory cannot fail"),
-    );
-    sealed
-}
-
-fn open_event(key: &DataKey, sealed: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
-    if sealed.len() <= EVENT_NONCE {
-        return None;
-    }
-    let (nonce, body) = sealed.split_at(EVENT_NONCE);
-    key.0
-        .events
-        .decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad })
-        .ok()
+    open_with(&key.0.documents, sealed, aad)
 }
 
 /// Whether the payload holds any sealed value (without serialising it).
@@ -217,7 +206,7 @@ pub(crate) fn seal(data: &mut Value, paths: &[&str], key: &DataKey, subject: Uui
         return;
     }
     let plain = serde_json::to_vec(&values).expect("a JSON value serialises");
-    let sealed = seal_event(key, &plain, &bound_to(subject, event_id, ""));
+    let sealed = seal_with(&key.0.events, &plain, &bound_to(subject, event_id, ""));
     let b64 = base64::engine::general_purpose::STANDARD_NO_PAD.encode(sealed);
     data[SEALED] = Value::String(b64);
 }
@@ -237,7 +226,7 @@ pub(crate) fn open(
         (Some(Value::String(b64)), Some(key)) => base64::engine::general_purpose::STANDARD_NO_PAD
             .decode(b64)
             .ok()
-            .and_then(|b| open_event(key, &b, &bound_to(subject, event_id, "")))
+            .and_then(|b| open_with(&key.0.events, &b, &bound_to(subject, event_id, "")))
             .and_then(|plain| serde_json::from_slice::<HashMap<String, Vec<Value>>>(&plain).ok())
             .ok_or("the sealed values do not open")?
             .into_iter()

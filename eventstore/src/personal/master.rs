@@ -2,15 +2,13 @@
 //! file) and never from the database, so a copy of the database alone opens nothing. Rotation
 //! keeps the previous keys for reading until every wrapped key has been re-wrapped.
 
-use aes_gcm_siv::{Aes256GcmSiv, Nonce};
+use aes_gcm_siv::Aes256GcmSiv;
 use base64::Engine;
-use chacha20poly1305::{
-    aead::{Aead, KeyInit, Payload},
-    XChaCha20Poly1305, XNonce,
-};
-use hmac::{Hmac, Mac};
+use chacha20poly1305::{aead::KeyInit, XChaCha20Poly1305};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
+
+use super::envelope::{derived, open_with, seal_with};
 
 /// nonce (12) ‖ AES-256-GCM-SIV ciphertext of 32 bytes and its tag.
 const WRAPPED: usize = 12 + 32 + 16;
@@ -51,9 +49,7 @@ impl MasterKey {
     }
 
     pub fn from_bytes(key: &[u8; 32]) -> Self {
-        let mut derive = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key");
-        derive.update(b"hearth master key: wrapping v2");
-        let wrapping: [u8; 32] = derive.finalize().into_bytes().into();
+        let wrapping = derived(key, b"hearth master key: wrapping v2");
         Self {
             id: hex::encode(&Sha256::digest(key)[..8]),
             v1: XChaCha20Poly1305::new(key.into()),
@@ -68,38 +64,15 @@ impl MasterKey {
     /// nonce ‖ ciphertext of a data key, bound to its subject so a wrapped key cannot be moved
     /// to another household's row.
     pub(crate) fn wrap(&self, subject: Uuid, data_key: &[u8; 32]) -> Vec<u8> {
-        let nonce: [u8; 12] = rand::random();
-        let mut out = nonce.to_vec();
-        out.extend(
-            self.aead
-                .encrypt(
-                    Nonce::from_slice(&nonce),
-                    Payload {
-                        msg: data_key,
-                        aad: subject.as_bytes(),
-                    },
-                )
-                .expect("encryption in memory cannot fail"),
-        );
-        out
+        seal_with(&self.aead, data_key, subject.as_bytes())
     }
 
     /// The format is told by the length: both formats wrap exactly 32 bytes.
     pub(crate) fn unwrap(&self, subject: Uuid, wrapped: &[u8]) -> Option<[u8; 32]> {
         let aad = subject.as_bytes();
         let plain = match wrapped.len() {
-            WRAPPED => {
-                let (nonce, msg) = wrapped.split_at(12);
-                self.aead
-                    .decrypt(Nonce::from_slice(nonce), Payload { msg, aad })
-                    .ok()?
-            }
-            WRAPPED_V1 => {
-                let (nonce, msg) = wrapped.split_at(24);
-                self.v1
-                    .decrypt(XNonce::from_slice(nonce), Payload { msg, aad })
-                    .ok()?
-            }
+            WRAPPED => open_with(&self.aead, wrapped, aad)?,
+            WRAPPED_V1 => open_with(&self.v1, wrapped, aad)?,
             _ => return None,
         };
         plain.try_into().ok()
@@ -107,18 +80,7 @@ impl MasterKey {
 
     #[cfg(test)]
     fn wrap_v1(&self, subject: Uuid, data_key: &[u8; 32]) -> Vec<u8> {
-        let nonce: [u8; 24] = rand::random();
-        let mut out = nonce.to_vec();
-        let payload = Payload {
-            msg: data_key,
-            aad: subject.as_bytes(),
-        };
-        out.extend(
-            self.v1
-                .encrypt(XNonce::from_slice(&nonce), payload)
-                .unwrap(),
-        );
-        out
+        seal_with(&self.v1, data_key, subject.as_bytes())
     }
 }
 
