@@ -19,7 +19,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 const WRITERS: usize = 8;
-const APPENDS_PER_WRITER: usize = 500;
+/// The service's defaults (api::transparency): follow every 500 ms, sign every 1,000 events.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+const CHECKPOINT_EVERY_EVENTS: u64 = 1_000;
 const PRACTICE: Uuid = Uuid::from_u128(0xbe4c_0000_0000_4000_8000_0000_0000_0001);
 
 fn event(n: usize) -> NewEvent {
@@ -39,13 +41,13 @@ fn event(n: usize) -> NewEvent {
 }
 
 /// Single-event appends from concurrent writers, each to streams of its own; events/s.
-async fn append_rate(store: &EventStore) -> f64 {
+async fn append_rate(store: &EventStore, per_writer: usize) -> f64 {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for w in 0..WRITERS {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
-            for i in 0..APPENDS_PER_WRITER {
+            for i in 0..per_writer {
                 let stream = format!("w{w}-{}-{}", i % 50, Uuid::new_v4().simple());
                 store
                     .append(&stream, ExpectedVersion::Any, vec![event(i)])
@@ -57,7 +59,95 @@ async fn append_rate(store: &EventStore) -> f64 {
     for t in tasks {
         t.await.expect("writer");
     }
-    (WRITERS * APPENDS_PER_WRITER) as f64 / started.elapsed().as_secs_f64()
+    (WRITERS * per_writer) as f64 / started.elapsed().as_secs_f64()
+}
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    values[values.len() / 2]
+}
+
+/// One round of setup `setup` (0 plain, 1 signed, 2 + tree builder, 3 + checkpoints) on a fresh
+/// database. The builder follows and checkpoints are signed as the service does by default.
+async fn append_round(setup: usize, signer: &LogSigner, per_writer: usize) -> (f64, f64) {
+    let db = TestDatabase::create().await;
+    let mut store = db.store().await;
+    if setup >= 1 {
+        store = store.with_signer(Arc::new(signer.clone()));
+    }
+    let follower = (setup >= 2).then(|| {
+        let (store, signer) = (store.clone(), signer.clone());
+        tokio::spawn(async move {
+            let mut builder = TreeBuilder::new(store.clone(), signer.public_key().clone());
+            let mut signed = 0;
+            loop {
+                let size = builder.catch_up().await.unwrap_or(0);
+                if setup >= 3 && size >= signed + CHECKPOINT_EVERY_EVENTS {
+                    signed = size;
+                    let _ = store.sign_checkpoint(&signer, Utc::now()).await;
+                }
+                tokio::time::sleep(FOLLOW_EVERY).await;
+            }
+        })
+    });
+    let busy = busy_seconds();
+    let rate = append_rate(&store, per_writer).await;
+    // The builder's work for these events counts too: let it reach the end before reading CPU.
+    if setup >= 2 {
+        let mut builder = TreeBuilder::new(store.clone(), signer.public_key().clone());
+        let _ = builder.catch_up().await;
+    }
+    let cpu = busy_seconds() - busy;
+    if let Some(f) = follower {
+        f.abort();
+    }
+    if setup == 1 {
+        // What the builder costs per event of this log, measured alone after the writers.
+        if std::env::var_os("HEARTH_BENCH_PROFILE_PAUSE").is_some() {
+            println!("builder starts in 3 s");
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        }
+        let (busy, started) = (busy_seconds(), Instant::now());
+        let size = TreeBuilder::new(store.clone(), signer.public_key().clone())
+            .catch_up()
+            .await
+            .expect("tree");
+        println!(
+            "    tree builder alone over {size} single-event appends: {:.0} events/s, machine CPU {:.0} µs/event",
+            size as f64 / started.elapsed().as_secs_f64(),
+            (busy_seconds() - busy) * 1e6 / size as f64
+        );
+    }
+    (rate, cpu * 1e6 / (WRITERS * per_writer) as f64)
+}
+
+/// CPU seconds the whole machine has spent busy (all cores, PostgreSQL included), from
+/// /proc/stat: on two shared cores, work per event is steadier than events per second.
+fn busy_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+    let busy: f64 = fields
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4 && *i < 8)
+        .map(|(_, v)| v)
+        .sum();
+    busy / 100.0
 }
 
 async fn fill(store: &EventStore, events: usize) {
@@ -80,39 +170,47 @@ async fn fill(store: &EventStore, events: usize) {
 
 #[tokio::main]
 async fn main() {
-    let tree_events: usize = std::env::var("HEARTH_BENCH_TREE_EVENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+    let tree_events = env_number("HEARTH_BENCH_TREE_EVENTS", 100_000);
     let signer = LogSigner::generate();
 
-    // 1. Appends: plain store, then signed with the builder and checkpoints running alongside.
-    let plain_db = TestDatabase::create().await;
-    let plain = append_rate(&plain_db.store().await).await;
-    let signed_db = TestDatabase::create().await;
-    let store = signed_db
-        .store()
-        .await
-        .with_signer(Arc::new(signer.clone()));
-    let follower = {
-        let (store, signer) = (store.clone(), signer.clone());
-        tokio::spawn(async move {
-            let mut builder = TreeBuilder::new(store.clone(), signer.public_key().clone());
-            loop {
-                let _ = builder.catch_up().await;
-                let _ = store.sign_checkpoint(&signer, Utc::now()).await;
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            }
-        })
-    };
-    let signed = append_rate(&store).await;
-    follower.abort();
-    println!(
-        "single-event appends, {WRITERS} writers: plain {plain:.0} events/s, signed + tree + checkpoints {signed:.0} events/s ({:.1}%)",
-        100.0 * signed / plain
-    );
+    // 1. Appends: the plain store against signing alone, signing with the tree builder, and
+    // signing with the builder and checkpoints at the service's defaults, in alternating
+    // rounds (this machine drifts between rounds; medians of rounds run side by side).
+    let rounds: usize = env_number("HEARTH_BENCH_ROUNDS", 5);
+    let per_writer: usize = env_number("HEARTH_BENCH_APPENDS_PER_WRITER", 500);
+    let setups = [
+        "plain",
+        "signed",
+        "signed + tree",
+        "signed + tree + checkpoints",
+    ];
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); setups.len()];
+    let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); setups.len()];
+    for _ in 0..rounds {
+        for (i, (rate, cpu)) in rates.iter_mut().zip(cpu.iter_mut()).enumerate() {
+            let (r, c) = append_round(i, &signer, per_writer).await;
+            rate.push(r);
+            cpu.push(c);
+        }
+    }
+    let plain = median(&mut rates[0].clone());
+    let plain_cpu = median(&mut cpu[0].clone());
+    println!("single-event appends, {WRITERS} writers, medians of {rounds} rounds:");
+    for ((name, rate), cpu) in setups.iter().zip(&rates).zip(&cpu) {
+        let m = median(&mut rate.clone());
+        let c = median(&mut cpu.clone());
+        println!(
+            "  {name:<28} {m:>7.0} events/s ({:5.1}% of plain); machine CPU {c:>5.0} µs/event ({:5.1}% of plain's)  rounds: {:?}",
+            100.0 * m / plain,
+            100.0 * plain_cpu / c,
+            rate.iter().map(|r| r.round() as i64).collect::<Vec<_>>()
+        );
+    }
 
-    // 2. The tree over a larger log.
+    // 2. The tree over a larger log (HEARTH_BENCH_TREE_EVENTS=0 stops after the appends).
+    if tree_events == 0 {
+        return;
+    }
     let db = TestDatabase::create().await;
     let store = db.store().await.with_signer(Arc::new(signer.clone()));
     fill(&store, tree_events).await;

@@ -20,6 +20,7 @@ const LOG_TABLES: &[(&str, &str)] = &[
     ("append_signatures", "event_count = event_count"),
     ("merkle_leaves", "practice_seq = practice_seq"),
     ("merkle_nodes", "hash = hash"),
+    ("merkle_blocks", "leaves = leaves"),
     ("tree_checkpoints", "key_id = key_id"),
     ("blobs", "mimetype = mimetype"),
 ];

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use hearth_eventstore::{
     audit::{audit_bundle, AuditProblem, AuditReport},
-    merkle::{leaf_hash, verify_consistency, verify_inclusion},
+    merkle::{leaf_hash, verify_consistency, verify_inclusion, Frontier},
     on_both_backends, Bundle, Checkpoint, EventStore, ExpectedVersion, ExportRequest,
     IntegrityProblem, LogSigner, Metadata, NewEvent, TreeBuilder, TreeError,
 };
@@ -21,6 +21,7 @@ use uuid::Uuid;
 on_both_backends!(
     proofs_verify_for_first_middle_and_last_events_at_every_shape,
     an_append_without_the_key_stops_the_tree_builder,
+    low_levels_live_in_blocks_and_a_restarted_builder_continues_them,
     an_untouched_log_audits_clean_against_an_earlier_checkpoint,
     a_payload_edited_is_named,
     a_middle_event_deleted_is_named,
@@ -133,13 +134,14 @@ async fn audit(log: &Log) -> Result<AuditReport, AuditProblem> {
 }
 
 /// Every table with append-only triggers: the tamper suite's attacker switches them all off.
-const GUARDED: [&str; 7] = [
+const GUARDED: [&str; 8] = [
     "events",
     "streams",
     "seals",
     "append_signatures",
     "merkle_leaves",
     "merkle_nodes",
+    "merkle_blocks",
     "tree_checkpoints",
 ];
 
@@ -244,6 +246,97 @@ async fn proofs_verify_for_first_middle_and_last_events_at_every_shape(unsigned:
     assert!(
         store.consistency_proof(5, 18).await.unwrap().is_none(),
         "no proof beyond the tree"
+    );
+}
+
+/// The tree keeps its lowest four levels as blocks of 16 event hashes (a block still filling is
+/// written again, longer, at each step), not as node rows: appends of five events, read by a
+/// builder that is replaced every other step, cross blocks mid-append; the stored tree must give
+/// the root an in-memory tree of the same events gives, and a proof for every event.
+async fn low_levels_live_in_blocks_and_a_restarted_builder_continues_them(unsigned: EventStore) {
+    let signer = LogSigner::generate();
+    let store = unsigned.with_signer(Arc::new(signer.clone()));
+    let mut builder = TreeBuilder::new(store.clone(), signer.public_key().clone());
+    for step in 0..9u64 {
+        let written = store
+            .append(
+                &format!("s{}", step % 2),
+                ExpectedVersion::Any,
+                events_of(PRACTICE, 5),
+            )
+            .await
+            .unwrap();
+        deliverable(&store, written.cursor).await;
+        if step % 2 == 0 {
+            builder = TreeBuilder::new(store.clone(), signer.public_key().clone());
+        }
+        assert_eq!(builder.catch_up().await.unwrap(), 5 * (step + 1));
+    }
+    let events = store
+        .read_all(hearth_eventstore::Cursor::START, 100)
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 45);
+    let mut expected = Frontier::default();
+    for e in &events {
+        expected.push(leaf_hash(&e.hash));
+    }
+    let cp = store.sign_checkpoint(&signer, now()).await.unwrap();
+    assert_eq!(cp.tree_size, 45);
+    assert_eq!(cp.root, expected.root(), "the stored tree's root");
+    for (index, e) in events.iter().enumerate() {
+        let proof = store
+            .inclusion_proof(e.event_id, 45)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(proof.leaf_index, index as u64);
+        assert!(
+            verify_inclusion(
+                &leaf_hash(&e.hash),
+                proof.leaf_index,
+                45,
+                &proof.path,
+                &cp.root
+            ),
+            "event {index}"
+        );
+    }
+    for old in [1, 15, 16, 17, 33] {
+        let path = store.consistency_proof(old, 45).await.unwrap().unwrap();
+        let old_root = store.tree_root(old).await.unwrap();
+        assert!(
+            verify_consistency(old, &old_root, 45, &cp.root, &path),
+            "{old} -> 45"
+        );
+    }
+    let count = |sql: &'static str| {
+        let store = store.clone();
+        async move {
+            match store.backend() {
+                hearth_eventstore::Backend::Postgres(pool) => {
+                    sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await
+                }
+                hearth_eventstore::Backend::Sqlite(pool) => {
+                    sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await
+                }
+            }
+            .unwrap()
+        }
+    };
+    assert_eq!(
+        count("SELECT count(*) FROM merkle_nodes WHERE level < 4").await,
+        0
+    );
+    // Blocks 0 and 1 full, block 2 as far as it goes (13 leaves), each written when a step
+    // added to it: 0 at 5, 10, 15, 16; 1 at 4, 9, 14, 16; 2 at 3, 8, 13.
+    assert_eq!(
+        count("SELECT count(*) FROM merkle_blocks WHERE leaves = 16").await,
+        2
+    );
+    assert_eq!(
+        count("SELECT CAST(max(leaves) AS BIGINT) FROM merkle_blocks WHERE idx = 2").await,
+        13
     );
 }
 
@@ -434,6 +527,7 @@ async fn an_older_backup_is_named(store: EventStore) {
             "DELETE FROM events WHERE stream = 'a' AND version > 4",
             "DELETE FROM merkle_leaves WHERE leaf_index >= 14",
             "DELETE FROM merkle_nodes WHERE ((idx + 1) << level) > 14",
+            "DELETE FROM merkle_blocks WHERE idx * 16 + leaves > 14",
             "DELETE FROM tree_checkpoints WHERE tree_size > 14",
             "DELETE FROM append_signatures WHERE first_event_id NOT IN (SELECT event_id FROM events)",
             "UPDATE streams SET version = 4, hash = (SELECT hash FROM events WHERE stream = 'a' AND version = 4) WHERE stream = 'a'",

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use uuid::Uuid;
 
-use super::{by_first_event, LeafRow, SignatureRow, SELECT_SIGNATURES};
+use super::{by_first_event, BlockRow, LeafRow, SignatureRow, SELECT_SIGNATURES};
 use crate::{error::StoreError, merkle::NewNode};
 
 pub(crate) async fn nodes(
@@ -34,6 +34,28 @@ pub(crate) async fn nodes(
     Ok(out)
 }
 
+/// The newest (longest) row of each of these blocks: its leaves' event hashes, concatenated.
+pub(crate) async fn blocks(
+    pool: &SqlitePool,
+    idxs: &[u64],
+) -> Result<HashMap<u64, Vec<u8>>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in idxs.chunks(400) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT idx, event_hashes FROM merkle_blocks b WHERE leaves = \
+             (SELECT max(leaves) FROM merkle_blocks m WHERE m.idx = b.idx) AND idx IN (",
+        );
+        let mut list = q.separated(", ");
+        for idx in chunk {
+            list.push_bind(*idx as i64);
+        }
+        q.push(")");
+        let rows: Vec<(i64, Vec<u8>)> = q.build_query_as().fetch_all(pool).await?;
+        out.extend(rows.into_iter().map(|(i, h)| (i as u64, h)));
+    }
+    Ok(out)
+}
+
 pub(crate) async fn signatures(
     pool: &SqlitePool,
     ids: &[Uuid],
@@ -57,6 +79,7 @@ pub(crate) async fn store_tree(
     pool: &SqlitePool,
     rows: &[LeafRow],
     made: &[NewNode],
+    blocks: &[BlockRow],
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     for chunk in rows.chunks(100) {
@@ -82,6 +105,16 @@ pub(crate) async fn store_tree(
             b.push_bind(n.level as i64)
                 .push_bind(n.index as i64)
                 .push_bind(n.hash.to_vec());
+        });
+        q.build().execute(&mut *tx).await?;
+    }
+    for chunk in blocks.chunks(300) {
+        let mut q =
+            QueryBuilder::<Sqlite>::new("INSERT INTO merkle_blocks (idx, leaves, event_hashes) ");
+        q.push_values(chunk, |mut b, block| {
+            b.push_bind(block.idx)
+                .push_bind(block.leaves())
+                .push_bind(block.event_hashes.clone());
         });
         q.build().execute(&mut *tx).await?;
     }

@@ -7,6 +7,7 @@ mod builder;
 mod lite;
 mod pg;
 mod shared_sql;
+mod source;
 
 use std::collections::HashMap;
 
@@ -60,6 +61,41 @@ pub(crate) fn by_first_event(
     (first_event_id, (count, key_id, signature))
 }
 
+/// Perfect subtrees below this level are not stored one by one: `merkle_blocks` keeps the event
+/// hashes of each block of 2^STORED_FROM leaves, and the subtrees inside a block are computed
+/// from them when needed. Storing every level cost two node rows per event (the leaf's own and,
+/// on average, one above it) besides the leaf row; now it is one block row per 16 events and a
+/// node row per eight, and a proof hashes at most 16 leaves more per block it touches.
+pub(crate) const STORED_FROM: u32 = 4;
+pub(crate) const BLOCK_LEAVES: usize = 1 << STORED_FROM;
+
+/// The event hashes of one block's leaves, written when the block fills and, while it fills,
+/// at each builder step (append-only: the longest row of a block is the one read).
+#[derive(Clone, Debug)]
+pub(crate) struct BlockRow {
+    pub idx: i64,
+    pub event_hashes: Vec<u8>,
+}
+
+impl BlockRow {
+    pub fn leaves(&self) -> i32 {
+        (self.event_hashes.len() / 32) as i32
+    }
+}
+
+/// The hash of perfect subtree (level, index), a part of the block whose leaves' event hashes
+/// are `block` (concatenated); `None` when the block does not reach that far.
+fn derived_node(block: &[u8], level: u32, index: u64) -> Option<Hash> {
+    if level == 0 {
+        let offset = (index as usize % BLOCK_LEAVES) * 32;
+        let event_hash = block.get(offset..offset + 32)?;
+        return Some(merkle::leaf_hash(event_hash));
+    }
+    let left = derived_node(block, level - 1, index * 2)?;
+    let right = derived_node(block, level - 1, index * 2 + 1)?;
+    Some(merkle::node_hash(&left, &right))
+}
+
 /// Folds one more of a practice's event hashes into its running commitment.
 pub fn practice_fold(running: &Hash, event_hash: &Hash) -> Hash {
     seal_step(running, event_hash)
@@ -107,21 +143,47 @@ impl EventStore {
     }
 
     /// Runs a pure tree computation over stored nodes: asks once which nodes it needs, fetches
-    /// them in one query, then runs it with the answers.
+    /// them (stored ones in one query, low ones from the leaves under them), then runs it with
+    /// the answers.
     pub(crate) async fn over_nodes<T>(
         &self,
         f: impl Fn(&mut Nodes<'_>) -> T,
     ) -> Result<T, StoreError> {
         let keys = merkle::nodes_needed(|n| f(n));
-        let found = if keys.is_empty() {
-            HashMap::new()
-        } else {
-            on_tree!(self, nodes(&keys))?
-        };
+        let mut found: HashMap<(u32, u64), Hash> = HashMap::new();
+        if !keys.is_empty() {
+            for (key, hash) in on_tree!(self, nodes(&keys))? {
+                if let Ok(hash) = hash32(&hash, "node") {
+                    found.insert(key, hash);
+                }
+            }
+        }
+        let low: Vec<(u32, u64)> = keys
+            .into_iter()
+            .filter(|k| k.0 < STORED_FROM && !found.contains_key(k))
+            .collect();
+        if !low.is_empty() {
+            let mut blocks: Vec<u64> = low
+                .iter()
+                .map(|(level, index)| (index << level) >> STORED_FROM)
+                .collect();
+            blocks.sort_unstable();
+            blocks.dedup();
+            let blocks = on_tree!(self, blocks(&blocks))?;
+            for (level, index) in low {
+                let block = (index << level) >> STORED_FROM;
+                if let Some(hash) = blocks
+                    .get(&block)
+                    .and_then(|hashes| derived_node(hashes, level, index))
+                {
+                    found.insert((level, index), hash);
+                }
+            }
+        }
         let mut missing = None;
         let out = f(&mut |level, index| match found.get(&(level, index)) {
-            Some(h) if h.len() == 32 => hash32(h, "node").unwrap_or_default(),
-            _ => {
+            Some(h) => *h,
+            None => {
                 missing.get_or_insert((level, index));
                 [0; 32]
             }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{by_first_event, LeafRow, SignatureRow, SELECT_SIGNATURES};
+use super::{by_first_event, BlockRow, LeafRow, SignatureRow, SELECT_SIGNATURES};
 use crate::{error::StoreError, merkle::NewNode};
 
 pub(crate) async fn nodes(
@@ -28,6 +28,22 @@ pub(crate) async fn nodes(
         .collect())
 }
 
+/// The newest (longest) row of each of these blocks: its leaves' event hashes, concatenated.
+pub(crate) async fn blocks(
+    pool: &PgPool,
+    idxs: &[u64],
+) -> Result<HashMap<u64, Vec<u8>>, StoreError> {
+    let idxs: Vec<i64> = idxs.iter().map(|&i| i as i64).collect();
+    let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT DISTINCT ON (idx) idx, event_hashes FROM merkle_blocks WHERE idx = ANY($1) \
+         ORDER BY idx, leaves DESC",
+    )
+    .bind(&idxs)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(i, h)| (i as u64, h)).collect())
+}
+
 pub(crate) async fn signatures(
     pool: &PgPool,
     ids: &[Uuid],
@@ -45,11 +61,14 @@ pub(crate) async fn store_tree(
     pool: &PgPool,
     rows: &[LeafRow],
     made: &[NewNode],
+    blocks: &[BlockRow],
 ) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
+    // One statement, so one round trip and atomic without a transaction of its own.
     sqlx::query(
-        "INSERT INTO merkle_leaves (leaf_index, event_id, tx, position, event_hash, group_start, practice_id, practice_seq, practice_fold) \
-         SELECT * FROM UNNEST($1::bigint[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bytea[], $6::bigint[], $7::uuid[], $8::bigint[], $9::bytea[])",
+        "WITH leaves AS (INSERT INTO merkle_leaves (leaf_index, event_id, tx, position, event_hash, group_start, practice_id, practice_seq, practice_fold) \
+         SELECT * FROM UNNEST($1::bigint[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bytea[], $6::bigint[], $7::uuid[], $8::bigint[], $9::bytea[])) \
+         , nodes AS (INSERT INTO merkle_nodes (level, idx, hash) SELECT * FROM UNNEST($10::int[], $11::bigint[], $12::bytea[])) \
+         INSERT INTO merkle_blocks (idx, leaves, event_hashes) SELECT * FROM UNNEST($13::bigint[], $14::int[], $15::bytea[])",
     )
     .bind(rows.iter().map(|r| r.leaf_index).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.event_id).collect::<Vec<_>>())
@@ -60,16 +79,13 @@ pub(crate) async fn store_tree(
     .bind(rows.iter().map(|r| r.practice_id).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.practice_seq).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.practice_fold.clone()).collect::<Vec<_>>())
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO merkle_nodes (level, idx, hash) SELECT * FROM UNNEST($1::int[], $2::bigint[], $3::bytea[])",
-    )
     .bind(made.iter().map(|n| n.level as i32).collect::<Vec<_>>())
     .bind(made.iter().map(|n| n.index as i64).collect::<Vec<_>>())
     .bind(made.iter().map(|n| n.hash.to_vec()).collect::<Vec<_>>())
-    .execute(&mut *tx)
+    .bind(blocks.iter().map(|b| b.idx).collect::<Vec<_>>())
+    .bind(blocks.iter().map(|b| b.leaves()).collect::<Vec<_>>())
+    .bind(blocks.iter().map(|b| b.event_hashes.clone()).collect::<Vec<_>>())
+    .execute(pool)
     .await?;
-    tx.commit().await?;
     Ok(())
 }

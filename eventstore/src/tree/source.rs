@@ -1,0 +1,144 @@
+//! What the tree builder reads of the log: per event only what a leaf needs (position, hash,
+//! practice) and, for the first event of each append, the append's signature — one query, no
+//! payloads. Reading whole events and then their signatures by id cost the builder more than
+//! the appends it followed.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::builder::Chained;
+use crate::{
+    error::StoreError,
+    merkle::Hash,
+    model::Cursor,
+    store::{Backend, EventStore},
+};
+
+pub(crate) struct LeafSource {
+    pub event_id: Uuid,
+    pub tx: i64,
+    pub position: i64,
+    pub stream: String,
+    pub version: i64,
+    pub hash: Vec<u8>,
+    pub practice_id: Option<Uuid>,
+}
+
+impl LeafSource {
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            tx: self.tx,
+            position: self.position,
+        }
+    }
+}
+
+impl Chained for LeafSource {
+    fn event_id(&self) -> Uuid {
+        self.event_id
+    }
+
+    fn stored_hash(&self) -> Result<Hash, StoreError> {
+        self.hash
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::Corrupt {
+                position: self.position,
+                reason: "hash is not 32 bytes".into(),
+            })
+    }
+}
+
+/// The events after `after` in commit-safe order, and the signatures of the appends they start.
+pub(crate) type SourceBatch = (Vec<LeafSource>, HashMap<Uuid, (i32, String, Vec<u8>)>);
+
+const PG_SQL: &str =
+    "SELECT e.event_id, e.tx::text::bigint AS tx, e.position, e.stream, e.version, e.hash, \
+     e.metadata->>'practice_id' AS practice_id, s.event_count, s.key_id, s.signature \
+     FROM events e LEFT JOIN append_signatures s ON s.first_event_id = e.event_id \
+     WHERE (e.tx, e.position) > ($1::text::xid8, $2) \
+       AND e.tx < (SELECT pg_snapshot_xmin(pg_current_snapshot())) \
+     ORDER BY e.tx, e.position LIMIT $3";
+
+// SQLite has one writer at a time: position order is commit order, and tx is the position.
+const LITE_SQL: &str = "SELECT e.event_id, e.position AS tx, e.position, e.stream, e.version, e.hash, \
+     json_extract(e.metadata, '$.practice_id') AS practice_id, s.event_count, s.key_id, s.signature \
+     FROM events e LEFT JOIN append_signatures s ON s.first_event_id = e.event_id \
+     WHERE e.position > $1 ORDER BY e.position LIMIT $2";
+
+impl EventStore {
+    pub(crate) async fn leaf_sources(
+        &self,
+        after: Cursor,
+        limit: usize,
+    ) -> Result<SourceBatch, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        match &self.backend {
+            Backend::Postgres(pool) => {
+                let rows = sqlx::query(PG_SQL)
+                    .bind(after.tx.to_string())
+                    .bind(after.position)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?;
+                collect(rows.iter())
+            }
+            Backend::Sqlite(pool) => {
+                let rows = sqlx::query(LITE_SQL)
+                    .bind(after.position)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?;
+                collect(rows.iter())
+            }
+        }
+    }
+}
+
+fn collect<'r, R>(rows: impl Iterator<Item = &'r R>) -> Result<SourceBatch, StoreError>
+where
+    R: Row + 'r,
+    &'static str: sqlx::ColumnIndex<R>,
+    i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Uuid: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<i32>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut sources = Vec::new();
+    let mut signatures = HashMap::new();
+    for row in rows {
+        let position: i64 = row.try_get("position")?;
+        let practice: Option<String> = row.try_get("practice_id")?;
+        let practice_id = practice
+            .map(|p| {
+                Uuid::parse_str(&p).map_err(|e| StoreError::Corrupt {
+                    position,
+                    reason: format!("metadata: practice_id: {e}"),
+                })
+            })
+            .transpose()?;
+        let event_id: Uuid = row.try_get("event_id")?;
+        let count: Option<i32> = row.try_get("event_count")?;
+        let key_id: Option<String> = row.try_get("key_id")?;
+        let signature: Option<Vec<u8>> = row.try_get("signature")?;
+        if let (Some(count), Some(key_id), Some(signature)) = (count, key_id, signature) {
+            signatures.insert(event_id, (count, key_id, signature));
+        }
+        sources.push(LeafSource {
+            event_id,
+            tx: row.try_get("tx")?,
+            position,
+            stream: row.try_get("stream")?,
+            version: row.try_get("version")?,
+            hash: row.try_get("hash")?,
+            practice_id,
+        });
+    }
+    Ok((sources, signatures))
+}
