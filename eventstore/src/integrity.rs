@@ -120,6 +120,9 @@ impl VerifyReport {
     }
 }
 
+const UNDELIVERABLE_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+const UNDELIVERABLE_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 impl EventStore {
     /// Hashes, chains, heads and seals only: what anyone holding the database can recompute.
     /// Prefer [`EventStore::verify_signed`] wherever the log's public key is known.
@@ -134,6 +137,12 @@ impl EventStore {
     }
 
     async fn verify_with(&self, key: Option<&LogPublicKey>) -> Result<VerifyReport, StoreError> {
+        // The heads are compared with the walk, so they are read first, with the newest event
+        // committed by then: the walk goes at least that far, and heads moved by appends made
+        // while it runs are not mistaken for missing events.
+        let heads = self.heads().await?;
+        let committed = self.committed_head().await?;
+        let mut waited = std::time::Duration::ZERO;
         let seals = self.seals().await?;
         let mut walk = Walk::new(seals);
         let mut after = Cursor::START;
@@ -141,7 +150,19 @@ impl EventStore {
         loop {
             let read = self.read_all_raw(after, limit).await?;
             if read.is_empty() {
-                break;
+                if after >= committed {
+                    break;
+                }
+                // Committed but not yet deliverable: an older transaction is still open.
+                if waited >= UNDELIVERABLE_WAIT {
+                    return Err(StoreError::Corrupt {
+                        position: committed.position,
+                        reason: format!("events up to {committed:?} are committed but a transaction open for over {} s keeps them from being read in order", UNDELIVERABLE_WAIT.as_secs()),
+                    });
+                }
+                tokio::time::sleep(UNDELIVERABLE_POLL).await;
+                waited += UNDELIVERABLE_POLL;
+                continue;
             }
             let (covered, unsigned) = match key {
                 None => (read.len(), HashSet::new()),
@@ -203,7 +224,7 @@ impl EventStore {
         if let Some(problem) = walk.finish() {
             return Ok(walk.report(problem));
         }
-        for (stream, version, _) in self.heads().await? {
+        for (stream, version, _) in heads {
             let last = walk.streams.get(&stream).map(|(v, _)| *v).unwrap_or(0);
             if last < version {
                 return Ok(walk.report(IntegrityProblem::Missing {

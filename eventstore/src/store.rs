@@ -62,6 +62,8 @@ pub struct EventStore {
     pub(crate) heads: Arc<HeadCache>,
     /// Started by the first append (PostgreSQL): tells other processes about this one's appends.
     notifier: Arc<OnceLock<()>>,
+    /// Started by the first append (PostgreSQL): writes concurrent appends in groups.
+    grouper: Arc<OnceLock<postgres::Grouper>>,
     /// Seals personal values on append and opens them on read, when configured.
     pub(crate) personal: Option<Arc<PersonalData>>,
 }
@@ -88,6 +90,7 @@ impl EventStore {
             signer: None,
             heads: Arc::default(),
             notifier: Arc::default(),
+            grouper: Arc::default(),
             personal: None,
         }
     }
@@ -196,7 +199,14 @@ impl EventStore {
         let written = sealed.as_deref().unwrap_or(&appends);
         let signer = self.signer.as_deref();
         let outcome = match &self.backend {
-            Backend::Postgres(pool) => postgres::append(pool, written, signer, &self.heads).await,
+            Backend::Postgres(pool) => {
+                let grouper = self
+                    .grouper
+                    .get_or_init(|| postgres::Grouper::start(pool.clone(), self.heads.clone()));
+                grouper
+                    .append(pool, written, self.signer.clone(), &self.heads)
+                    .await
+            }
             Backend::Sqlite(pool) => sqlite::append(pool, written, signer).await,
         };
         match outcome {

@@ -172,6 +172,8 @@ async fn many_subjects_in_one_batch(url: &str) {
         .await
         .unwrap();
     let reader = open(url, &master, &[]).await;
+    // Other tests' transactions on the cluster can hold back what read_all may deliver.
+    support::deliverable(&reader, reader.committed_head().await.unwrap()).await;
     let read = reader
         .read_all(hearth_eventstore::Cursor::START, 1_000)
         .await

@@ -34,7 +34,7 @@ pub(crate) async fn append(
             let rows = plan(appends, &heads, recorded_at_now())?;
             let mut conn = pool.acquire().await?;
             match call(&mut conn, appends, &heads, &rows, signer, false).await? {
-                Outcome::Written(result) => {
+                Outcome::Written(result, _) => {
                     known.record(
                         new_heads(&rows)
                             .iter()
@@ -84,7 +84,7 @@ async fn append_locked(
         });
     }
     match call(tx, appends, &heads, &rows, signer, notify).await? {
-        Outcome::Written(result) => Ok(result),
+        Outcome::Written(result, _) => Ok(result),
         // The heads are locked by this transaction: they cannot have moved.
         Outcome::Moved(_) => Err(StoreError::Corrupt {
             position: 0,
@@ -94,7 +94,7 @@ async fn append_locked(
 }
 
 /// The current heads, unlocked: the plan is checked again under lock by `hearth_append`.
-async fn read_heads(
+pub(super) async fn read_heads(
     pool: &PgPool,
     appends: &[StreamAppend],
     known: &HeadCache,
@@ -162,14 +162,15 @@ fn heads_from(
     Ok(heads)
 }
 
-enum Outcome {
-    Written(AppendResult),
+pub(super) enum Outcome {
+    /// The result, and every event's position in the order of the rows.
+    Written(AppendResult, Vec<i64>),
     /// A head was not what the rows were planned from: nothing was written. The actual heads.
     Moved(Heads),
 }
 
 /// One call of `hearth_append`: the rows planned from `heads`, signed in row order.
-async fn call(
+pub(super) async fn call(
     conn: &mut PgConnection,
     appends: &[StreamAppend],
     heads: &Heads,
@@ -259,22 +260,26 @@ async fn call(
         )?));
     };
     let last: i64 = row.try_get("last_position")?;
-    Ok(Outcome::Written(AppendResult {
-        first_position: first,
-        last_position: last,
-        cursor: Cursor {
-            tx: row.try_get("tx")?,
-            position: last,
+    let positions: Vec<i64> = row.try_get("positions")?;
+    Ok(Outcome::Written(
+        AppendResult {
+            first_position: first,
+            last_position: last,
+            cursor: Cursor {
+                tx: row.try_get("tx")?,
+                position: last,
+            },
+            versions: new_heads(rows)
+                .into_iter()
+                .map(|(s, v, _)| (s, v))
+                .collect(),
         },
-        versions: new_heads(rows)
-            .into_iter()
-            .map(|(s, v, _)| (s, v))
-            .collect(),
-    }))
+        positions,
+    ))
 }
 
 /// Two writers that both created the same new stream meet at the (stream, version) key.
-fn map_unique_violation(e: StoreError) -> StoreError {
+pub(super) fn map_unique_violation(e: StoreError) -> StoreError {
     if let StoreError::Database(sqlx::Error::Database(db)) = &e {
         if db.code().as_deref() == Some("23505") {
             return match db.constraint() {

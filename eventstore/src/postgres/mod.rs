@@ -2,10 +2,12 @@
 //! transactions older than every running one are delivered, so nothing is ever skipped.
 
 mod append;
+mod group;
 mod notify;
 mod read;
 
-pub(crate) use append::{append, append_in};
+pub(crate) use append::append_in;
+pub(crate) use group::Grouper;
 pub(crate) use notify::spawn_notifier;
 pub(crate) use read::*;
 
