@@ -253,7 +253,14 @@ fn main() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let (db, peer_db) = (TestDatabase::create().await, TestDatabase::create().await);
-        let seeded = seed(&CommandExecutor::new(db.store().await), households).await;
+        // Seeded with the service's own key, so its tree builder follows the whole log as in a
+        // deployment (a log it did not sign stops the builder at the first event).
+        let signer = LogSigner::generate();
+        let seeded = seed(
+            &CommandExecutor::new(db.store().await.with_signer(Arc::new(signer.clone()))),
+            households,
+        )
+        .await;
         let data_dir = std::env::temp_dir().join(format!("hearth-bench-{}", Uuid::new_v4()));
         let port = free_port();
         let _service = Service(
@@ -263,6 +270,7 @@ fn main() {
                 .env("HEARTH_DATA_DIR", &data_dir)
                 .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
                 .env("HEARTH_JWT_SECRET", SECRET)
+                .env("HEARTH_SIGNING_KEY", signer.secret_base64())
                 .env("HEARTH_LOG", "warn")
                 .stdout(Stdio::null())
                 .spawn()

@@ -178,6 +178,10 @@ async fn main() {
     // rounds (this machine drifts between rounds; medians of rounds run side by side).
     let rounds: usize = env_number("HEARTH_BENCH_ROUNDS", 5);
     let per_writer: usize = env_number("HEARTH_BENCH_APPENDS_PER_WRITER", 500);
+    // HEARTH_BENCH_SETUPS=1,2 runs only those setups (for profiling one of them).
+    let only: Option<Vec<usize>> = std::env::var("HEARTH_BENCH_SETUPS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect());
     let setups = [
         "plain",
         "signed",
@@ -188,10 +192,17 @@ async fn main() {
     let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); setups.len()];
     for _ in 0..rounds {
         for (i, (rate, cpu)) in rates.iter_mut().zip(cpu.iter_mut()).enumerate() {
+            if !only.as_ref().is_none_or(|o| o.contains(&i)) {
+                continue;
+            }
             let (r, c) = append_round(i, &signer, per_writer).await;
             rate.push(r);
             cpu.push(c);
         }
+    }
+    if only.is_some() {
+        println!("rates {rates:?}, CPU µs/event {cpu:?}");
+        return;
     }
     let plain = median(&mut rates[0].clone());
     let plain_cpu = median(&mut cpu[0].clone());
