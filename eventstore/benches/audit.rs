@@ -12,8 +12,9 @@ use std::{sync::Arc, time::Instant};
 
 use chrono::Utc;
 use hearth_eventstore::{
-    audit::audit_bundle, testing::TestDatabase, EventStore, ExpectedVersion, ExportRequest,
-    LogSigner, Metadata, NewEvent, TreeBuilder,
+    audit::audit_bundle,
+    testing::{machine_busy_seconds, TestDatabase},
+    EventStore, ExpectedVersion, ExportRequest, LogSigner, Metadata, NewEvent, TreeBuilder,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -97,14 +98,14 @@ async fn append_round(setup: usize, signer: &LogSigner, per_writer: usize) -> (f
             }
         })
     });
-    let busy = busy_seconds();
+    let busy = machine_busy_seconds();
     let rate = append_rate(&store, per_writer).await;
     // The builder's work for these events counts too: let it reach the end before reading CPU.
     if setup >= 2 {
         let mut builder = TreeBuilder::new(store.clone(), signer.public_key().clone());
         let _ = builder.catch_up().await;
     }
-    let cpu = busy_seconds() - busy;
+    let cpu = machine_busy_seconds() - busy;
     if let Some(f) = follower {
         f.abort();
     }
@@ -114,7 +115,7 @@ async fn append_round(setup: usize, signer: &LogSigner, per_writer: usize) -> (f
             println!("builder starts in 3 s");
             tokio::time::sleep(std::time::Duration::from_secs(3)).await;
         }
-        let (busy, started) = (busy_seconds(), Instant::now());
+        let (busy, started) = (machine_busy_seconds(), Instant::now());
         let size = TreeBuilder::new(store.clone(), signer.public_key().clone())
             .catch_up()
             .await
@@ -122,32 +123,10 @@ async fn append_round(setup: usize, signer: &LogSigner, per_writer: usize) -> (f
         println!(
             "    tree builder alone over {size} single-event appends: {:.0} events/s, machine CPU {:.0} µs/event",
             size as f64 / started.elapsed().as_secs_f64(),
-            (busy_seconds() - busy) * 1e6 / size as f64
+            (machine_busy_seconds() - busy) * 1e6 / size as f64
         );
     }
     (rate, cpu * 1e6 / (WRITERS * per_writer) as f64)
-}
-
-/// CPU seconds the whole machine has spent busy (all cores, PostgreSQL included), from
-/// /proc/stat: on two shared cores, work per event is steadier than events per second.
-fn busy_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let fields: Vec<f64> = stat
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|f| f.parse().ok())
-        .collect();
-    // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
-    let busy: f64 = fields
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != 3 && *i != 4 && *i < 8)
-        .map(|(_, v)| v)
-        .sum();
-    busy / 100.0
 }
 
 async fn fill(store: &EventStore, events: usize) {

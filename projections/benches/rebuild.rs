@@ -20,7 +20,7 @@ use hearth_domain::{
 };
 use hearth_eventstore::{
     personal::{MasterKey, MasterKeys},
-    testing::TestDatabase,
+    testing::{machine_busy_seconds, TestDatabase},
     EventStore, ExpectedVersion, Metadata, NewEvent,
 };
 use hearth_projections::build_from_log;
@@ -223,20 +223,27 @@ fn main() {
             }
             rate(started)
         };
+        // Events per second, and the machine's CPU microseconds per event.
         let rebuild = |store: EventStore| async move {
-            let started = Instant::now();
+            let (started, busy) = (Instant::now(), machine_busy_seconds());
             let model = build_from_log(&store).await.expect("rebuild");
             assert_eq!(model.events_applied() as usize, events);
-            rate(started)
+            let cpu = (machine_busy_seconds() - busy) * 1e6 / events as f64;
+            (rate(started), cpu)
         };
-        let [mut rp, mut rs, mut ru, mut bp, mut bs] = [(); 5].map(|_| Vec::new());
+        let [mut rp, mut rs, mut ru, mut bp, mut bs, mut cp, mut cs] =
+            [(); 7].map(|_| Vec::new());
         // Alternating, so drift in the machine's load falls on all alike.
         for _ in 0..rounds {
             rp.push(read(plain().await).await);
             rs.push(read(sealed().await).await);
             ru.push(read(EventStore::connect(&sealed_db.url).await.expect("connect")).await);
-            bp.push(rebuild(plain().await).await);
-            bs.push(rebuild(sealed().await).await);
+            let (rate, cpu) = rebuild(plain().await).await;
+            bp.push(rate);
+            cp.push(cpu);
+            let (rate, cpu) = rebuild(sealed().await).await;
+            bs.push(rate);
+            cs.push(cpu);
         }
         let median = |v: &[f64]| {
             let mut v = v.to_vec();
@@ -256,6 +263,12 @@ fn main() {
         println!("rebuild of the access model (read, open, decode, apply):");
         line("plain", &bp, &bp);
         line("sealed", &bs, &bp);
+        println!(
+            "  machine CPU per event: plain {:.1} µs, sealed {:.1} µs (plain's is {:.1}% of sealed's)   runs {cp:.1?} / {cs:.1?}",
+            median(&cp),
+            median(&cs),
+            100.0 * median(&cp) / median(&cs)
+        );
         println!("reading the log alone:");
         line("plain", &rp, &rp);
         line("sealed", &rs, &rp);
