@@ -272,36 +272,8 @@ async fn low_levels_live_in_blocks_and_a_restarted_builder_continues_them(unsign
         }
         assert_eq!(builder.catch_up().await.unwrap(), 5 * (step + 1));
     }
-    let events = store
-        .read_all(hearth_eventstore::Cursor::START, 100)
-        .await
-        .unwrap();
+    let (events, cp) = proves_every_event(&store, &signer, 45).await;
     assert_eq!(events.len(), 45);
-    let mut expected = Frontier::default();
-    for e in &events {
-        expected.push(leaf_hash(&e.hash));
-    }
-    let cp = store.sign_checkpoint(&signer, now()).await.unwrap();
-    assert_eq!(cp.tree_size, 45);
-    assert_eq!(cp.root, expected.root(), "the stored tree's root");
-    for (index, e) in events.iter().enumerate() {
-        let proof = store
-            .inclusion_proof(e.event_id, 45)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(proof.leaf_index, index as u64);
-        assert!(
-            verify_inclusion(
-                &leaf_hash(&e.hash),
-                proof.leaf_index,
-                45,
-                &proof.path,
-                &cp.root
-            ),
-            "event {index}"
-        );
-    }
     for old in [1, 15, 16, 17, 33] {
         let path = store.consistency_proof(old, 45).await.unwrap().unwrap();
         let old_root = store.tree_root(old).await.unwrap();
@@ -338,6 +310,53 @@ async fn low_levels_live_in_blocks_and_a_restarted_builder_continues_them(unsign
         count("SELECT CAST(max(leaves) AS BIGINT) FROM merkle_blocks WHERE idx = 2").await,
         13
     );
+    // One step of 16 leaves: block 2 fills and block 3 is left as long as block 2 was (13).
+    let written = store
+        .append("s2", ExpectedVersion::Any, events_of(PRACTICE, 16))
+        .await
+        .unwrap();
+    deliverable(&store, written.cursor).await;
+    assert_eq!(builder.catch_up().await.unwrap(), 61);
+    proves_every_event(&store, &signer, 61).await;
+}
+
+/// Signs a checkpoint of `size` leaves, checks its root against an in-memory tree of the log's
+/// events and every event's inclusion proof against it; returns the events and the checkpoint.
+async fn proves_every_event(
+    store: &EventStore,
+    signer: &LogSigner,
+    size: u64,
+) -> (Vec<hearth_eventstore::RecordedEvent>, Checkpoint) {
+    let events = store
+        .read_all(hearth_eventstore::Cursor::START, 1_000)
+        .await
+        .unwrap();
+    let mut expected = Frontier::default();
+    for e in &events {
+        expected.push(leaf_hash(&e.hash));
+    }
+    let cp = store.sign_checkpoint(signer, now()).await.unwrap();
+    assert_eq!(cp.tree_size, size);
+    assert_eq!(cp.root, expected.root(), "the stored tree's root at {size}");
+    for (index, e) in events.iter().enumerate() {
+        let proof = store
+            .inclusion_proof(e.event_id, size)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(proof.leaf_index, index as u64);
+        assert!(
+            verify_inclusion(
+                &leaf_hash(&e.hash),
+                proof.leaf_index,
+                size,
+                &proof.path,
+                &cp.root
+            ),
+            "event {index} at size {size}"
+        );
+    }
+    (events, cp)
 }
 
 async fn an_append_without_the_key_stops_the_tree_builder(unsigned: EventStore) {

@@ -215,6 +215,9 @@ impl TreeBuilder {
         let mut nodes: Vec<NewNode> = Vec::with_capacity(covered / 4);
         let mut after = state.after;
         let mut block = state.block.clone();
+        // Whether the block still filling got leaves in this step (its length alone cannot
+        // tell: a step of 16 leaves ends a block and leaves the next as long as the last was).
+        let mut block_grew = false;
         let mut blocks = Vec::new();
         let signed = signed_prefix(groups, &self.key);
         if signed == 0 {
@@ -261,17 +264,19 @@ impl TreeBuilder {
                         .filter(|n| n.level >= STORED_FROM),
                 );
                 block.extend_from_slice(&hash);
+                block_grew = true;
                 if block.len() == BLOCK_LEAVES * 32 {
                     blocks.push(BlockRow {
                         idx: (frontier.size() as i64 - 1) >> STORED_FROM,
                         event_hashes: std::mem::take(&mut block),
                     });
+                    block_grew = false;
                 }
                 after = e.cursor();
             }
         }
         // The block still filling, as far as it goes now (when this step added to it).
-        if !block.is_empty() && block.len() != state.block.len() {
+        if !block.is_empty() && block_grew {
             blocks.push(BlockRow {
                 idx: (frontier.size() >> STORED_FROM) as i64,
                 event_hashes: block.clone(),
