@@ -27,6 +27,10 @@ pub enum StoreError {
     /// No Hearth log where the URL points (read-only verbs never create one).
     #[error("no Hearth log at {url}: {reason}")]
     NoLog { url: String, reason: String },
+    /// Committed events an open transaction keeps from being read in order (PostgreSQL delivers
+    /// only below the oldest running transaction); not a fault of the log.
+    #[error("events up to position {position} are committed, but a transaction open for over {secs} s keeps them from being read in order; try again when it ends")]
+    HeldBack { position: i64, secs: u64 },
     #[error("corrupt row at position {position}: {reason}")]
     Corrupt { position: i64, reason: String },
     /// The subject's personal data was erased: nothing personal can be written for it again.

@@ -155,9 +155,9 @@ impl EventStore {
                 }
                 // Committed but not yet deliverable: an older transaction is still open.
                 if waited >= UNDELIVERABLE_WAIT {
-                    return Err(StoreError::Corrupt {
+                    return Err(StoreError::HeldBack {
                         position: committed.position,
-                        reason: format!("events up to {committed:?} are committed but a transaction open for over {} s keeps them from being read in order", UNDELIVERABLE_WAIT.as_secs()),
+                        secs: UNDELIVERABLE_WAIT.as_secs(),
                     });
                 }
                 tokio::time::sleep(UNDELIVERABLE_POLL).await;

@@ -75,13 +75,7 @@ impl RawEvent {
     }
 
     pub fn stored_hash(&self) -> Result<[u8; 32], StoreError> {
-        self.hash
-            .as_slice()
-            .try_into()
-            .map_err(|_| StoreError::Corrupt {
-                position: self.position,
-                reason: "hash is not 32 bytes".into(),
-            })
+        stored_hash_at(self.position, &self.hash)
     }
 
     pub fn hash_input<'a>(&'a self, metadata: &'a Metadata) -> HashInput<'a> {
@@ -129,6 +123,14 @@ impl RawEvent {
             hash,
         })
     }
+}
+
+/// A stored event hash as 32 bytes; a row whose hash is not is corrupt at its position.
+pub(crate) fn stored_hash_at(position: i64, hash: &[u8]) -> Result<[u8; 32], StoreError> {
+    hash.try_into().map_err(|_| StoreError::Corrupt {
+        position,
+        reason: "hash is not 32 bytes".into(),
+    })
 }
 
 /// A seal as stored.

@@ -26,26 +26,11 @@ pub(crate) async fn append(
     known: &HeadCache,
 ) -> Result<AppendResult, StoreError> {
     if appends.iter().any(|a| !a.events.is_empty()) {
-        let mut heads = match known.guess(appends) {
-            Some(heads) => heads,
-            None => read_heads(pool, appends, known).await?,
-        };
+        let mut heads = known_heads(pool, appends, known).await?;
         for _ in 0..TRIES {
-            let rows = plan(appends, &heads, recorded_at_now())?;
-            let mut conn = pool.acquire().await?;
-            match call(&mut conn, appends, &heads, &rows, signer, false).await? {
-                Outcome::Written(result, _) => {
-                    known.record(
-                        new_heads(&rows)
-                            .iter()
-                            .map(|(s, v, h)| (s.as_str(), *v, *h)),
-                    );
-                    return Ok(result);
-                }
-                Outcome::Moved(actual) => {
-                    known.record(actual.iter().map(|(s, (v, h))| (s.as_str(), *v, *h)));
-                    heads = actual;
-                }
+            match attempt(pool, appends, &heads, signer, known).await? {
+                Outcome::Written(result, _) => return Ok(result),
+                Outcome::Moved(actual) => heads = actual,
             }
         }
     }
@@ -55,6 +40,43 @@ pub(crate) async fn append(
         .await
         .map_err(|e| map_unique_violation(e.into()))?;
     Ok(result)
+}
+
+/// The heads an append is planned from: the ones this process knows, else read (unlocked).
+pub(super) async fn known_heads(
+    pool: &PgPool,
+    appends: &[StreamAppend],
+    known: &HeadCache,
+) -> Result<Heads, StoreError> {
+    match known.guess(appends) {
+        Some(heads) => Ok(heads),
+        None => read_heads(pool, appends, known).await,
+    }
+}
+
+/// One try of the single statement, planned from `heads`; the heads it wrote or found are
+/// recorded either way.
+pub(super) async fn attempt(
+    pool: &PgPool,
+    appends: &[StreamAppend],
+    heads: &Heads,
+    signer: Option<&LogSigner>,
+    known: &HeadCache,
+) -> Result<Outcome, StoreError> {
+    let rows = plan(appends, heads, recorded_at_now())?;
+    let mut conn = pool.acquire().await?;
+    let outcome = call(&mut conn, appends, heads, &rows, signer, false).await?;
+    match &outcome {
+        Outcome::Written(..) => known.record(
+            new_heads(&rows)
+                .iter()
+                .map(|(s, v, h)| (s.as_str(), *v, *h)),
+        ),
+        Outcome::Moved(actual) => {
+            known.record(actual.iter().map(|(s, (v, h))| (s.as_str(), *v, *h)))
+        }
+    }
+    Ok(outcome)
 }
 
 /// Appends inside the caller's transaction; nothing is visible until the caller commits.
@@ -94,7 +116,7 @@ async fn append_locked(
 }
 
 /// The current heads, unlocked: the plan is checked again under lock by `hearth_append`.
-pub(super) async fn read_heads(
+async fn read_heads(
     pool: &PgPool,
     appends: &[StreamAppend],
     known: &HeadCache,
@@ -170,7 +192,7 @@ pub(super) enum Outcome {
 }
 
 /// One call of `hearth_append`: the rows planned from `heads`, signed in row order.
-pub(super) async fn call(
+async fn call(
     conn: &mut PgConnection,
     appends: &[StreamAppend],
     heads: &Heads,

@@ -20,12 +20,11 @@ use std::{
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
-use super::append::{append, call, read_heads, Outcome};
+use super::append::{append, attempt, known_heads, Outcome};
 use crate::{
     error::StoreError,
     heads::HeadCache,
     model::{AppendResult, Cursor, StreamAppend},
-    plan::{new_heads, plan, recorded_at_now},
     signing::LogSigner,
 };
 
@@ -216,24 +215,14 @@ async fn write_together(
     appends: &[StreamAppend],
     signer: Option<&LogSigner>,
 ) -> Option<(AppendResult, Vec<i64>)> {
-    let planned_from = match heads.guess(appends) {
-        Some(known) => known,
-        None => read_heads(pool, appends, heads).await.ok()?,
-    };
-    let rows = plan(appends, &planned_from, recorded_at_now()).ok()?;
-    let mut conn = pool.acquire().await.ok()?;
-    match call(&mut conn, appends, &planned_from, &rows, signer, false).await {
-        Ok(Outcome::Written(result, positions)) if positions.len() == rows.len() => {
-            heads.record(
-                new_heads(&rows)
-                    .iter()
-                    .map(|(s, v, h)| (s.as_str(), *v, *h)),
-            );
+    let planned_from = known_heads(pool, appends, heads).await.ok()?;
+    match attempt(pool, appends, &planned_from, signer, heads).await {
+        // A position per event, or `share` could not split the result (cannot happen: the
+        // function returns one per event; were it to, the re-sends below find them stored).
+        Ok(Outcome::Written(result, positions))
+            if positions.len() == appends.iter().map(|a| a.events.len()).sum::<usize>() =>
+        {
             Some((result, positions))
-        }
-        Ok(Outcome::Moved(actual)) => {
-            heads.record(actual.iter().map(|(s, (v, h))| (s.as_str(), *v, *h)));
-            None
         }
         _ => None,
     }

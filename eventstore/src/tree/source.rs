@@ -13,6 +13,7 @@ use crate::{
     error::StoreError,
     merkle::Hash,
     model::Cursor,
+    raw::stored_hash_at,
     store::{Backend, EventStore},
 };
 
@@ -41,13 +42,7 @@ impl Chained for LeafSource {
     }
 
     fn stored_hash(&self) -> Result<Hash, StoreError> {
-        self.hash
-            .as_slice()
-            .try_into()
-            .map_err(|_| StoreError::Corrupt {
-                position: self.position,
-                reason: "hash is not 32 bytes".into(),
-            })
+        stored_hash_at(self.position, &self.hash)
     }
 }
 
