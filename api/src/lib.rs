@@ -1,4 +1,8 @@
 #![forbid(unsafe_code)]
+// The service's start-up future nests the workers' futures deeply enough that computing its
+// layout needs more than the default query depth (a clean build overflows it; an incremental
+// one may not).
+#![recursion_limit = "256"]
 //! Hearth's HTTP API and command line.
 
 pub mod audit_cli;
