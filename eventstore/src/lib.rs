@@ -21,6 +21,7 @@ mod export;
 mod hashing;
 mod heads;
 mod integrity;
+mod lead;
 pub mod merkle;
 mod model;
 mod open;
@@ -45,6 +46,7 @@ pub use error::StoreError;
 pub use export::ExportRequest;
 pub use hashing::canonical_json;
 pub use integrity::{IntegrityProblem, VerifyReport};
+pub use lead::Leadership;
 pub use model::{
     AppendResult, Cursor, ExpectedVersion, LogAnchor, Metadata, NewEvent, RecordedEvent,
     StreamAppend,

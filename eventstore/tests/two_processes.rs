@@ -86,3 +86,35 @@ async fn a_subscriber_of_the_other_process_is_woken_without_waiting_for_its_poll
     assert_eq!(event.stream, "s");
     appending.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_process_leads_at_a_time_and_another_takes_over_when_it_lets_go() {
+    let db = TestDatabase::create().await;
+    let (a, b) = (db.store().await, db.store().await);
+    let name = format!("lead-{}", uuid::Uuid::new_v4());
+    let mut led = a.try_lead(&name).await.unwrap().expect("nobody leads yet");
+    assert!(led.held().await);
+    assert!(
+        b.try_lead(&name).await.unwrap().is_none(),
+        "a second leader while the first holds on"
+    );
+    assert!(
+        a.try_lead(&name).await.unwrap().is_none(),
+        "not twice from one process either"
+    );
+    assert!(
+        b.try_lead(&format!("{name}-other")).await.unwrap().is_some(),
+        "other work leads apart"
+    );
+    drop(led);
+    // The server releases the lock once it sees the connection closed.
+    let mut next = None;
+    for _ in 0..100 {
+        next = b.try_lead(&name).await.unwrap();
+        if next.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(next.is_some(), "the lock outlived its leader");
+}

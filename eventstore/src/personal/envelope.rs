@@ -1,26 +1,30 @@
 //! Sealing the personal values of one event payload in place, with one seal per event: every
 //! value at the personal paths is replaced by a marker `hearth-sealed:v2:{shape}`, and the
-//! values themselves go, as one JSON object of path → values in walk order, into a single
-//! ciphertext under the payload's [`SEALED`] field (base64 of nonce ‖ AES-256-GCM-SIV
-//! ciphertext, bound to the subject and the event id). One AEAD call and one parse per event, not per value, is what keeps
+//! values themselves go, as one JSON array in walk order (paths in the policy's order, each
+//! path's values in document order), into a single ciphertext under the payload's [`SEALED`]
+//! field (`v3:` and the base64 of nonce ‖ AES-256-GCM-SIV ciphertext, bound to the subject, the
+//! event id and the format). One AEAD call and one parse per event, not per value, is what keeps
 //! a rebuild of the read models near the cost of a plain log's.
 //!
 //! The marker keeps the value's JSON shape (string, array, object, number, bool) in clear so
 //! that, once the key is gone, the value reads back as an erased placeholder of the same type
-//! and every event still decodes.
+//! and every event still decodes. Every value at a personal path is sealed, even one that looks
+//! like a marker (a name typed as `hearth-sealed:v2:s` is a name), so each marker stands for
+//! exactly one sealed value.
 //!
 //! Paths are dotted field names, `*` standing for every element of an array
 //! (`members.*.fields`). A missing or null value has nothing personal and is left alone; a value
 //! found in clear where a sealed one belongs (written before sealing existed) is read as it is.
-//! Values sealed one by one (`hearth-sealed:v1:{shape}:{base64}`, bound to subject, event and
-//! path), as logs written before one seal per event hold them, still open.
+//! Two earlier formats still open: values sealed one by one
+//! (`hearth-sealed:v1:{shape}:{base64}`, bound to subject, event and path), and one seal per
+//! event holding a JSON object of path → values (a [`SEALED`] string without `v3:`).
 
 use std::collections::HashMap;
 
 use aes_gcm_siv::Aes256GcmSiv;
 use base64::Engine;
 use chacha20poly1305::{
-    aead::{self, Aead, KeyInit, Payload},
+    aead::{self, Aead, AeadInPlace, KeyInit, Payload},
     XChaCha20Poly1305,
 };
 use hmac::{Hmac, Mac};
@@ -29,6 +33,8 @@ use uuid::Uuid;
 
 const V1: &str = "hearth-sealed:v1:";
 const MARKER: &str = "hearth-sealed:v2:";
+/// How a [`SEALED`] string of the current format starts (base64 has no `:`).
+const V3: &str = "v3:";
 /// The payload field holding an event's sealed values.
 pub(crate) const SEALED: &str = "hearth_sealed";
 /// What an erased string reads as.
@@ -188,27 +194,39 @@ pub(crate) fn seal(data: &mut Value, paths: &[&str], key: &DataKey, subject: Uui
     if !data.is_object() || data.get(SEALED).is_some() {
         return;
     }
-    let mut values: serde_json::Map<String, Value> = serde_json::Map::new();
+    let mut values = Vec::new();
     for path in paths {
-        let mut taken = Vec::new();
         each_at(data, path, &mut |v| {
-            if is_sealed(v) {
-                return;
-            }
             let marker = Value::String(format!("{MARKER}{}", shape(v)));
-            taken.push(std::mem::replace(v, marker));
+            values.push(std::mem::replace(v, marker));
         });
-        if !taken.is_empty() {
-            values.insert((*path).to_owned(), Value::Array(taken));
-        }
     }
     if values.is_empty() {
         return;
     }
     let plain = serde_json::to_vec(&values).expect("a JSON value serialises");
-    let sealed = seal_with(&key.0.events, &plain, &bound_to(subject, event_id, ""));
+    let sealed = seal_with(&key.0.events, &plain, &bound_to(subject, event_id, V3));
     let b64 = base64::engine::general_purpose::STANDARD_NO_PAD.encode(sealed);
-    data[SEALED] = Value::String(b64);
+    data[SEALED] = Value::String(format!("{V3}{b64}"));
+}
+
+/// The values of a current-format seal, in walk order; `None` when they do not open.
+fn open_v3(b64: &str, key: &DataKey, subject: Uuid, event_id: Uuid) -> Option<Vec<Value>> {
+    let mut sealed = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(b64)
+        .ok()?;
+    // Opened in place: no second buffer per event.
+    let size = aead::Nonce::<Aes256GcmSiv>::default().len();
+    if sealed.len() <= size {
+        return None;
+    }
+    let nonce = aead::Nonce::<Aes256GcmSiv>::clone_from_slice(&sealed[..size]);
+    sealed.drain(..size);
+    key.0
+        .events
+        .decrypt_in_place(&nonce, &bound_to(subject, event_id, V3), &mut sealed)
+        .ok()?;
+    serde_json::from_slice(&sealed).ok()
 }
 
 /// Opens every sealed value at `paths`: with the key, back to the value written; without it
@@ -222,6 +240,17 @@ pub(crate) fn open(
     event_id: Uuid,
 ) -> Result<(), String> {
     let sealed = data.as_object_mut().and_then(|m| m.remove(SEALED));
+    if let Some(Value::String(s)) = &sealed {
+        if let Some(b64) = s.strip_prefix(V3) {
+            let values = match key {
+                Some(key) => Some(
+                    open_v3(b64, key, subject, event_id).ok_or("the sealed values do not open")?,
+                ),
+                None => None,
+            };
+            return fill_markers(data, paths, values);
+        }
+    }
     let mut opened: HashMap<String, std::vec::IntoIter<Value>> = match (sealed, key) {
         (Some(Value::String(b64)), Some(key)) => base64::engine::general_purpose::STANDARD_NO_PAD
             .decode(b64)
@@ -259,6 +288,34 @@ pub(crate) fn open(
                 problem = Some(p);
             }
         });
+    }
+    problem.map_or(Ok(()), Err)
+}
+
+/// Puts `values` back in place of the markers at `paths`, in walk order; without values (the
+/// key is gone), the placeholder of each marker's shape.
+fn fill_markers(data: &mut Value, paths: &[&str], values: Option<Vec<Value>>) -> Result<(), String> {
+    let mut values = values.map(Vec::into_iter);
+    let mut problem = None;
+    for path in paths {
+        each_at(data, path, &mut |v| {
+            let Some(shape) = marker_shape(v) else {
+                return;
+            };
+            *v = match values.as_mut() {
+                None => placeholder(shape),
+                Some(values) => match values.next() {
+                    Some(value) => value,
+                    None => {
+                        problem = Some(format!("{path}: more sealed markers than values"));
+                        return;
+                    }
+                },
+            };
+        });
+    }
+    if values.is_some_and(|mut rest| rest.next().is_some()) {
+        problem.get_or_insert_with(|| "more sealed values than markers".into());
     }
     problem.map_or(Ok(()), Err)
 }
@@ -411,6 +468,62 @@ mod tests {
         open(&mut erased, PATHS, None, s, e).unwrap();
         assert_eq!(erased["name"], ERASED);
         assert_eq!(erased["score"], 0);
+    }
+
+    /// An event sealed as the second format did: one JSON object of path → values.
+    fn seal_v2(data: &mut Value, key: &DataKey, subject: Uuid, event_id: Uuid) {
+        let mut values = serde_json::Map::new();
+        for path in PATHS {
+            let mut taken = Vec::new();
+            each_at(data, path, &mut |v| {
+                let marker = Value::String(format!("{MARKER}{}", shape(v)));
+                taken.push(std::mem::replace(v, marker));
+            });
+            if !taken.is_empty() {
+                values.insert((*path).to_owned(), Value::Array(taken));
+            }
+        }
+        let plain = serde_json::to_vec(&values).unwrap();
+        let sealed = seal_with(&key.0.events, &plain, &bound_to(subject, event_id, ""));
+        data[SEALED] = json!(base64::engine::general_purpose::STANDARD_NO_PAD.encode(sealed));
+    }
+
+    #[test]
+    fn events_sealed_by_the_second_format_still_open_and_erase() {
+        let (key, s, e) = (DataKey::new(&[3; 32]), Uuid::new_v4(), Uuid::new_v4());
+        let mut data = sample();
+        seal_v2(&mut data, &key, s, e);
+        assert!(!data[SEALED].as_str().unwrap().starts_with(V3));
+        let stored = data.clone();
+        open(&mut data, PATHS, Some(&key), s, e).unwrap();
+        assert_eq!(data, sample());
+        let mut erased = stored.clone();
+        open(&mut erased, PATHS, None, s, e).unwrap();
+        assert_eq!(erased["name"], ERASED);
+        assert!(open(&mut stored.clone(), PATHS, Some(&key), s, Uuid::new_v4()).is_err());
+    }
+
+    #[test]
+    fn a_value_that_looks_like_a_marker_is_sealed_and_opens_as_typed() {
+        let (key, s, e) = (DataKey::new(&[3; 32]), Uuid::new_v4(), Uuid::new_v4());
+        let mut typed = sample();
+        typed["name"] = json!("hearth-sealed:v2:s");
+        typed["changes"][0]["to"] = json!("hearth-sealed:v1:s:AAAA");
+        let mut data = typed.clone();
+        seal(&mut data, PATHS, &key, s, e);
+        assert!(!data.to_string().contains("hearth-sealed:v1"), "{data}");
+        open(&mut data, PATHS, Some(&key), s, e).unwrap();
+        assert_eq!(data, typed);
+    }
+
+    #[test]
+    fn a_marker_removed_from_the_payload_is_refused() {
+        let (key, s, e) = (DataKey::new(&[3; 32]), Uuid::new_v4(), Uuid::new_v4());
+        let mut data = sample();
+        seal(&mut data, PATHS, &key, s, e);
+        data["score"] = Value::Null;
+        let error = open(&mut data, PATHS, Some(&key), s, e).unwrap_err();
+        assert!(error.contains("more sealed values than markers"), "{error}");
     }
 
     #[test]

@@ -42,6 +42,10 @@ struct Rule {
 pub(crate) struct Faults {
     rules: Vec<Rule>,
     calls: HashMap<Route, u64>,
+    /// Calls a `Latency` fault holds right now, and the most it held at once: how many calls
+    /// a client had in flight side by side.
+    held: u64,
+    most_held: u64,
 }
 
 impl Faults {
@@ -56,6 +60,19 @@ impl Faults {
 
     pub fn clear(&mut self) {
         self.rules.clear();
+    }
+
+    pub fn hold(&mut self) {
+        self.held += 1;
+        self.most_held = self.most_held.max(self.held);
+    }
+
+    pub fn release(&mut self) {
+        self.held -= 1;
+    }
+
+    pub fn most_held(&self) -> u64 {
+        self.most_held
     }
 
     pub fn calls(&self, route: Route) -> u64 {

@@ -96,6 +96,12 @@ impl FakeXplan {
         self.with(|i| i.faults.calls(route))
     }
 
+    /// The most calls `Fault::Latency` held at once so far: how many the caller had in flight
+    /// side by side.
+    pub fn most_held_at_once(&self) -> u64 {
+        self.with(|i| i.faults.most_held())
+    }
+
     pub fn notes(&self) -> Vec<RecordedNote> {
         self.with(|i| i.notes.clone())
     }

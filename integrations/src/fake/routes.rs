@@ -66,6 +66,23 @@ fn failure(status: u16) -> Response {
     error(status, status.canonical_reason().unwrap_or("error"))
 }
 
+/// A call held by a latency fault; released however the call ends (a caller that gives up
+/// drops it mid-sleep).
+struct Held(Shared);
+
+impl Held {
+    fn new(inner: &Shared) -> Self {
+        lock(inner).faults.hold();
+        Self(inner.clone())
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        lock(&self.0).faults.release();
+    }
+}
+
 /// What happens to the answer once the work is done.
 enum After {
     Fail(u16),
@@ -94,7 +111,10 @@ async fn admit(
             )
                 .into_response())
         }
-        Some(Fault::Latency(d)) => tokio::time::sleep(d).await,
+        Some(Fault::Latency(d)) => {
+            let _held = Held::new(inner);
+            tokio::time::sleep(d).await;
+        }
         Some(Fault::AfterEffect(s)) => after = Some(After::Fail(s)),
         Some(Fault::SlowAnswer(d)) => after = Some(After::Delay(d)),
         None => {}

@@ -1,13 +1,16 @@
-//! RabbitMQ transport: a durable topic exchange (routing key = event type) with publisher
-//! confirms, a durable quorum-free classic queue for the file-note worker with a single active
-//! consumer (so two instances never work the same note at once), and a dead-letter queue.
-//! Connections are re-established after a broker restart.
+//! RabbitMQ transport: a durable topic exchange (routing key = `{event type}.{partition}`) with
+//! publisher confirms; one durable classic queue per partition, each with a single active
+//! consumer (so two instances never work the same household's notes at once, and one takes
+//! over when the other stops); a dead-letter queue. Connections are re-established after a
+//! broker restart.
+//!
+//! Partition 0's queue keeps the name the one queue had before partitions
+//! (`{prefix}.file-notes`), so messages a previous version left there are still worked.
 
 use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use futures::StreamExt;
-use hearth_domain::household::file_note_triggers;
 use lapin::{
     options::*,
     types::{AMQPValue, FieldTable, LongString, ShortString},
@@ -17,7 +20,7 @@ use tokio::sync::{watch, Mutex};
 
 use super::{
     bus::{BusError, Disposition, Handler, Publisher},
-    message::NoteMessage,
+    message::{NoteMessage, PARTITIONS},
 };
 
 /// Names of the exchanges and queues, under one prefix so several deployments (or tests) can
@@ -31,6 +34,14 @@ pub struct AmqpNames {
 }
 
 impl AmqpNames {
+    /// The queue of one partition.
+    pub fn partition(&self, k: usize) -> String {
+        match k {
+            0 => self.queue.clone(),
+            k => format!("{}.{k}", self.queue),
+        }
+    }
+
     pub fn with_prefix(prefix: &str) -> Self {
         Self {
             events: format!("{prefix}.events"),
@@ -105,9 +116,22 @@ impl AmqpBus {
             durable: true,
             ..Default::default()
         };
-        ch.queue_declare(&self.names.queue, queue, args)
+        for k in 0..PARTITIONS {
+            let name = self.names.partition(k);
+            ch.queue_declare(&name, queue, args.clone())
+                .await
+                .map_err(unreachable)?;
+            // `#` so the event type may have any number of dotted words before the partition.
+            ch.queue_bind(
+                &name,
+                &self.names.events,
+                &format!("#.{k}"),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
             .await
             .map_err(unreachable)?;
+        }
         ch.queue_declare(&self.names.dead_queue, queue, FieldTable::default())
             .await
             .map_err(unreachable)?;
@@ -120,17 +144,6 @@ impl AmqpBus {
         )
         .await
         .map_err(unreachable)?;
-        for key in file_note_triggers() {
-            ch.queue_bind(
-                &self.names.queue,
-                &self.names.events,
-                key,
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .map_err(unreachable)?;
-        }
         Ok(())
     }
 
@@ -152,12 +165,13 @@ impl AmqpBus {
         Ok(q.message_count())
     }
 
-    /// Works the file-note queue with `handler` until `stop`, reconnecting after broker
-    /// failures. One message at a time: the next is not delivered before this one is settled.
+    /// Works the file-note queues with `handler` until `stop`, reconnecting after broker
+    /// failures. Each partition one message at a time (the next is not delivered before this
+    /// one is settled), the partitions side by side.
     pub async fn consume(&self, handler: Arc<dyn Handler>, mut stop: watch::Receiver<bool>) {
         let mut pause = Duration::from_millis(200);
         loop {
-            match self.consume_once(&handler, &mut stop).await {
+            match self.consume_once(&handler, &stop).await {
                 Ok(()) => return,
                 Err(error) => {
                     tracing::warn!(%error, "file-note consumer lost the broker; reconnecting");
@@ -174,75 +188,136 @@ impl AmqpBus {
     async fn consume_once(
         &self,
         handler: &Arc<dyn Handler>,
-        stop: &mut watch::Receiver<bool>,
+        stop: &watch::Receiver<bool>,
     ) -> Result<(), BusError> {
-        let (connection, ch) = self.connect().await?;
+        let (connection, _declared) = self.connect().await?;
+        let mut channels = Vec::with_capacity(PARTITIONS);
+        for _ in 0..PARTITIONS {
+            channels.push(connection.create_channel().await.map_err(unreachable)?);
+        }
         // Closed however this ends (return, error, or the task aborted mid-message), so the
         // broker redelivers an unsettled message at once instead of when the socket times out.
         let _guard = CloseOnDrop(Some(connection));
-        ch.basic_qos(1, BasicQosOptions::default())
-            .await
-            .map_err(unreachable)?;
-        let mut deliveries = ch
-            .basic_consume(
-                &self.names.queue,
-                "hearth-file-notes",
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .map_err(unreachable)?;
-        loop {
-            let delivery = tokio::select! {
-                d = deliveries.next() => d,
-                _ = stop.changed() => return Ok(()),
-            };
-            let delivery = match delivery {
-                Some(Ok(d)) => d,
-                Some(Err(e)) => return Err(unreachable(e)),
-                None => return Err(BusError::Unreachable("the consumer was cancelled".into())),
-            };
-            let message: NoteMessage = match serde_json::from_slice(&delivery.data) {
-                Ok(m) => m,
-                Err(e) => {
-                    tracing::error!(error = %e, "an unreadable message was dead-lettered");
-                    delivery
-                        .reject(BasicRejectOptions { requeue: false })
-                        .await
-                        .map_err(unreachable)?;
-                    continue;
-                }
-            };
-            match handler.handle(&message, delivery.redelivered).await {
-                Disposition::Ack => delivery
-                    .ack(BasicAckOptions::default())
-                    .await
-                    .map_err(unreachable)?,
-                Disposition::Requeue(pause) => {
-                    tokio::select! {
-                        _ = tokio::time::sleep(pause) => {}
-                        _ = stop.changed() => return Ok(()),
-                    }
-                    delivery
-                        .nack(BasicNackOptions {
-                            requeue: true,
-                            ..Default::default()
-                        })
-                        .await
-                        .map_err(unreachable)?
-                }
-                Disposition::DeadLetter(_) => delivery
-                    .reject(BasicRejectOptions { requeue: false })
-                    .await
-                    .map_err(unreachable)?,
+        let mut partitions = tokio::task::JoinSet::new();
+        for (k, ch) in channels.into_iter().enumerate() {
+            let (queue, handler, stop) = (self.names.partition(k), handler.clone(), stop.clone());
+            partitions.spawn(async move { consume_partition(ch, k, &queue, &handler, stop).await });
+        }
+        // The first partition to lose the broker ends them all; the caller reconnects.
+        while let Some(done) = partitions.join_next().await {
+            match done {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(e),
+                Err(e) => return Err(BusError::Unreachable(format!("a consumer task failed: {e}"))),
             }
         }
+        Ok(())
     }
+}
+
+/// Works one partition's queue until `stop` or a broker failure.
+async fn consume_partition(
+    ch: Channel,
+    k: usize,
+    queue: &str,
+    handler: &Arc<dyn Handler>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), BusError> {
+    ch.basic_qos(1, BasicQosOptions::default())
+        .await
+        .map_err(unreachable)?;
+    let mut deliveries = ch
+        .basic_consume(
+            queue,
+            &format!("hearth-file-notes-{k}"),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .map_err(unreachable)?;
+    loop {
+        let delivery = tokio::select! {
+            d = deliveries.next() => d,
+            _ = stop.changed() => return Ok(()),
+        };
+        let delivery = match delivery {
+            Some(Ok(d)) => d,
+            Some(Err(e)) => return Err(unreachable(e)),
+            None => return Err(BusError::Unreachable("the consumer was cancelled".into())),
+        };
+        let message: NoteMessage = match serde_json::from_slice(&delivery.data) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::error!(error = %e, "an unreadable message was dead-lettered");
+                delivery
+                    .reject(BasicRejectOptions { requeue: false })
+                    .await
+                    .map_err(unreachable)?;
+                continue;
+            }
+        };
+        match handler.handle(&message, delivery.redelivered).await {
+            Disposition::Ack => delivery
+                .ack(BasicAckOptions::default())
+                .await
+                .map_err(unreachable)?,
+            Disposition::Requeue(pause) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = stop.changed() => return Ok(()),
+                }
+                delivery
+                    .nack(BasicNackOptions {
+                        requeue: true,
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(unreachable)?
+            }
+            Disposition::DeadLetter(_) => delivery
+                .reject(BasicRejectOptions { requeue: false })
+                .await
+                .map_err(unreachable)?,
+        }
+    }
+}
+
+/// The message as it goes on the wire: routing key, body, properties.
+fn wire(m: &NoteMessage) -> Result<(String, Vec<u8>, BasicProperties), BusError> {
+    let mut headers = FieldTable::default();
+    for (k, v) in [
+        ("event_id", m.event_id.to_string()),
+        ("event_type", m.event_type.clone()),
+        ("practice_id", m.practice_id.to_string()),
+        ("household_id", m.household_id.to_string()),
+    ] {
+        headers.insert(
+            ShortString::from(k),
+            AMQPValue::LongString(LongString::from(v)),
+        );
+    }
+    headers.insert(
+        ShortString::from("position"),
+        AMQPValue::LongLongInt(m.position),
+    );
+    let properties = BasicProperties::default()
+        .with_delivery_mode(2)
+        .with_content_type(ShortString::from("application/json"))
+        .with_message_id(ShortString::from(m.event_id.to_string()))
+        .with_headers(headers);
+    let payload = serde_json::to_vec(m).map_err(|e| BusError::Refused(e.to_string()))?;
+    Ok((format!("{}.{}", m.event_type, m.partition()), payload, properties))
 }
 
 #[async_trait]
 impl Publisher for AmqpBus {
     async fn publish(&self, m: &NoteMessage) -> Result<(), BusError> {
+        self.publish_all(std::slice::from_ref(m)).await
+    }
+
+    /// Every message is sent before any confirm is awaited: one round trip for the lot, and
+    /// the channel keeps their order.
+    async fn publish_all(&self, messages: &[NoteMessage]) -> Result<(), BusError> {
         let mut publishing = self.publishing.lock().await;
         if publishing
             .as_ref()
@@ -255,55 +330,39 @@ impl Publisher for AmqpBus {
             *publishing = Some((c, ch));
         }
         let (_, ch) = publishing.as_ref().expect("connected above");
-        let mut headers = FieldTable::default();
-        for (k, v) in [
-            ("event_id", m.event_id.to_string()),
-            ("event_type", m.event_type.clone()),
-            ("practice_id", m.practice_id.to_string()),
-            ("household_id", m.household_id.to_string()),
-        ] {
-            headers.insert(
-                ShortString::from(k),
-                AMQPValue::LongString(LongString::from(v)),
-            );
-        }
-        headers.insert(
-            ShortString::from("position"),
-            AMQPValue::LongLongInt(m.position),
-        );
-        let properties = BasicProperties::default()
-            .with_delivery_mode(2)
-            .with_content_type(ShortString::from("application/json"))
-            .with_message_id(ShortString::from(m.event_id.to_string()))
-            .with_headers(headers);
-        let payload = serde_json::to_vec(m).map_err(|e| BusError::Refused(e.to_string()))?;
         let outcome = async {
-            let confirm = ch
-                .basic_publish(
-                    &self.names.events,
-                    &m.event_type,
-                    BasicPublishOptions {
-                        mandatory: true,
-                        ..Default::default()
-                    },
-                    &payload,
-                    properties,
-                )
-                .await?
-                .await?;
-            Ok::<_, lapin::Error>(confirm)
+            let mut confirms = Vec::with_capacity(messages.len());
+            for m in messages {
+                let (routing_key, payload, properties) = wire(m)?;
+                let confirm = ch
+                    .basic_publish(
+                        &self.names.events,
+                        &routing_key,
+                        BasicPublishOptions {
+                            mandatory: true,
+                            ..Default::default()
+                        },
+                        &payload,
+                        properties,
+                    )
+                    .await
+                    .map_err(unreachable)?;
+                confirms.push(confirm);
+            }
+            for confirm in confirms {
+                if !confirm.await.map_err(unreachable)?.is_ack() {
+                    return Err(BusError::Refused(
+                        "the broker did not confirm the message".into(),
+                    ));
+                }
+            }
+            Ok(())
         }
         .await;
-        match outcome {
-            Ok(c) if c.is_ack() => Ok(()),
-            Ok(_) => Err(BusError::Refused(
-                "the broker did not confirm the message".into(),
-            )),
-            Err(e) => {
-                *publishing = None;
-                Err(unreachable(e))
-            }
+        if matches!(outcome, Err(BusError::Unreachable(_))) {
+            *publishing = None;
         }
+        outcome
     }
 }
 

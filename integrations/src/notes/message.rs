@@ -17,7 +17,23 @@ pub struct NoteMessage {
     pub position: i64,
 }
 
+/// Queues the notes are spread over. Fixed: changing it would move households between queues,
+/// and a household's notes could then be made out of order while the old queue drains.
+pub const PARTITIONS: usize = 16;
+
+/// The partition of a household's notes. The UUID's low bits are random in every version
+/// Hearth writes, so households spread evenly.
+pub fn partition_of(household: HouseholdId) -> usize {
+    (household.0.as_u128() % PARTITIONS as u128) as usize
+}
+
 impl NoteMessage {
+    /// The queue this message goes to: the same for every note of a household, so they stay in
+    /// order.
+    pub fn partition(&self) -> usize {
+        partition_of(self.household_id)
+    }
+
     /// The message for a log event, if it is one of the file-note triggers.
     pub fn from_event(e: &RecordedEvent) -> Option<Self> {
         if !file_note_triggers().any(|t| t == e.event_type) {

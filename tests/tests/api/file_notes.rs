@@ -261,6 +261,97 @@ async fn each_trigger_creates_exactly_the_note_of_the_table() {
     );
 }
 
+/// Given: a connected practice with `n` households synced from XPLAN clients 7101…; returns
+/// each household's path, client member id and XPLAN client id.
+async fn linked_households(
+    app: &TestApp,
+    xplan: &FakeXplan,
+    n: u64,
+) -> (Connected, Vec<(String, String, u64)>) {
+    xplan.put_user(9000, "Ada", "Adviser", "ada@advisers.example");
+    for id in 7101..7101 + n {
+        let mut client = FakeClient::new(id, "Client", &format!("No{id}"));
+        client.set("client_adviser", json!(9000));
+        xplan.put_client(client);
+    }
+    let c = connected(app, xplan).await;
+    let run = sync(app, &c).await;
+    let r = app
+        .get(
+            &format!(
+                "/v1/practices/{}/roster?at_least={}",
+                c.p,
+                run["position"].as_str().unwrap()
+            ),
+            &c.owner_token,
+        )
+        .await;
+    let mut households = Vec::new();
+    for h in r.body["households"].as_array().unwrap() {
+        let path = format!("/v1/practices/{}/households/{}", c.p, h["household_id"].as_str().unwrap());
+        let d = app.get(&path, &c.owner_token).await;
+        let member = &d.body["members"][0];
+        let xplan_id = member["xplan"]["xplan_id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("a synced member names its XPLAN client: {member}"));
+        households.push((path, member["member_id"].as_str().unwrap().to_string(), xplan_id));
+    }
+    assert_eq!(households.len() as u64, n, "{}", r.text);
+    (c, households)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_make_notes_of_different_households_side_by_side_each_household_in_order() {
+    let rig = Rig::new().await;
+    let (first, second) = (rig.app().await, rig.app().await);
+    let (c, households) = linked_households(&first, &rig.xplan, 8).await;
+    let partitions: std::collections::HashSet<usize> = households
+        .iter()
+        .map(|(path, ..)| {
+            let id = path.rsplit('/').next().unwrap().parse().unwrap();
+            hearth_integrations::notes::partition_of(hearth_domain::HouseholdId(id))
+        })
+        .collect();
+    assert!(
+        partitions.len() > 1,
+        "the households should fall in different partitions: {partitions:?}"
+    );
+    // Every note takes XPLAN a while, so notes made side by side are seen side by side.
+    rig.xplan.inject(
+        Route::CreateNote,
+        Fault::Latency(Duration::from_millis(300)),
+        1_000,
+    );
+    let mut events = Vec::new();
+    for score in 1..=3 {
+        for (i, (path, member, _)) in households.iter().enumerate() {
+            // Commands go to either instance; each relays and works the shared queues.
+            let app = if i % 2 == 0 { &first } else { &second };
+            events.push(survey(app, &c, path, member, score).await);
+        }
+    }
+    recorded(&first, &events).await;
+    let notes = rig.xplan.notes();
+    assert_eq!(notes.len(), events.len(), "exactly one note per event");
+    for (_, _, client) in &households {
+        let scores: Vec<String> = notes
+            .iter()
+            .filter(|n| n.body["entity_ids"][0].as_u64() == Some(*client))
+            .map(|n| n.body["body"].as_str().unwrap().lines().next().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            scores,
+            ["Your Life Score: 1%", "Your Life Score: 2%", "Your Life Score: 3%"],
+            "client {client}'s notes in the order of its surveys"
+        );
+    }
+    assert!(
+        rig.xplan.most_held_at_once() > 1,
+        "notes of different households were made one at a time"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn xplan_failures_and_lost_answers_still_end_in_one_note_each() {
     let rig = Rig::new().await;
