@@ -103,7 +103,10 @@ async fn one_process_leads_at_a_time_and_another_takes_over_when_it_lets_go() {
         "not twice from one process either"
     );
     assert!(
-        b.try_lead(&format!("{name}-other")).await.unwrap().is_some(),
+        b.try_lead(&format!("{name}-other"))
+            .await
+            .unwrap()
+            .is_some(),
         "other work leads apart"
     );
     drop(led);

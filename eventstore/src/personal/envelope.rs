@@ -294,7 +294,11 @@ pub(crate) fn open(
 
 /// Puts `values` back in place of the markers at `paths`, in walk order; without values (the
 /// key is gone), the placeholder of each marker's shape.
-fn fill_markers(data: &mut Value, paths: &[&str], values: Option<Vec<Value>>) -> Result<(), String> {
+fn fill_markers(
+    data: &mut Value,
+    paths: &[&str],
+    values: Option<Vec<Value>>,
+) -> Result<(), String> {
     let mut values = values.map(Vec::into_iter);
     let mut problem = None;
     for path in paths {

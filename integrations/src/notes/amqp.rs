@@ -208,7 +208,11 @@ impl AmqpBus {
             match done {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => return Err(e),
-                Err(e) => return Err(BusError::Unreachable(format!("a consumer task failed: {e}"))),
+                Err(e) => {
+                    return Err(BusError::Unreachable(format!(
+                        "a consumer task failed: {e}"
+                    )))
+                }
             }
         }
         Ok(())
@@ -306,7 +310,11 @@ fn wire(m: &NoteMessage) -> Result<(String, Vec<u8>, BasicProperties), BusError>
         .with_message_id(ShortString::from(m.event_id.to_string()))
         .with_headers(headers);
     let payload = serde_json::to_vec(m).map_err(|e| BusError::Refused(e.to_string()))?;
-    Ok((format!("{}.{}", m.event_type, m.partition()), payload, properties))
+    Ok((
+        format!("{}.{}", m.event_type, m.partition()),
+        payload,
+        properties,
+    ))
 }
 
 #[async_trait]

@@ -193,10 +193,7 @@ mod tests {
             } else {
                 self.other_done.notify_one();
             }
-            self.seen
-                .lock()
-                .unwrap()
-                .push((m.household_id, m.position));
+            self.seen.lock().unwrap().push((m.household_id, m.position));
             Disposition::Ack
         }
     }

@@ -76,8 +76,7 @@ async fn relay_until_error(
             bus.publish_all(&messages)
                 .await
                 .map_err(|e| e.to_string())?;
-            metrics::counter!("hearth_file_notes_published_total")
-                .increment(messages.len() as u64);
+            metrics::counter!("hearth_file_notes_published_total").increment(messages.len() as u64);
         }
         store
             .save_checkpoint(RELAY_NAME, last)

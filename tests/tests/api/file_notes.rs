@@ -288,14 +288,22 @@ async fn linked_households(
         .await;
     let mut households = Vec::new();
     for h in r.body["households"].as_array().unwrap() {
-        let path = format!("/v1/practices/{}/households/{}", c.p, h["household_id"].as_str().unwrap());
+        let path = format!(
+            "/v1/practices/{}/households/{}",
+            c.p,
+            h["household_id"].as_str().unwrap()
+        );
         let d = app.get(&path, &c.owner_token).await;
         let member = &d.body["members"][0];
         let xplan_id = member["xplan"]["xplan_id"]
             .as_str()
             .and_then(|s| s.parse().ok())
             .unwrap_or_else(|| panic!("a synced member names its XPLAN client: {member}"));
-        households.push((path, member["member_id"].as_str().unwrap().to_string(), xplan_id));
+        households.push((
+            path,
+            member["member_id"].as_str().unwrap().to_string(),
+            xplan_id,
+        ));
     }
     assert_eq!(households.len() as u64, n, "{}", r.text);
     (c, households)
@@ -338,11 +346,23 @@ async fn two_instances_make_notes_of_different_households_side_by_side_each_hous
         let scores: Vec<String> = notes
             .iter()
             .filter(|n| n.body["entity_ids"][0].as_u64() == Some(*client))
-            .map(|n| n.body["body"].as_str().unwrap().lines().next().unwrap().to_string())
+            .map(|n| {
+                n.body["body"]
+                    .as_str()
+                    .unwrap()
+                    .lines()
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
             .collect();
         assert_eq!(
             scores,
-            ["Your Life Score: 1%", "Your Life Score: 2%", "Your Life Score: 3%"],
+            [
+                "Your Life Score: 1%",
+                "Your Life Score: 2%",
+                "Your Life Score: 3%"
+            ],
             "client {client}'s notes in the order of its surveys"
         );
     }
