@@ -89,7 +89,7 @@ async fn append_round(setup: usize, signer: &LogSigner, per_writer: usize) -> (f
             let mut builder = TreeBuilder::new(store.clone(), signer.public_key().clone());
             let mut signed = 0;
             loop {
-                let size = builder.catch_up().await.unwrap_or(0);
+                let size = builder.follow().await.unwrap_or(0);
                 if setup >= 3 && size >= signed + CHECKPOINT_EVERY_EVENTS {
                     signed = size;
                     let _ = store.sign_checkpoint(&signer, Utc::now()).await;

@@ -22,6 +22,7 @@ on_both_backends!(
     proofs_verify_for_first_middle_and_last_events_at_every_shape,
     an_append_without_the_key_stops_the_tree_builder,
     low_levels_live_in_blocks_and_a_restarted_builder_continues_them,
+    a_follower_covers_what_the_log_holds_over_several_batches,
     an_untouched_log_audits_clean_against_an_earlier_checkpoint,
     a_payload_edited_is_named,
     a_middle_event_deleted_is_named,
@@ -247,6 +248,62 @@ async fn proofs_verify_for_first_middle_and_last_events_at_every_shape(unsigned:
         store.consistency_proof(5, 18).await.unwrap().is_none(),
         "no proof beyond the tree"
     );
+}
+
+/// `follow` (the service's tick) stops at the end it read, but only there: a log longer than
+/// one batch is covered whole, as `catch_up` covers it, and the tree proves every event.
+async fn a_follower_covers_what_the_log_holds_over_several_batches(unsigned: EventStore) {
+    let signer = LogSigner::generate();
+    let store = unsigned.with_signer(Arc::new(signer.clone()));
+    let mut last = None;
+    for stream in 0..5 {
+        let written = store
+            .append(
+                &format!("bulk-{stream}"),
+                ExpectedVersion::NoStream,
+                events_of(PRACTICE, 1_000),
+            )
+            .await
+            .unwrap();
+        last = Some(written.cursor);
+    }
+    deliverable(&store, last.unwrap()).await;
+    let mut follower = TreeBuilder::new(store.clone(), signer.public_key().clone());
+    assert_eq!(follower.follow().await.unwrap(), 5_000);
+    assert_eq!(follower.follow().await.unwrap(), 5_000, "nothing new, nothing added");
+    let written = store
+        .append("late", ExpectedVersion::NoStream, events_of(PRACTICE, 3))
+        .await
+        .unwrap();
+    deliverable(&store, written.cursor).await;
+    assert_eq!(follower.follow().await.unwrap(), 5_003);
+    let events = store
+        .read_all(hearth_eventstore::Cursor::START, 10_000)
+        .await
+        .unwrap();
+    let mut expected = Frontier::default();
+    for e in &events {
+        expected.push(leaf_hash(&e.hash));
+    }
+    let cp = store.sign_checkpoint(&signer, now()).await.unwrap();
+    assert_eq!((cp.tree_size, cp.root), (5_003, expected.root()));
+    // Either side of the batch boundaries, and the ends.
+    for index in [0, 4_095, 4_096, 4_999, 5_002] {
+        let e = &events[index];
+        let proof = store
+            .inclusion_proof(e.event_id, 5_003)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(proof.leaf_index, index as u64);
+        assert!(verify_inclusion(
+            &leaf_hash(&e.hash),
+            proof.leaf_index,
+            5_003,
+            &proof.path,
+            &cp.root
+        ));
+    }
 }
 
 /// The tree keeps its lowest four levels as blocks of 16 event hashes (a block still filling is

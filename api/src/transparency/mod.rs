@@ -76,7 +76,7 @@ pub async fn run(store: EventStore, policy: CheckpointPolicy) {
             witness_tried = tokio::time::Instant::now();
             witness.flush().await;
         }
-        let size = match builder.catch_up().await {
+        let size = match builder.follow().await {
             Ok(size) => size,
             Err(e) => {
                 tracing::error!(error = %e, "the Merkle tree cannot take the next event");

@@ -19,7 +19,7 @@ use crate::{
     store::{Backend, EventStore},
 };
 
-const BATCH: usize = 1_000;
+const BATCH: usize = 4_096;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TreeError {
@@ -147,6 +147,8 @@ pub struct TreeBuilder {
     store: EventStore,
     key: LogPublicKey,
     state: Option<State>,
+    /// Whether the last step read all the log had then (a batch short of its limit).
+    reached_end: bool,
 }
 
 impl TreeBuilder {
@@ -156,13 +158,27 @@ impl TreeBuilder {
             store,
             key,
             state: None,
+            reached_end: false,
         }
     }
 
     /// Adds leaves until the tree covers every deliverable event; returns the tree size.
     pub async fn catch_up(&mut self) -> Result<u64, TreeError> {
         while self.step().await? > 0 {}
-        Ok(self.state.as_ref().map(|s| s.frontier.size()).unwrap_or(0))
+        Ok(self.size())
+    }
+
+    /// Adds the leaves of what the log holds now, without chasing what writers append
+    /// meanwhile: a follower that ticks calls this, so under a steady write load each tick is a
+    /// few full batches (one write each) rather than a run of tiny steps, each its own commit,
+    /// chasing the head. Returns the tree size.
+    pub async fn follow(&mut self) -> Result<u64, TreeError> {
+        while self.step().await? > 0 && !self.reached_end {}
+        Ok(self.size())
+    }
+
+    fn size(&self) -> u64 {
+        self.state.as_ref().map(|s| s.frontier.size()).unwrap_or(0)
     }
 
     /// One batch; returns how many leaves it added. After any error the next call starts again
@@ -183,10 +199,11 @@ impl TreeBuilder {
         let mut limit = BATCH;
         loop {
             let (batch, signatures) = self.store.leaf_sources(after, limit).await?;
+            let at_end = batch.len() < limit;
+            self.reached_end = at_end;
             if batch.is_empty() {
                 return Ok(0);
             }
-            let at_end = batch.len() < limit;
             let (groups, covered) = groups(&batch, &signatures, at_end);
             if groups.is_empty() {
                 // One append larger than the batch: read it whole.
