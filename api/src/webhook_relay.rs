@@ -11,15 +11,13 @@ use std::{collections::HashMap, time::Duration};
 
 use chrono::Utc;
 use hearth_domain::{webhook::WebhookCommand, Actor, CommandContext, PracticeId, WebhookId};
-use hearth_eventstore::{Backend, Cursor};
+use hearth_eventstore::{Cursor, Leadership};
 use hearth_integrations::webhooks::{sign, DeliveryError, SecretVault, Sender};
 use hearth_projections::{AccessChange, FeedCursor};
 use tokio::{sync::watch, task::JoinHandle};
 
 use crate::{config::WebhookSettings, routes::ChangeOut, state::AppState};
 
-/// Distinguishes Hearth's delivery lock from any other advisory lock on the database.
-const LEADER_LOCK: i64 = 0x4845_4152_5448_5748; // "HEARTHWH"
 const ACTOR: &str = "webhook-delivery";
 
 /// Secrets, the guarded sender and the delivery policy, shared by the API and the relay.
@@ -62,7 +60,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         if *stop.borrow() {
             return;
         }
-        match lead(&state).await {
+        match state.store.try_lead(ACTOR).await.ok().flatten() {
             Some(leader) => {
                 deliver_while_leading(&state, leader, &mut stop).await;
             }
@@ -76,40 +74,9 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// The right to deliver: on PostgreSQL a session advisory lock, held by one connection for as
-/// long as this instance delivers; SQLite serves one instance.
-enum Leader {
-    /// Detached from the pool: dropped (also by an aborted task) it closes, and the lock with it.
-    Postgres(sqlx::PgConnection),
-    Alone,
-}
-
-async fn lead(state: &AppState) -> Option<Leader> {
-    match state.store.backend() {
-        Backend::Postgres(pool) => {
-            let mut conn = pool.acquire().await.ok()?;
-            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                .bind(LEADER_LOCK)
-                .fetch_one(&mut *conn)
-                .await
-                .ok()?;
-            // The connection goes back to the pool unlocked if not leading.
-            got.then(|| Leader::Postgres(conn.detach()))
-        }
-        Backend::Sqlite(_) => Some(Leader::Alone),
-    }
-}
-
-async fn still_leading(leader: &mut Leader) -> bool {
-    match leader {
-        Leader::Postgres(conn) => sqlx::query("SELECT 1").execute(conn).await.is_ok(),
-        Leader::Alone => true,
-    }
-}
-
 async fn deliver_while_leading(
     state: &AppState,
-    mut leader: Leader,
+    mut leader: Leadership,
     stop: &mut watch::Receiver<bool>,
 ) {
     let mut running: HashMap<WebhookId, JoinHandle<()>> = HashMap::new();
@@ -139,7 +106,7 @@ async fn deliver_while_leading(
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = stop.changed() => break,
         }
-        if !still_leading(&mut leader).await {
+        if !leader.held().await {
             tracing::warn!("webhook delivery lost its database lock; another instance takes over");
             break;
         }
@@ -147,12 +114,7 @@ async fn deliver_while_leading(
     for task in running.into_values() {
         task.abort();
     }
-    if let Leader::Postgres(mut conn) = leader {
-        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(LEADER_LOCK)
-            .execute(&mut conn)
-            .await;
-    }
+    leader.release().await;
 }
 
 fn checkpoint_name(id: WebhookId) -> String {

@@ -53,11 +53,13 @@ impl CommandExecutor {
         self.practices.load(&self.store, id).await
     }
 
+    /// The household's state now (read since the copy this process holds, if any) and its
+    /// version.
     pub async fn household_state(
         &self,
         id: HouseholdId,
-    ) -> Result<(HouseholdState, Option<i64>), ExecError> {
-        load_household(&self.store, id).await
+    ) -> Result<(Arc<HouseholdState>, Option<i64>), ExecError> {
+        self.households.load(&self.store, id).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(practice = %id), err(level = "debug"))]

@@ -7,8 +7,10 @@ use std::{
 };
 
 use hearth_domain::{
-    household::HouseholdState, practice::PracticeEvent, practice::PracticeState, streams,
-    HouseholdId, PracticeId, Stored,
+    household::{HouseholdEvent, HouseholdState},
+    practice::PracticeEvent,
+    practice::PracticeState,
+    streams, HouseholdId, PracticeId, Stored,
 };
 
 use hearth_eventstore::EventStore;
@@ -108,6 +110,43 @@ pub(crate) async fn load_household(
     id: HouseholdId,
 ) -> Result<(HouseholdState, Option<i64>), ExecError> {
     fold_stream(store, &streams::household(id), HouseholdState::apply).await
+}
+
+impl HouseholdCache {
+    /// The household's state now: the copy this process holds brought up to date with only the
+    /// events written since (by anyone), or the whole stream when there is no copy. A worker
+    /// that reads one household per message (file notes) then does not re-read its history.
+    pub async fn load(
+        &self,
+        store: &EventStore,
+        id: HouseholdId,
+    ) -> Result<(Arc<HouseholdState>, Option<i64>), ExecError> {
+        let Some((mut state, mut version)) = self.get(id) else {
+            let (state, version) = load_household(store, id).await?;
+            let state = Arc::new(state);
+            if let Some(v) = version {
+                self.put(id, v, state.clone());
+            }
+            return Ok((state, version));
+        };
+        let newer = store
+            .read_stream(&streams::household(id), version + 1)
+            .await?;
+        if newer.is_empty() {
+            return Ok((state, Some(version)));
+        }
+        let fresh = Arc::make_mut(&mut state);
+        for e in newer {
+            fresh.apply(&HouseholdEvent::from_stored(
+                &e.event_type,
+                e.schema_version,
+                e.data,
+            )?);
+            version = e.version;
+        }
+        self.put(id, version, state.clone());
+        Ok((state, Some(version)))
+    }
 }
 
 /// A stream's state from its first event, and the version it was read at (None: no stream).

@@ -303,13 +303,21 @@ fn fill_markers(
     let mut problem = None;
     for path in paths {
         each_at(data, path, &mut |v| {
-            let Some(shape) = marker_shape(v) else {
+            // Every value at a personal path was sealed: anything else here was put in later.
+            let Some(marker) = marker_shape(v) else {
+                problem = Some(format!("{path}: a value in clear among sealed ones"));
                 return;
             };
             *v = match values.as_mut() {
-                None => placeholder(shape),
+                None => placeholder(marker),
                 Some(values) => match values.next() {
-                    Some(value) => value,
+                    // The shape in clear must be the sealed value's: a value that lands on
+                    // another field (a reordered policy, say) is caught, not shown there.
+                    Some(value) if shape(&value) == marker => value,
+                    Some(_) => {
+                        problem = Some(format!("{path}: the sealed value has another shape"));
+                        return;
+                    }
                     None => {
                         problem = Some(format!("{path}: more sealed markers than values"));
                         return;
@@ -528,6 +536,21 @@ mod tests {
         data["score"] = Value::Null;
         let error = open(&mut data, PATHS, Some(&key), s, e).unwrap_err();
         assert!(error.contains("more sealed values than markers"), "{error}");
+    }
+
+    #[test]
+    fn a_value_put_in_clear_or_a_marker_of_another_shape_is_refused() {
+        let (key, s, e) = (DataKey::new(&[3; 32]), Uuid::new_v4(), Uuid::new_v4());
+        let mut data = sample();
+        seal(&mut data, PATHS, &key, s, e);
+        let mut planted = data.clone();
+        planted["changes"][0]["from"] = json!("planted@example.com");
+        let error = open(&mut planted, PATHS, Some(&key), s, e).unwrap_err();
+        assert!(error.contains("in clear"), "{error}");
+        let mut reshaped = data.clone();
+        reshaped["name"] = json!("hearth-sealed:v2:n");
+        let error = open(&mut reshaped, PATHS, Some(&key), s, e).unwrap_err();
+        assert!(error.contains("another shape"), "{error}");
     }
 
     #[test]

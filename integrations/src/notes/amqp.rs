@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use lapin::{
     options::*,
+    publisher_confirm::Confirmation,
     types::{AMQPValue, FieldTable, LongString, ShortString},
     BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind,
 };
@@ -191,31 +192,48 @@ impl AmqpBus {
         stop: &watch::Receiver<bool>,
     ) -> Result<(), BusError> {
         let (connection, _declared) = self.connect().await?;
+        // Closed however this ends (return, error, or the task aborted mid-message), so the
+        // broker redelivers an unsettled message at once instead of when the socket times out.
+        let guard = CloseOnDrop(Some(connection));
+        let connection = guard.0.as_ref().expect("set above");
         let mut channels = Vec::with_capacity(PARTITIONS);
         for _ in 0..PARTITIONS {
             channels.push(connection.create_channel().await.map_err(unreachable)?);
         }
-        // Closed however this ends (return, error, or the task aborted mid-message), so the
-        // broker redelivers an unsettled message at once instead of when the socket times out.
-        let _guard = CloseOnDrop(Some(connection));
+        // The partitions stop between messages, never in one: on the caller's stop, or when a
+        // sibling lost the broker (a handler cut off mid-call could leave a note being made
+        // while its message is redelivered elsewhere).
+        let (halt, halting) = watch::channel(false);
         let mut partitions = tokio::task::JoinSet::new();
         for (k, ch) in channels.into_iter().enumerate() {
-            let (queue, handler, stop) = (self.names.partition(k), handler.clone(), stop.clone());
-            partitions.spawn(async move { consume_partition(ch, k, &queue, &handler, stop).await });
+            let (queue, handler, halting) =
+                (self.names.partition(k), handler.clone(), halting.clone());
+            partitions
+                .spawn(async move { consume_partition(ch, k, &queue, &handler, halting).await });
         }
-        // The first partition to lose the broker ends them all; the caller reconnects.
-        while let Some(done) = partitions.join_next().await {
-            match done {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return Err(e),
-                Err(e) => {
-                    return Err(BusError::Unreachable(format!(
-                        "a consumer task failed: {e}"
-                    )))
+        let mut stop = stop.clone();
+        let mut failure = None;
+        let mut halted = false;
+        loop {
+            tokio::select! {
+                done = partitions.join_next() => {
+                    let error = match done {
+                        None => break,
+                        Some(Ok(Ok(()))) => continue,
+                        Some(Ok(Err(e))) => e,
+                        Some(Err(e)) => BusError::Unreachable(format!("a consumer task failed: {e}")),
+                    };
+                    failure.get_or_insert(error);
+                    halted = true;
+                    let _ = halt.send(true);
+                }
+                _ = stop.changed(), if !halted => {
+                    halted = true;
+                    let _ = halt.send(true);
                 }
             }
         }
-        Ok(())
+        failure.map_or(Ok(()), Err)
     }
 }
 
@@ -358,9 +376,10 @@ impl Publisher for AmqpBus {
                 confirms.push(confirm);
             }
             for confirm in confirms {
-                if !confirm.await.map_err(unreachable)?.is_ack() {
+                // An ack with the message returned means no queue took it (mandatory routing).
+                if !matches!(confirm.await.map_err(unreachable)?, Confirmation::Ack(None)) {
                     return Err(BusError::Refused(
-                        "the broker did not confirm the message".into(),
+                        "the broker did not take the message".into(),
                     ));
                 }
             }

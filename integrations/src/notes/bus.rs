@@ -181,7 +181,8 @@ mod tests {
     /// records the order each household's notes were handled in.
     struct Recorder {
         blocked: HouseholdId,
-        other_done: Notify,
+        /// One permit per note of the other household handled.
+        other_done: tokio::sync::Semaphore,
         seen: Mutex<Vec<(HouseholdId, i64)>>,
     }
 
@@ -189,9 +190,13 @@ mod tests {
     impl Handler for Recorder {
         async fn handle(&self, m: &NoteMessage, _redelivered: bool) -> Disposition {
             if m.household_id == self.blocked {
-                self.other_done.notified().await;
+                self.other_done
+                    .acquire()
+                    .await
+                    .expect("the semaphore stays open")
+                    .forget();
             } else {
-                self.other_done.notify_one();
+                self.other_done.add_permits(1);
             }
             self.seen.lock().unwrap().push((m.household_id, m.position));
             Disposition::Ack
@@ -220,7 +225,7 @@ mod tests {
         let (a, b) = (household_in(3), household_in(11));
         let recorder = Arc::new(Recorder {
             blocked: a,
-            other_done: Notify::new(),
+            other_done: tokio::sync::Semaphore::new(0),
             seen: Mutex::default(),
         });
         let bus = MemoryBus::default();

@@ -22,7 +22,9 @@ pub async fn run_relay(
     loop {
         let wait = match store.try_lead(RELAY_NAME).await {
             Ok(Some(mut lead)) => {
-                match relay_until_error(&store, bus.as_ref(), &mut stop, &mut lead).await {
+                let relayed = relay_until_error(&store, bus.as_ref(), &mut stop, &mut lead).await;
+                lead.release().await;
+                match relayed {
                     Ok(()) => return,
                     Err(error) => {
                         tracing::warn!(%error, "file-note relay interrupted; resuming from its checkpoint");

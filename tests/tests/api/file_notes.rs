@@ -331,14 +331,23 @@ async fn two_instances_make_notes_of_different_households_side_by_side_each_hous
         Fault::Latency(Duration::from_millis(300)),
         1_000,
     );
-    let mut events = Vec::new();
-    for score in 1..=3 {
-        for (i, (path, member, _)) in households.iter().enumerate() {
-            // Commands go to either instance; each relays and works the shared queues.
-            let app = if i % 2 == 0 { &first } else { &second };
-            events.push(survey(app, &c, path, member, score).await);
+    // Each household's three surveys in order, the households side by side, the commands to
+    // either instance (one of them relays; both consume the shared queues).
+    let per_household = households.iter().enumerate().map(|(i, (path, member, _))| {
+        let (app, c) = (if i % 2 == 0 { &first } else { &second }, &c);
+        async move {
+            let mut events = Vec::new();
+            for score in 1..=3 {
+                events.push(survey(app, c, path, member, score).await);
+            }
+            events
         }
-    }
+    });
+    let events: Vec<String> = futures::future::join_all(per_household)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     recorded(&first, &events).await;
     let notes = rig.xplan.notes();
     assert_eq!(notes.len(), events.len(), "exactly one note per event");
