@@ -1,18 +1,26 @@
 //! The snapshot's bytes and the checks that decide whether they may be used. Pure: no I/O.
 //!
-//! Layout: magic, format version (u32 LE), header length (u32 LE), header, body. Header and body
-//! are MessagePack with field names, so internally tagged and renamed domain types round-trip;
-//! the format version sits at a fixed offset so a snapshot of another format is refused before
-//! its body is decoded.
+//! Layout: magic, format version (u32 LE), header length (u32 LE), header, body. Header and
+//! body parts are MessagePack with field names, so internally tagged and renamed domain types
+//! round-trip; the format version sits at a fixed offset so a snapshot of another format is
+//! refused before its body is decoded. The body is a count of parts (u32 LE), each part's length
+//! (u64 LE), then the parts: the model without its households, then the households in
+//! [`HOUSEHOLD_PARTS`] slices — so that encoding and decoding use every core (start-up time is
+//! decoding time).
 
 use hearth_eventstore::{Cursor, LogAnchor};
 use serde::{Deserialize, Serialize};
 
-use crate::model::AccessModel;
+use hearth_domain::HouseholdId;
+
+use crate::model::{AccessModel, HouseholdView};
 
 /// The shape of the serialised model. Bump it whenever the model's fields or any type inside
 /// them change shape; `snapshot_shape_is_pinned` (tests/snapshot.rs) fails until you do.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
+
+/// Slices the households are kept in: enough to share the work among a few cores evenly.
+const HOUSEHOLD_PARTS: usize = 8;
 
 const MAGIC: &[u8; 8] = b"HEARTHSN";
 
@@ -53,13 +61,58 @@ pub fn encode(model: &AccessModel) -> Result<Vec<u8>, rmp_serde::encode::Error> 
         },
     };
     let head = rmp_serde::to_vec_named(&header)?;
-    let mut out = Vec::with_capacity(64 * 1024);
+    let households: Vec<_> = model.households.iter().collect();
+    let per_part = households.len().div_ceil(HOUSEHOLD_PARTS).max(1);
+    let parts: Vec<Vec<u8>> = std::thread::scope(|scope| {
+        let rest = scope.spawn(|| rmp_serde::to_vec_named(&model.without_households()));
+        let slices: Vec<_> = households
+            .chunks(per_part)
+            .map(|slice| scope.spawn(move || rmp_serde::to_vec_named(slice)))
+            .collect();
+        std::iter::once(rest)
+            .chain(slices)
+            .map(|part| {
+                part.join()
+                    .expect("encoding a snapshot part does not panic")
+            })
+            .collect::<Result<_, _>>()
+    })?;
+    let total = parts.iter().map(Vec::len).sum::<usize>();
+    let mut out = Vec::with_capacity(MAGIC.len() + 8 + head.len() + 4 + 8 * parts.len() + total);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&u32::try_from(head.len()).unwrap_or(u32::MAX).to_le_bytes());
     out.extend_from_slice(&head);
-    rmp_serde::encode::write_named(&mut out, model)?;
+    out.extend_from_slice(&(parts.len() as u32).to_le_bytes());
+    for part in &parts {
+        out.extend_from_slice(&(part.len() as u64).to_le_bytes());
+    }
+    // Each part freed once copied: the snapshot is not held twice over.
+    for part in parts {
+        out.extend_from_slice(&part);
+    }
     Ok(out)
+}
+
+/// The body's parts, as slices of `body`.
+fn parts(body: &[u8]) -> Result<Vec<&[u8]>, Discard> {
+    let cut = || Discard::Unreadable("the body is cut short".into());
+    let count = u32::from_le_bytes(body.get(..4).ok_or_else(cut)?.try_into().expect("4 bytes"));
+    let table_end = 4 + 8 * count as usize;
+    let table = body.get(4..table_end).ok_or_else(cut)?;
+    let mut at = table_end;
+    let mut parts = Vec::with_capacity(count as usize);
+    for len in table.chunks_exact(8) {
+        let len = usize::try_from(u64::from_le_bytes(len.try_into().expect("8 bytes")))
+            .map_err(|_| cut())?;
+        let end = at.checked_add(len).ok_or_else(cut)?;
+        parts.push(body.get(at..end).ok_or_else(cut)?);
+        at = end;
+    }
+    if parts.is_empty() || at != body.len() {
+        return Err(Discard::Unreadable("the body's parts do not add up".into()));
+    }
+    Ok(parts)
 }
 
 /// The header alone, and where the body starts: enough to check the snapshot against the log
@@ -92,8 +145,36 @@ pub fn read_header(bytes: &[u8]) -> Result<(Header, usize), Discard> {
 /// The whole snapshot: the header and the model it describes.
 pub fn decode(bytes: &[u8]) -> Result<(Header, AccessModel), Discard> {
     let (header, body) = read_header(bytes)?;
-    let model: AccessModel =
-        rmp_serde::from_slice(&bytes[body..]).map_err(|e| Discard::Unreadable(e.to_string()))?;
+    let parts = parts(&bytes[body..])?;
+    let unreadable = |e: rmp_serde::decode::Error| Discard::Unreadable(e.to_string());
+    let (model, households) = std::thread::scope(|scope| {
+        let slices: Vec<_> = parts[1..]
+            .iter()
+            .map(|part| {
+                scope
+                    .spawn(move || rmp_serde::from_slice::<Vec<(HouseholdId, HouseholdView)>>(part))
+            })
+            .collect();
+        let model = rmp_serde::from_slice::<AccessModel>(parts[0]).map_err(unreadable);
+        let households = slices
+            .into_iter()
+            .map(|slice| {
+                slice
+                    .join()
+                    .expect("decoding a snapshot part does not panic")
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(unreadable);
+        (model, households)
+    });
+    let (mut model, households) = (model?, households?);
+    if !model.households.is_empty() {
+        return Err(Discard::Unreadable("households outside their parts".into()));
+    }
+    model
+        .households
+        .reserve(households.iter().map(Vec::len).sum());
+    model.households.extend(households.into_iter().flatten());
     let described = model.cursor() == header.cursor
         && model.last_hash() == header.anchor.hash
         && model.events_applied() == header.anchor.events;
