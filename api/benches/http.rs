@@ -346,7 +346,11 @@ fn main() {
                 .env("HEARTH_DATA_DIR", &data_dir)
                 .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
                 .env("HEARTH_JWT_SECRET", SECRET)
-                .env("HEARTH_LOG", "warn")
+                // HEARTH_BENCH_SERVICE_LOG=info shows where start-up goes.
+                .env(
+                    "HEARTH_LOG",
+                    std::env::var("HEARTH_BENCH_SERVICE_LOG").unwrap_or_else(|_| "warn".into()),
+                )
                 .stdout(Stdio::null())
                 .spawn()
                 .unwrap(),
