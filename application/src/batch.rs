@@ -12,7 +12,6 @@ use hearth_eventstore::{NewEvent, StreamAppend};
 
 use crate::{
     executor::{expected, new_event, new_events, CommandExecutor},
-    loading::load_household,
     ExecError, Executed,
 };
 
@@ -49,7 +48,7 @@ impl CommandExecutor {
                 if let std::collections::hash_map::Entry::Vacant(slot) =
                     states.entry(item.household)
                 {
-                    slot.insert(load_household(self.store(), item.household).await?);
+                    slot.insert(self.owned_household(item.household).await?);
                     order.push(item.household);
                 }
                 let state = &states[&item.household].0;
@@ -62,7 +61,7 @@ impl CommandExecutor {
                 practice_new.extend(new_events(&decision.practice, practice_id, &item.ctx));
                 for (h, events) in &decision.households {
                     if !states.contains_key(h) {
-                        states.insert(*h, load_household(self.store(), *h).await?);
+                        states.insert(*h, self.owned_household(*h).await?);
                         order.push(*h);
                     }
                     let state = &mut states.get_mut(h).expect("loaded above").0;

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use hearth_eventstore::{Cursor, EventStore, ExpectedVersion, Metadata, NewEvent, StreamAppend};
 
 use crate::{
-    loading::{fold_stream, load_household, HouseholdCache, PracticeCache},
+    loading::{fold_stream, HouseholdCache, PracticeCache},
     ExecError,
 };
 
@@ -60,6 +60,16 @@ impl CommandExecutor {
         id: HouseholdId,
     ) -> Result<(Arc<HouseholdState>, Option<i64>), ExecError> {
         self.households.load(&self.store, id).await
+    }
+
+    /// As [`Self::household_state`], a copy of its own for a caller that applies its own
+    /// decisions to it (a batch, a reassignment).
+    pub(crate) async fn owned_household(
+        &self,
+        id: HouseholdId,
+    ) -> Result<(HouseholdState, Option<i64>), ExecError> {
+        let (state, version) = self.household_state(id).await?;
+        Ok((Arc::unwrap_or_clone(state), version))
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(practice = %id), err(level = "debug"))]
@@ -178,11 +188,7 @@ impl CommandExecutor {
             }
         }
         let (practice, practice_version) = self.practice_state(practice_id).await?;
-        let (household, version) = load_household(&self.store, id).await?;
-        let household = Arc::new(household);
-        if let Some(v) = version {
-            self.households.put(id, v, household.clone());
-        }
+        let (household, version) = self.households.load(&self.store, id).await?;
         let decision = household::decide(&household, &practice, id, command, ctx)?;
         Ok((decision, practice_version, household, version))
     }
@@ -201,7 +207,7 @@ impl CommandExecutor {
             let mut states = Vec::new();
             let mut versions = Vec::new();
             for h in practice.households_led_by(from) {
-                let (state, version) = load_household(&self.store, h).await?;
+                let (state, version) = self.owned_household(h).await?;
                 states.push((h, state));
                 versions.push((h, version));
             }

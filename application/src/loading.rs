@@ -1,5 +1,6 @@
-//! Folding streams into domain state. Practice states are cached per process and brought up to
-//! date with only the events appended since, because every household decision needs one.
+//! Folding streams into domain state. Practice and household states are cached per process and
+//! brought up to date with only the events appended since: every household decision needs its
+//! practice, and workers read one household per message.
 
 use std::{
     collections::HashMap,
@@ -17,84 +18,70 @@ use hearth_eventstore::EventStore;
 
 use crate::ExecError;
 
-#[derive(Default)]
-pub(crate) struct PracticeCache {
-    /// Shared, not copied: a practice's state holds every household's leads, so a copy per
-    /// command would cost time in proportion to the practice's size. It is copied only when
-    /// new events must be applied while a command still holds the previous state.
-    states: Mutex<HashMap<PracticeId, (i64, Arc<PracticeState>)>>,
+/// A state folded from one stream per id: which stream, and how an event applies.
+pub(crate) trait Folded: Clone + Default + Send + Sync + 'static {
+    type Id: Copy + Eq + std::hash::Hash;
+    type Event: Stored;
+    fn stream(id: Self::Id) -> String;
+    fn apply(&mut self, event: &Self::Event);
 }
+
+impl Folded for PracticeState {
+    type Id = PracticeId;
+    type Event = PracticeEvent;
+    fn stream(id: PracticeId) -> String {
+        streams::practice(id)
+    }
+    fn apply(&mut self, event: &PracticeEvent) {
+        PracticeState::apply(self, event)
+    }
+}
+
+impl Folded for HouseholdState {
+    type Id = HouseholdId;
+    type Event = HouseholdEvent;
+    fn stream(id: HouseholdId) -> String {
+        streams::household(id)
+    }
+    fn apply(&mut self, event: &HouseholdEvent) {
+        HouseholdState::apply(self, event)
+    }
+}
+
+/// States as this process last wrote or read them, each with the version it is at. A command
+/// can decide on a copy without reading first (its append names the version, so a copy another
+/// writer made stale fails it and is reloaded), and a load reads only the events since the
+/// copy. Shared, not copied: a practice's state holds every household's leads, so a copy per
+/// command would cost time in proportion to the practice's size; a state is copied only when
+/// new events must be applied while a command still holds the previous one.
+pub(crate) struct StateCache<S: Folded> {
+    states: Mutex<HashMap<S::Id, Held<S>>>,
+}
+
+/// A held state and the version it is at.
+type Held<S> = (i64, Arc<S>);
+
+impl<S: Folded> Default for StateCache<S> {
+    fn default() -> Self {
+        Self {
+            states: Mutex::default(),
+        }
+    }
+}
+
+pub(crate) type PracticeCache = StateCache<PracticeState>;
+pub(crate) type HouseholdCache = StateCache<HouseholdState>;
 
 const CACHE_LIMIT: usize = 10_000;
 
-impl PracticeCache {
-    fn cached(&self, id: PracticeId) -> Result<Option<(i64, Arc<PracticeState>)>, ExecError> {
-        let states = self.states.lock().map_err(|_| ExecError::Poisoned)?;
-        Ok(states.get(&id).cloned())
-    }
-
-    /// As cached, without asking the log, when there is a copy: for decisions whose append
-    /// guards the practice's version (a stale copy then fails the append and is reloaded).
-    pub async fn cached_or_load(
-        &self,
-        store: &EventStore,
-        id: PracticeId,
-    ) -> Result<(Arc<PracticeState>, Option<i64>), ExecError> {
-        match self.cached(id)? {
-            Some((version, state)) => Ok((state, Some(version))),
-            None => self.load(store, id).await,
-        }
-    }
-
-    /// The practice's state and the version it was read at (None: no such stream).
-    pub async fn load(
-        &self,
-        store: &EventStore,
-        id: PracticeId,
-    ) -> Result<(Arc<PracticeState>, Option<i64>), ExecError> {
-        let (mut version, mut state) = self.cached(id)?.unwrap_or_default();
-        let newer = store
-            .read_stream(&streams::practice(id), version + 1)
-            .await?;
-        if newer.is_empty() {
-            return Ok((state, (version > 0).then_some(version)));
-        }
-        let fresh = Arc::make_mut(&mut state);
-        for e in newer {
-            fresh.apply(&PracticeEvent::from_stored(
-                &e.event_type,
-                e.schema_version,
-                e.data,
-            )?);
-            version = e.version;
-        }
-        let mut states = self.states.lock().map_err(|_| ExecError::Poisoned)?;
-        if states.len() >= CACHE_LIMIT {
-            states.clear();
-        }
-        // Never back: another command may have cached a newer version meanwhile.
-        if states.get(&id).is_none_or(|(known, _)| *known < version) {
-            states.insert(id, (version, state.clone()));
-        }
-        Ok((state, Some(version)))
-    }
-}
-
-/// Households' states as this process last wrote or read them, so a command on a household
-/// needs no read before its append: the append names the version the state is at, and a copy
-/// made stale by another writer fails it and is reloaded.
-#[derive(Default)]
-pub(crate) struct HouseholdCache {
-    states: Mutex<HashMap<HouseholdId, (i64, Arc<HouseholdState>)>>,
-}
-
-impl HouseholdCache {
-    pub fn get(&self, id: HouseholdId) -> Option<(Arc<HouseholdState>, i64)> {
+impl<S: Folded> StateCache<S> {
+    pub fn get(&self, id: S::Id) -> Option<(Arc<S>, i64)> {
         let states = self.states.lock().unwrap_or_else(|p| p.into_inner());
         states.get(&id).map(|(v, s)| (s.clone(), *v))
     }
 
-    pub fn put(&self, id: HouseholdId, version: i64, state: Arc<HouseholdState>) {
+    /// Never back: another command may have cached a newer version meanwhile.
+    pub fn put(&self, id: S::Id, version: i64, state: Arc<S>) {
         let mut states = self.states.lock().unwrap_or_else(|p| p.into_inner());
         if states.len() >= CACHE_LIMIT {
             states.clear();
@@ -103,41 +90,35 @@ impl HouseholdCache {
             states.insert(id, (version, state));
         }
     }
-}
 
-pub(crate) async fn load_household(
-    store: &EventStore,
-    id: HouseholdId,
-) -> Result<(HouseholdState, Option<i64>), ExecError> {
-    fold_stream(store, &streams::household(id), HouseholdState::apply).await
-}
+    /// As held, without asking the log, when there is a copy: for decisions whose append
+    /// guards the version (a stale copy then fails the append and is reloaded).
+    pub async fn cached_or_load(
+        &self,
+        store: &EventStore,
+        id: S::Id,
+    ) -> Result<(Arc<S>, Option<i64>), ExecError> {
+        match self.get(id) {
+            Some((state, version)) => Ok((state, Some(version))),
+            None => self.load(store, id).await,
+        }
+    }
 
-impl HouseholdCache {
-    /// The household's state now: the copy this process holds brought up to date with only the
-    /// events written since (by anyone), or the whole stream when there is no copy. A worker
-    /// that reads one household per message (file notes) then does not re-read its history.
+    /// The state now and the version it was read at (None: no such stream): the copy held
+    /// brought up to date with only the events written since (by anyone), or the whole stream.
     pub async fn load(
         &self,
         store: &EventStore,
-        id: HouseholdId,
-    ) -> Result<(Arc<HouseholdState>, Option<i64>), ExecError> {
-        let Some((mut state, mut version)) = self.get(id) else {
-            let (state, version) = load_household(store, id).await?;
-            let state = Arc::new(state);
-            if let Some(v) = version {
-                self.put(id, v, state.clone());
-            }
-            return Ok((state, version));
-        };
-        let newer = store
-            .read_stream(&streams::household(id), version + 1)
-            .await?;
+        id: S::Id,
+    ) -> Result<(Arc<S>, Option<i64>), ExecError> {
+        let (mut state, mut version) = self.get(id).unwrap_or_default();
+        let newer = store.read_stream(&S::stream(id), version + 1).await?;
         if newer.is_empty() {
-            return Ok((state, Some(version)));
+            return Ok((state, (version > 0).then_some(version)));
         }
         let fresh = Arc::make_mut(&mut state);
         for e in newer {
-            fresh.apply(&HouseholdEvent::from_stored(
+            fresh.apply(&S::Event::from_stored(
                 &e.event_type,
                 e.schema_version,
                 e.data,

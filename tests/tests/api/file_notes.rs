@@ -63,13 +63,29 @@ impl Rig {
 /// One key for every instance of a rig, so a restarted instance can open the stored tokens.
 const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
-/// Given: a connected practice with one household synced from XPLAN client 7001 (client) and
-/// 7002 is not involved; returns the household path and its client member id.
+/// Given: a connected practice with one household synced from XPLAN client 7001 (Jane
+/// Citizen); returns the household path and its client member id.
 async fn linked_household(app: &TestApp, xplan: &FakeXplan) -> (Connected, String, String) {
-    let mut client = FakeClient::new(7001, "Jane", "Citizen");
-    client.set("client_adviser", json!(9000));
+    let (c, mut households) =
+        linked_households(app, xplan, [FakeClient::new(7001, "Jane", "Citizen")]).await;
+    let (path, member, _) = households.remove(0);
+    (c, path, member)
+}
+
+/// Given: a connected practice with a household synced from each of `clients` (adviser Ada);
+/// returns each household's path, client member id and XPLAN client id.
+async fn linked_households(
+    app: &TestApp,
+    xplan: &FakeXplan,
+    clients: impl IntoIterator<Item = FakeClient>,
+) -> (Connected, Vec<(String, String, u64)>) {
     xplan.put_user(9000, "Ada", "Adviser", "ada@advisers.example");
-    xplan.put_client(client);
+    let mut count = 0;
+    for mut client in clients {
+        client.set("client_adviser", json!(9000));
+        xplan.put_client(client);
+        count += 1;
+    }
     let c = connected(app, xplan).await;
     let run = sync(app, &c).await;
     let r = app
@@ -82,17 +98,27 @@ async fn linked_household(app: &TestApp, xplan: &FakeXplan) -> (Connected, Strin
             &c.owner_token,
         )
         .await;
-    let h = r.body["households"][0]["household_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let path = format!("/v1/practices/{}/households/{h}", c.p);
-    let d = app.get(&path, &c.owner_token).await;
-    let member = d.body["members"][0]["member_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    (c, path, member)
+    let mut households = Vec::new();
+    for h in r.body["households"].as_array().unwrap() {
+        let path = format!(
+            "/v1/practices/{}/households/{}",
+            c.p,
+            h["household_id"].as_str().unwrap()
+        );
+        let d = app.get(&path, &c.owner_token).await;
+        let member = &d.body["members"][0];
+        let xplan_id = member["xplan"]["xplan_id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("a synced member names its XPLAN client: {member}"));
+        households.push((
+            path,
+            member["member_id"].as_str().unwrap().to_string(),
+            xplan_id,
+        ));
+    }
+    assert_eq!(households.len(), count, "{}", r.text);
+    (c, households)
 }
 
 async fn notes_when(xplan: &FakeXplan, count: usize) -> Vec<RecordedNote> {
@@ -261,59 +287,12 @@ async fn each_trigger_creates_exactly_the_note_of_the_table() {
     );
 }
 
-/// Given: a connected practice with `n` households synced from XPLAN clients 7101…; returns
-/// each household's path, client member id and XPLAN client id.
-async fn linked_households(
-    app: &TestApp,
-    xplan: &FakeXplan,
-    n: u64,
-) -> (Connected, Vec<(String, String, u64)>) {
-    xplan.put_user(9000, "Ada", "Adviser", "ada@advisers.example");
-    for id in 7101..7101 + n {
-        let mut client = FakeClient::new(id, "Client", &format!("No{id}"));
-        client.set("client_adviser", json!(9000));
-        xplan.put_client(client);
-    }
-    let c = connected(app, xplan).await;
-    let run = sync(app, &c).await;
-    let r = app
-        .get(
-            &format!(
-                "/v1/practices/{}/roster?at_least={}",
-                c.p,
-                run["position"].as_str().unwrap()
-            ),
-            &c.owner_token,
-        )
-        .await;
-    let mut households = Vec::new();
-    for h in r.body["households"].as_array().unwrap() {
-        let path = format!(
-            "/v1/practices/{}/households/{}",
-            c.p,
-            h["household_id"].as_str().unwrap()
-        );
-        let d = app.get(&path, &c.owner_token).await;
-        let member = &d.body["members"][0];
-        let xplan_id = member["xplan"]["xplan_id"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("a synced member names its XPLAN client: {member}"));
-        households.push((
-            path,
-            member["member_id"].as_str().unwrap().to_string(),
-            xplan_id,
-        ));
-    }
-    assert_eq!(households.len() as u64, n, "{}", r.text);
-    (c, households)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_make_notes_of_different_households_side_by_side_each_household_in_order() {
     let rig = Rig::new().await;
     let (first, second) = (rig.app().await, rig.app().await);
-    let (c, households) = linked_households(&first, &rig.xplan, 8).await;
+    let clients = (7101..7109).map(|id| FakeClient::new(id, "Client", &format!("No{id}")));
+    let (c, households) = linked_households(&first, &rig.xplan, clients).await;
     let partitions: std::collections::HashSet<usize> = households
         .iter()
         .map(|(path, ..)| {
