@@ -31,6 +31,7 @@ mod postgres;
 mod raw;
 mod sealed;
 mod shared_sql;
+mod signed_here;
 mod signing;
 mod sqlite;
 mod store;

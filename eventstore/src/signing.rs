@@ -7,7 +7,7 @@ use base64::{engine::general_purpose::STANDARD, Engine};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use sha2::{Digest, Sha256};
 
-use crate::merkle::Hash;
+use crate::{merkle::Hash, signed_here::SignedHere};
 
 const APPEND_TAG: &[u8] = b"hearth-append-v1\n";
 
@@ -26,6 +26,8 @@ pub enum KeyError {
 pub struct LogSigner {
     key: SigningKey,
     public: LogPublicKey,
+    /// Shared by clones: the appends this process signed, for its own tree builder.
+    signed_here: std::sync::Arc<SignedHere>,
 }
 
 impl std::fmt::Debug for LogSigner {
@@ -41,7 +43,11 @@ impl LogSigner {
     pub fn from_secret(secret: [u8; 32]) -> Self {
         let key = SigningKey::from_bytes(&secret);
         let public = LogPublicKey(key.verifying_key());
-        LogSigner { key, public }
+        LogSigner {
+            key,
+            public,
+            signed_here: Default::default(),
+        }
     }
 
     /// The 32-byte secret as standard base64 (what `HEARTH_SIGNING_KEY` holds).
@@ -73,7 +79,14 @@ impl LogSigner {
     }
 
     pub fn sign_append(&self, hashes: &[Hash]) -> Vec<u8> {
-        self.sign(&append_message(hashes))
+        let message = append_message(hashes);
+        let signature = self.sign(&message);
+        self.signed_here.remember(&message, &signature);
+        signature
+    }
+
+    pub(crate) fn signed_here(&self) -> &SignedHere {
+        &self.signed_here
     }
 }
 

@@ -15,12 +15,13 @@ use hearth_eventstore::{
     IntegrityProblem, LogSigner, Metadata, NewEvent, TreeBuilder, TreeError,
 };
 use serde_json::json;
-use support::{deliverable, edit_payload_of_b2, tamper};
+use support::{deliverable, edit_payload_of_b2, sql, tamper};
 use uuid::Uuid;
 
 on_both_backends!(
     proofs_verify_for_first_middle_and_last_events_at_every_shape,
     an_append_without_the_key_stops_the_tree_builder,
+    a_copied_signature_stops_the_builder_of_the_process_that_made_it,
     low_levels_live_in_blocks_and_a_restarted_builder_continues_them,
     a_follower_covers_what_the_log_holds_over_several_batches,
     an_untouched_log_audits_clean_against_an_earlier_checkpoint,
@@ -445,6 +446,36 @@ async fn an_append_without_the_key_stops_the_tree_builder(unsigned: EventStore) 
             "{error}"
         );
     }
+    assert_eq!(store.tree_size().await.unwrap(), 3);
+}
+
+/// The signing process's builder takes its own appends on memory rather than by verifying them
+/// again (signed_here.rs); a row that carries a copy of one of its signatures is still refused.
+async fn a_copied_signature_stops_the_builder_of_the_process_that_made_it(unsigned: EventStore) {
+    let signer = LogSigner::generate();
+    let store = unsigned.clone().with_signer(Arc::new(signer.clone()));
+    store
+        .append("a", ExpectedVersion::NoStream, events_of(PRACTICE, 3))
+        .await
+        .unwrap();
+    let forged = unsigned
+        .append("a", ExpectedVersion::Exact(3), events_of(PRACTICE, 1))
+        .await
+        .unwrap();
+    sql(
+        &store,
+        "INSERT INTO append_signatures (first_event_id, event_count, key_id, signature) \
+         SELECT e.event_id, 1, s.key_id, s.signature FROM events e, append_signatures s \
+         WHERE e.stream = 'a' AND e.version = 4",
+    )
+    .await;
+    deliverable(&store, forged.cursor).await;
+    let mut builder = TreeBuilder::new(store.clone(), signer.public_key().clone());
+    let error = builder.catch_up().await.unwrap_err();
+    assert!(
+        matches!(error, TreeError::Unauthenticated { ref stream, version: 4, .. } if stream == "a"),
+        "{error}"
+    );
     assert_eq!(store.tree_size().await.unwrap(), 3);
 }
 

@@ -375,22 +375,30 @@ fn the_log_must_hold_the_covered_event_with_its_hash_and_count() {
     );
 }
 
-/// The households travel in parts of their own: a snapshot of many households round-trips,
-/// and one cut anywhere, or whose parts do not add up, is refused without a panic.
+/// The households and the practices' change lists travel in parts of their own: a snapshot of
+/// many households and changes round-trips, and one cut anywhere, or whose parts do not add up,
+/// is refused without a panic.
 #[tokio::test]
-async fn households_in_parts_round_trip_and_a_cut_snapshot_is_refused() {
+async fn households_and_changes_in_parts_round_trip_and_a_cut_snapshot_is_refused() {
     let file = TestSqlite::new();
     let store = file.store().await.unwrap();
     varied_log(&store, 40).await;
     let model = build_from_log(&store).await.unwrap();
     assert!(model.households.len() > 8, "more households than parts");
+    let changes: usize = model.practices.values().map(|p| p.changes.len()).sum();
+    assert!(changes > 8, "more changes than parts");
     let bytes = encode(&model).unwrap();
+    let (header, body) = read_header(&bytes).unwrap();
+    let parts = u32::from_le_bytes(bytes[body..body + 4].try_into().unwrap());
+    assert!(
+        parts > 1 + header.household_parts,
+        "the changes have parts of their own"
+    );
     let (_, loaded) = decode(&bytes).unwrap();
     assert_eq!(loaded, model);
     for keep in [bytes.len() - 1, bytes.len() / 2, bytes.len() / 7, 40] {
         assert!(decode(&bytes[..keep]).is_err(), "cut to {keep} bytes");
     }
-    let (_, body) = read_header(&bytes).unwrap();
     let mut longer = bytes.clone();
     longer[body + 4] = longer[body + 4].wrapping_add(1); // the first part's length
     assert!(decode(&longer).is_err());
@@ -453,6 +461,11 @@ async fn snapshot_shape_is_pinned() {
             3,
             "e46f9eddc8bffcedd1fdfb79638073a52d44af5c2610bd510f45405d2b7ff789",
         ),
+        // Same model, another layout: the practices' change lists in parts of their own too.
+        (
+            4,
+            "e46f9eddc8bffcedd1fdfb79638073a52d44af5c2610bd510f45405d2b7ff789",
+        ),
     ];
     let file = TestSqlite::new();
     let store = file.store().await.unwrap();
@@ -464,6 +477,14 @@ async fn snapshot_shape_is_pinned() {
         String::new(),
         &mut paths,
     );
+    // The change lists are serialised apart from their practices (in slices of their own).
+    for p in model.practices.values() {
+        shape(
+            &serde_json::to_value(&p.changes).unwrap(),
+            ".practices.<id>.changes".into(),
+            &mut paths,
+        );
+    }
     let text = paths.into_iter().collect::<Vec<_>>().join("\n");
     let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
     let versions: BTreeSet<u32> = SHAPES.iter().map(|(v, _)| *v).collect();

@@ -151,13 +151,15 @@ impl AccessModel {
     }
 }
 
-/// An [`AccessChange`] as a snapshot holds it: the event type owned.
+/// An [`AccessChange`] as a snapshot holds it: the event type borrowed from the snapshot's bytes
+/// where it can be (no allocation per change), owned otherwise.
 #[derive(Deserialize)]
-struct StoredChange {
+struct StoredChange<'a> {
     at_cursor: Cursor,
     index: u32,
     kind: ChangeKind,
-    event_type: String,
+    #[serde(borrow)]
+    event_type: std::borrow::Cow<'a, str>,
     household: HouseholdId,
     staff: StaffId,
     before: Option<EffectiveAccess>,
@@ -174,13 +176,13 @@ impl<'de> Deserialize<'de> for AccessChange {
     }
 }
 
-impl From<StoredChange> for AccessChange {
-    fn from(c: StoredChange) -> Self {
+impl From<StoredChange<'_>> for AccessChange {
+    fn from(c: StoredChange<'_>) -> Self {
         Self {
             at_cursor: c.at_cursor,
             index: c.index,
             kind: c.kind,
-            event_type: static_event_type(c.event_type),
+            event_type: static_event_type(&c.event_type),
             household: c.household,
             staff: c.staff,
             before: c.before,
@@ -194,15 +196,29 @@ impl From<StoredChange> for AccessChange {
 
 /// Event types are a handful of names shared by every change; a snapshot's copy is interned once
 /// per name (leaked, so bounded by the number of event kinds) to keep the field a `&'static str`.
-fn static_event_type(name: String) -> &'static str {
-    use std::{collections::HashSet, sync::Mutex};
+/// Each thread keeps the names it has met, so a snapshot's slices decoding side by side do not
+/// queue on the shared set's lock once per change.
+fn static_event_type(name: &str) -> &'static str {
+    use std::{cell::RefCell, collections::HashSet, sync::Mutex};
     static NAMES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
-    let mut names = NAMES.lock().unwrap_or_else(|p| p.into_inner());
-    let names = names.get_or_insert_with(HashSet::new);
-    if let Some(known) = names.get(name.as_str()) {
+    thread_local! {
+        static MET: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
+    }
+    if let Some(known) = MET.with(|met| met.borrow().iter().find(|n| **n == name).copied()) {
         return known;
     }
-    let leaked: &'static str = Box::leak(name.into_boxed_str());
-    names.insert(leaked);
-    leaked
+    let interned = {
+        let mut names = NAMES.lock().unwrap_or_else(|p| p.into_inner());
+        let names = names.get_or_insert_with(HashSet::new);
+        match names.get(name) {
+            Some(known) => *known,
+            None => {
+                let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+                names.insert(leaked);
+                leaked
+            }
+        }
+    };
+    MET.with(|met| met.borrow_mut().push(interned));
+    interned
 }

@@ -4,23 +4,28 @@
 //! body parts are MessagePack with field names, so internally tagged and renamed domain types
 //! round-trip; the format version sits at a fixed offset so a snapshot of another format is
 //! refused before its body is decoded. The body is a count of parts (u32 LE), each part's length
-//! (u64 LE), then the parts: the model without its households, then the households in
-//! [`HOUSEHOLD_PARTS`] slices — so that encoding and decoding use every core (start-up time is
-//! decoding time).
+//! (u64 LE), then the parts: the model without its households and without the practices' change
+//! lists, then the households in [`PARTS`] slices, then the change lists cut into about as many
+//! slices (a practice's list in one or more of them, in order) — so that encoding and decoding
+//! use every core (start-up time is decoding time, and one practice's change list was a third of
+//! it on one core).
 
 use hearth_eventstore::{Cursor, LogAnchor};
 use serde::{Deserialize, Serialize};
 
 use hearth_domain::HouseholdId;
 
-use crate::model::{AccessModel, HouseholdView};
+use hearth_domain::PracticeId;
+
+use crate::model::{AccessChange, AccessModel, HouseholdView};
 
 /// The shape of the serialised model. Bump it whenever the model's fields or any type inside
 /// them change shape; `snapshot_shape_is_pinned` (tests/snapshot.rs) fails until you do.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
-/// Slices the households are kept in: enough to share the work among a few cores evenly.
-const HOUSEHOLD_PARTS: usize = 8;
+/// Slices the households, and the changes, are kept in: enough to share the work among a few
+/// cores evenly.
+const PARTS: usize = 8;
 
 const MAGIC: &[u8; 8] = b"HEARTHSN";
 
@@ -30,6 +35,8 @@ pub struct Header {
     /// The last event the snapshot covers.
     pub cursor: Cursor,
     pub anchor: LogAnchor,
+    /// How many body parts after the first hold households; the rest hold changes.
+    pub household_parts: u32,
 }
 
 /// Why a snapshot was not used.
@@ -52,6 +59,10 @@ pub enum Discard {
 }
 
 pub fn encode(model: &AccessModel) -> Result<Vec<u8>, rmp_serde::encode::Error> {
+    let households: Vec<_> = model.households.iter().collect();
+    let per_part = households.len().div_ceil(PARTS).max(1);
+    let household_slices: Vec<_> = households.chunks(per_part).collect();
+    let change_slices = change_slices(model);
     let header = Header {
         format: FORMAT_VERSION,
         cursor: model.cursor(),
@@ -59,18 +70,22 @@ pub fn encode(model: &AccessModel) -> Result<Vec<u8>, rmp_serde::encode::Error> 
             hash: model.last_hash(),
             events: model.events_applied(),
         },
+        household_parts: household_slices.len() as u32,
     };
     let head = rmp_serde::to_vec_named(&header)?;
-    let households: Vec<_> = model.households.iter().collect();
-    let per_part = households.len().div_ceil(HOUSEHOLD_PARTS).max(1);
     let parts: Vec<Vec<u8>> = std::thread::scope(|scope| {
         let rest = scope.spawn(|| rmp_serde::to_vec_named(&model.without_households()));
-        let slices: Vec<_> = households
-            .chunks(per_part)
+        let households: Vec<_> = household_slices
+            .into_iter()
             .map(|slice| scope.spawn(move || rmp_serde::to_vec_named(slice)))
             .collect();
+        let changes: Vec<_> = change_slices
+            .into_iter()
+            .map(|slice| scope.spawn(move || rmp_serde::to_vec_named(&slice)))
+            .collect();
         std::iter::once(rest)
-            .chain(slices)
+            .chain(households)
+            .chain(changes)
             .map(|part| {
                 part.join()
                     .expect("encoding a snapshot part does not panic")
@@ -92,6 +107,23 @@ pub fn encode(model: &AccessModel) -> Result<Vec<u8>, rmp_serde::encode::Error> 
         out.extend_from_slice(&part);
     }
     Ok(out)
+}
+
+/// Every practice's change list in slices of about an equal share of all changes, each slice
+/// within one practice and the slices of a practice in order.
+fn change_slices(model: &AccessModel) -> Vec<(PracticeId, &[AccessChange])> {
+    let total: usize = model.practices.values().map(|p| p.changes.len()).sum();
+    let per_part = total.div_ceil(PARTS).max(1);
+    model
+        .practices
+        .iter()
+        .flat_map(|(id, p)| p.changes.chunks(per_part).map(move |c| (*id, c)))
+        .collect()
+}
+
+fn join<T>(part: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    part.join()
+        .expect("decoding a snapshot part does not panic")
 }
 
 /// The body's parts, as slices of `body`.
@@ -146,35 +178,60 @@ pub fn read_header(bytes: &[u8]) -> Result<(Header, usize), Discard> {
 pub fn decode(bytes: &[u8]) -> Result<(Header, AccessModel), Discard> {
     let (header, body) = read_header(bytes)?;
     let parts = parts(&bytes[body..])?;
+    let household_end = 1 + header.household_parts as usize;
+    if household_end > parts.len() {
+        return Err(Discard::HeaderDisagrees);
+    }
     let unreadable = |e: rmp_serde::decode::Error| Discard::Unreadable(e.to_string());
-    let (model, households) = std::thread::scope(|scope| {
-        let slices: Vec<_> = parts[1..]
+    let (model, households, changes) = std::thread::scope(|scope| {
+        let households: Vec<_> = parts[1..household_end]
             .iter()
             .map(|part| {
                 scope
                     .spawn(move || rmp_serde::from_slice::<Vec<(HouseholdId, HouseholdView)>>(part))
             })
             .collect();
-        let model = rmp_serde::from_slice::<AccessModel>(parts[0]).map_err(unreadable);
-        let households = slices
-            .into_iter()
-            .map(|slice| {
-                slice
-                    .join()
-                    .expect("decoding a snapshot part does not panic")
+        let changes: Vec<_> = parts[household_end..]
+            .iter()
+            .map(|part| {
+                scope.spawn(move || rmp_serde::from_slice::<(PracticeId, Vec<AccessChange>)>(part))
             })
+            .collect();
+        let model = rmp_serde::from_slice::<AccessModel>(parts[0]).map_err(unreadable);
+        let households = households
+            .into_iter()
+            .map(join)
             .collect::<Result<Vec<_>, _>>()
             .map_err(unreadable);
-        (model, households)
+        let changes = changes
+            .into_iter()
+            .map(join)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(unreadable);
+        (model, households, changes)
     });
-    let (mut model, households) = (model?, households?);
-    if !model.households.is_empty() {
-        return Err(Discard::Unreadable("households outside their parts".into()));
+    let (mut model, households, changes) = (model?, households?, changes?);
+    if !model.households.is_empty() || model.practices.values().any(|p| !p.changes.is_empty()) {
+        return Err(Discard::Unreadable(
+            "households or changes outside their parts".into(),
+        ));
     }
     model
         .households
         .reserve(households.iter().map(Vec::len).sum());
     model.households.extend(households.into_iter().flatten());
+    for (practice, slice) in changes {
+        let Some(p) = model.practices.get_mut(&practice) else {
+            return Err(Discard::Unreadable(format!(
+                "changes of practice {practice:?}, which the snapshot does not hold"
+            )));
+        };
+        if p.changes.is_empty() {
+            p.changes = slice;
+        } else {
+            p.changes.extend(slice);
+        }
+    }
     let described = model.cursor() == header.cursor
         && model.last_hash() == header.anchor.hash
         && model.events_applied() == header.anchor.events;
