@@ -15,7 +15,9 @@ use hearth_domain::{
 use hearth_eventstore::{testing::TestSqlite, Backend, Cursor, EventStore, LogAnchor};
 use hearth_projections::{
     build_from_log,
-    snapshot::{check_against_log, decode, encode, read_header, Discard, FORMAT_VERSION},
+    snapshot::{
+        check_against_log, decode, encode, part_sizes, read_header, Discard, FORMAT_VERSION,
+    },
     AccessModel, Projection, SnapshotDir, SnapshotPolicy,
 };
 
@@ -394,6 +396,10 @@ async fn households_and_changes_in_parts_round_trip_and_a_cut_snapshot_is_refuse
         parts > 1 + header.household_parts,
         "the changes have parts of their own"
     );
+    let (rest, households, change_bytes) = part_sizes(&bytes);
+    assert!(rest > 0 && households > 0 && change_bytes > 0);
+    assert!(rest + households + change_bytes < bytes.len());
+    assert_eq!(part_sizes(b"not a snapshot"), (0, 0, 0));
     let (_, loaded) = decode(&bytes).unwrap();
     assert_eq!(loaded, model);
     for keep in [bytes.len() - 1, bytes.len() / 2, bytes.len() / 7, 40] {

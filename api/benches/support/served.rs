@@ -16,7 +16,7 @@ use hearth_domain::{
     roles::{HouseholdRole, PracticeRole},
     Actor, CommandContext, HouseholdId, MemberId, PracticeId, StaffId,
 };
-use rand::seq::SliceRandom;
+use rand::{seq::SliceRandom, SeedableRng};
 
 pub const SECRET: &str = "a-benchmark-secret-that-is-long-enough-for-hs256";
 const PROFESSIONALS: usize = 24;
@@ -77,7 +77,8 @@ pub async fn seed(exec: &CommandExecutor, households: usize) -> Seeded {
         staff.push(s);
     }
     let mut ids = Vec::with_capacity(households);
-    let mut rng = rand::thread_rng();
+    // Seedable rather than thread_rng: seeding runs as tasks that may move between threads.
+    let mut rng = rand::rngs::StdRng::from_entropy();
     let step = chrono::Duration::days(365).num_milliseconds() / households.max(1) as i64;
     let started = Instant::now();
     for batch in 0..households.div_ceil(PER_BATCH) {
@@ -335,4 +336,3 @@ impl Drop for Service {
         let _ = self.0.wait();
     }
 }
-

@@ -147,6 +147,24 @@ fn parts(body: &[u8]) -> Result<Vec<&[u8]>, Discard> {
     Ok(parts)
 }
 
+/// How many bytes of a snapshot hold the model's rest, its households and its changes: where a
+/// snapshot's (and roughly the model's) size goes. Zeros for bytes that are not a snapshot.
+pub fn part_sizes(bytes: &[u8]) -> (usize, usize, usize) {
+    let Ok((header, body)) = read_header(bytes) else {
+        return (0, 0, 0);
+    };
+    let Ok(parts) = parts(&bytes[body..]) else {
+        return (0, 0, 0);
+    };
+    let household_end = (1 + header.household_parts as usize).min(parts.len());
+    let sum = |ps: &[&[u8]]| ps.iter().map(|p| p.len()).sum::<usize>();
+    (
+        parts[0].len(),
+        sum(&parts[1..household_end]),
+        sum(&parts[household_end..]),
+    )
+}
+
 /// The header alone, and where the body starts: enough to check the snapshot against the log
 /// before paying for the body.
 pub fn read_header(bytes: &[u8]) -> Result<(Header, usize), Discard> {

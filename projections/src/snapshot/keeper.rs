@@ -7,7 +7,7 @@ use std::{
 
 use hearth_eventstore::EventStore;
 
-use super::{check_against_log, decode, encode, read_header, Discard, SnapshotDir};
+use super::{check_against_log, decode, encode, part_sizes, read_header, Discard, SnapshotDir};
 use crate::model::AccessModel;
 
 /// When the projection writes snapshots: once ready, whenever `every_events` events or
@@ -115,9 +115,13 @@ impl Keeper {
         let encoded = started.elapsed();
         self.policy.dir.write(&bytes)?;
         *last = (events, Instant::now());
+        let (rest, households, changes) = part_sizes(&bytes);
         tracing::info!(
             events,
             bytes = bytes.len(),
+            model_bytes = rest,
+            household_bytes = households,
+            change_bytes = changes,
             encode_ms = encoded.as_millis() as u64,
             total_ms = started.elapsed().as_millis() as u64,
             "wrote a projection snapshot"

@@ -12,6 +12,8 @@ mod format;
 mod keeper;
 
 pub use files::SnapshotDir;
-pub use format::{check_against_log, decode, encode, read_header, Discard, Header, FORMAT_VERSION};
+pub use format::{
+    check_against_log, decode, encode, part_sizes, read_header, Discard, Header, FORMAT_VERSION,
+};
 pub use keeper::SnapshotPolicy;
 pub(crate) use keeper::{write_off_thread, Keeper};
