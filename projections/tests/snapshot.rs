@@ -16,7 +16,7 @@ use hearth_eventstore::{testing::TestSqlite, Backend, Cursor, EventStore, LogAnc
 use hearth_projections::{
     build_from_log,
     snapshot::{
-        check_against_log, decode, encode, part_sizes, read_header, Discard, FORMAT_VERSION,
+        check_against_log, decode, encode, encode_to, read_header, Discard, FORMAT_VERSION,
     },
     AccessModel, Projection, SnapshotDir, SnapshotPolicy,
 };
@@ -320,7 +320,7 @@ async fn a_snapshot_of_an_older_format_is_discarded() {
     let dir = scratch_dir();
     started(&store, &dir).await.write_snapshot().await;
     let snapshots = SnapshotDir::new(&dir);
-    let mut bytes = snapshots.read().unwrap().expect("a snapshot was written");
+    let mut bytes = std::fs::read(snapshots.path()).expect("a snapshot was written");
     bytes[8..12].copy_from_slice(&(FORMAT_VERSION - 1).to_le_bytes());
     assert_eq!(
         read_header(&bytes).unwrap_err(),
@@ -329,7 +329,9 @@ async fn a_snapshot_of_an_older_format_is_discarded() {
             expected: FORMAT_VERSION
         }
     );
-    snapshots.write(&bytes).unwrap();
+    snapshots
+        .write_with(|out| std::io::Write::write_all(out, &bytes))
+        .unwrap();
 
     let again = started(&store, &dir).await;
     assert_eq!(again.started_from_snapshot(), None);
@@ -342,7 +344,7 @@ async fn a_snapshot_of_an_older_format_is_discarded() {
 fn the_log_must_hold_the_covered_event_with_its_hash_and_count() {
     let mut model = AccessModel::default();
     let bytes = encode(&model).unwrap();
-    let (header, _) = read_header(&bytes).unwrap();
+    let header = read_header(&bytes).unwrap();
     let anchor = header.anchor;
     assert_eq!(check_against_log(&header, Some(anchor)), Ok(()));
     assert_eq!(
@@ -389,25 +391,32 @@ async fn households_and_changes_in_parts_round_trip_and_a_cut_snapshot_is_refuse
     assert!(model.households.len() > 8, "more households than parts");
     let changes: usize = model.practices.values().map(|p| p.changes.len()).sum();
     assert!(changes > 8, "more changes than parts");
-    let bytes = encode(&model).unwrap();
-    let (header, body) = read_header(&bytes).unwrap();
-    let parts = u32::from_le_bytes(bytes[body..body + 4].try_into().unwrap());
-    assert!(
-        parts > 1 + header.household_parts,
-        "the changes have parts of their own"
+    let mut bytes = Vec::new();
+    let sizes = encode_to(&model, &mut bytes).unwrap();
+    let header = read_header(&bytes).unwrap();
+    assert!(header.household_parts > 1 && header.change_parts > 1);
+    assert_eq!(header.households, model.households.len() as u64);
+    assert!(sizes.rest > 0 && sizes.households > 0 && sizes.changes > 0);
+    let body = bytes.len() as u64 - sizes.rest - sizes.households - sizes.changes;
+    assert_eq!(
+        body,
+        // magic, version, header length, header, and a length before each part
+        16 + rmp_serde::to_vec_named(&header).unwrap().len() as u64
+            + 8 * (1 + header.household_parts + header.change_parts) as u64
     );
-    let (rest, households, change_bytes) = part_sizes(&bytes);
-    assert!(rest > 0 && households > 0 && change_bytes > 0);
-    assert!(rest + households + change_bytes < bytes.len());
-    assert_eq!(part_sizes(b"not a snapshot"), (0, 0, 0));
     let (_, loaded) = decode(&bytes).unwrap();
     assert_eq!(loaded, model);
     for keep in [bytes.len() - 1, bytes.len() / 2, bytes.len() / 7, 40] {
         assert!(decode(&bytes[..keep]).is_err(), "cut to {keep} bytes");
     }
+    let first_part = 16 + rmp_serde::to_vec_named(&header).unwrap().len();
     let mut longer = bytes.clone();
-    longer[body + 4] = longer[body + 4].wrapping_add(1); // the first part's length
+    longer[first_part] = longer[first_part].wrapping_add(1); // the first part's length
     assert!(decode(&longer).is_err());
+    // A length far beyond the file is read as far as the file goes, not allocated up front.
+    let mut huge = bytes.clone();
+    huge[first_part..first_part + 8].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
+    assert!(decode(&huge).is_err());
     let mut extra = bytes.clone();
     extra.push(0);
     assert!(decode(&extra).is_err());
@@ -470,6 +479,11 @@ async fn snapshot_shape_is_pinned() {
         // Same model, another layout: the practices' change lists in parts of their own too.
         (
             4,
+            "e46f9eddc8bffcedd1fdfb79638073a52d44af5c2610bd510f45405d2b7ff789",
+        ),
+        // Same model, another layout: parts each with its length, written and read as they go.
+        (
+            5,
             "e46f9eddc8bffcedd1fdfb79638073a52d44af5c2610bd510f45405d2b7ff789",
         ),
     ];

@@ -6,7 +6,8 @@
 //! directory simply replays in full.
 
 use std::{
-    io::Write,
+    fs::File,
+    io::{BufReader, BufWriter},
     path::{Path, PathBuf},
 };
 
@@ -26,10 +27,10 @@ impl SnapshotDir {
         self.dir.join(FILE)
     }
 
-    /// The latest snapshot's bytes, `None` when there is none.
-    pub fn read(&self) -> std::io::Result<Option<Vec<u8>>> {
-        match std::fs::read(self.path()) {
-            Ok(bytes) => Ok(Some(bytes)),
+    /// The latest snapshot, to be read as it goes; `None` when there is none.
+    pub fn open(&self) -> std::io::Result<Option<BufReader<File>>> {
+        match File::open(self.path()) {
+            Ok(f) => Ok(Some(BufReader::with_capacity(1 << 20, f))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
@@ -46,18 +47,22 @@ impl SnapshotDir {
         Ok(())
     }
 
-    /// Replaces the snapshot. Written beside it and renamed, so a crash mid-write leaves the
-    /// previous one whole.
-    pub fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
+    /// Replaces the snapshot with what `write` writes. Written beside it and renamed, so a
+    /// crash (or an error) mid-write leaves the previous one whole.
+    pub fn write_with<T>(
+        &self,
+        write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<T>,
+    ) -> std::io::Result<T> {
         std::fs::create_dir_all(&self.dir)?;
         let tmp = self.dir.join(format!("{FILE}.tmp"));
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        let mut out = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
+        let written = write(&mut out)?;
+        let f = out.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
         drop(f);
         std::fs::rename(&tmp, self.path())?;
         sync_dir(&self.dir);
-        Ok(())
+        Ok(written)
     }
 }
 

@@ -1,33 +1,41 @@
-//! The snapshot's bytes and the checks that decide whether they may be used. Pure: no I/O.
+//! The snapshot's bytes and the checks that decide whether they may be used. No files: it
+//! writes to any writer and reads from any reader.
 //!
-//! Layout: magic, format version (u32 LE), header length (u32 LE), header, body. Header and
-//! body parts are MessagePack with field names, so internally tagged and renamed domain types
-//! round-trip; the format version sits at a fixed offset so a snapshot of another format is
-//! refused before its body is decoded. The body is a count of parts (u32 LE), each part's length
-//! (u64 LE), then the parts: the model without its households and without the practices' change
-//! lists, then the households in [`PARTS`] slices, then the change lists cut into about as many
-//! slices (a practice's list in one or more of them, in order) — so that encoding and decoding
-//! use every core (start-up time is decoding time, and one practice's change list was a third of
-//! it on one core).
+//! Layout: magic, format version (u32 LE), header length (u32 LE), header, then the body's
+//! parts, each its length (u64 LE) and its bytes: the model without its households and without
+//! the practices' change lists, then the households in slices, then the change lists in slices
+//! (a practice's list in one or more of them, in order); the header says how many of each.
+//! Header and parts are MessagePack with field names, so internally tagged and renamed domain
+//! types round-trip; the format version sits at a fixed offset so a snapshot of another format
+//! is refused before its body is read.
+//!
+//! Parts are encoded and decoded a few at a time on every core (start-up time is decoding
+//! time), and written or read as they go: only those in flight are in memory beside the model.
+//! Holding the whole encoded snapshot as well doubled the service's memory while it wrote one,
+//! and at 10M events that was more than the machine had.
+
+use std::io::{Read, Write};
 
 use hearth_eventstore::{Cursor, LogAnchor};
 use serde::{Deserialize, Serialize};
 
-use hearth_domain::HouseholdId;
-
-use hearth_domain::PracticeId;
+use hearth_domain::{HouseholdId, PracticeId};
 
 use crate::model::{AccessChange, AccessModel, HouseholdView};
 
 /// The shape of the serialised model. Bump it whenever the model's fields or any type inside
 /// them change shape; `snapshot_shape_is_pinned` (tests/snapshot.rs) fails until you do.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
-/// Slices the households, and the changes, are kept in: enough to share the work among a few
-/// cores evenly.
-const PARTS: usize = 8;
+/// At least this many slices of households, and of changes, so every core has a share.
+const MIN_PARTS: usize = 8;
+/// At most this many households or changes per slice: the slices in flight stay small beside
+/// the model (~60 MB and ~15 MB encoded).
+const HOUSEHOLDS_PER_PART: usize = 8_192;
+const CHANGES_PER_PART: usize = 131_072;
 
 const MAGIC: &[u8; 8] = b"HEARTHSN";
+const FIXED: usize = MAGIC.len() + 8;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Header {
@@ -35,8 +43,11 @@ pub struct Header {
     /// The last event the snapshot covers.
     pub cursor: Cursor,
     pub anchor: LogAnchor,
-    /// How many body parts after the first hold households; the rest hold changes.
+    /// How many households the parts hold (the map is sized once, not grown part by part).
+    pub households: u64,
+    /// How many parts after the first hold households, and how many after those hold changes.
     pub household_parts: u32,
+    pub change_parts: u32,
 }
 
 /// Why a snapshot was not used.
@@ -58,11 +69,60 @@ pub enum Discard {
     HeaderDisagrees,
 }
 
-pub fn encode(model: &AccessModel) -> Result<Vec<u8>, rmp_serde::encode::Error> {
+/// Bytes of the encoded parts: the model's rest, its households, its changes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PartSizes {
+    pub rest: u64,
+    pub households: u64,
+    pub changes: u64,
+}
+
+enum Part<'m> {
+    Rest(&'m AccessModel),
+    Households(&'m [(&'m HouseholdId, &'m HouseholdView)]),
+    Changes(PracticeId, &'m [AccessChange]),
+}
+
+impl Part<'_> {
+    fn encode(&self) -> Result<Vec<u8>, rmp_serde::encode::Error> {
+        match self {
+            Part::Rest(model) => rmp_serde::to_vec_named(&model.without_households()),
+            Part::Households(slice) => rmp_serde::to_vec_named(slice),
+            Part::Changes(practice, slice) => rmp_serde::to_vec_named(&(practice, slice)),
+        }
+    }
+}
+
+fn per_part(items: usize, most: usize) -> usize {
+    items.div_ceil(MIN_PARTS).clamp(1, most)
+}
+
+/// Parts decoded (or encoded) at once: one per core, twice over so a slow part does not leave
+/// the other cores idle at the end of a wave.
+fn wave() -> usize {
+    2 * std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Writes the snapshot of `model` to `out`, part by part.
+pub fn encode_to(model: &AccessModel, out: &mut impl Write) -> std::io::Result<PartSizes> {
     let households: Vec<_> = model.households.iter().collect();
-    let per_part = households.len().div_ceil(PARTS).max(1);
-    let household_slices: Vec<_> = households.chunks(per_part).collect();
-    let change_slices = change_slices(model);
+    let per_change_part = per_part(
+        model.practices.values().map(|p| p.changes.len()).sum(),
+        CHANGES_PER_PART,
+    );
+    let changes: Vec<Part<'_>> = model
+        .practices
+        .iter()
+        .flat_map(|(id, p)| {
+            p.changes
+                .chunks(per_change_part)
+                .map(move |c| Part::Changes(*id, c))
+        })
+        .collect();
+    let household_parts: Vec<Part<'_>> = households
+        .chunks(per_part(households.len(), HOUSEHOLDS_PER_PART))
+        .map(Part::Households)
+        .collect();
     let header = Header {
         format: FORMAT_VERSION,
         cursor: model.cursor(),
@@ -70,109 +130,66 @@ pub fn encode(model: &AccessModel) -> Result<Vec<u8>, rmp_serde::encode::Error> 
             hash: model.last_hash(),
             events: model.events_applied(),
         },
-        household_parts: household_slices.len() as u32,
+        households: households.len() as u64,
+        household_parts: household_parts.len() as u32,
+        change_parts: changes.len() as u32,
     };
-    let head = rmp_serde::to_vec_named(&header)?;
-    let parts: Vec<Vec<u8>> = std::thread::scope(|scope| {
-        let rest = scope.spawn(|| rmp_serde::to_vec_named(&model.without_households()));
-        let households: Vec<_> = household_slices
-            .into_iter()
-            .map(|slice| scope.spawn(move || rmp_serde::to_vec_named(slice)))
-            .collect();
-        let changes: Vec<_> = change_slices
-            .into_iter()
-            .map(|slice| scope.spawn(move || rmp_serde::to_vec_named(&slice)))
-            .collect();
-        std::iter::once(rest)
-            .chain(households)
-            .chain(changes)
-            .map(|part| {
-                part.join()
-                    .expect("encoding a snapshot part does not panic")
-            })
-            .collect::<Result<_, _>>()
-    })?;
-    let total = parts.iter().map(Vec::len).sum::<usize>();
-    let mut out = Vec::with_capacity(MAGIC.len() + 8 + head.len() + 4 + 8 * parts.len() + total);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&u32::try_from(head.len()).unwrap_or(u32::MAX).to_le_bytes());
-    out.extend_from_slice(&head);
-    out.extend_from_slice(&(parts.len() as u32).to_le_bytes());
-    for part in &parts {
-        out.extend_from_slice(&(part.len() as u64).to_le_bytes());
+    let head = rmp_serde::to_vec_named(&header).map_err(std::io::Error::other)?;
+    out.write_all(MAGIC)?;
+    out.write_all(&FORMAT_VERSION.to_le_bytes())?;
+    out.write_all(&u32::try_from(head.len()).unwrap_or(u32::MAX).to_le_bytes())?;
+    out.write_all(&head)?;
+    let parts: Vec<Part<'_>> = std::iter::once(Part::Rest(model))
+        .chain(household_parts)
+        .chain(changes)
+        .collect();
+    let mut sizes = PartSizes::default();
+    for wave in parts.chunks(wave()) {
+        let encoded: Vec<Vec<u8>> = std::thread::scope(|scope| {
+            wave.iter()
+                .map(|part| scope.spawn(move || part.encode()))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|t| t.join().expect("encoding a snapshot part does not panic"))
+                .collect::<Result<_, _>>()
+        })
+        .map_err(std::io::Error::other)?;
+        for (part, bytes) in wave.iter().zip(encoded) {
+            out.write_all(&(bytes.len() as u64).to_le_bytes())?;
+            out.write_all(&bytes)?;
+            let size = bytes.len() as u64;
+            match part {
+                Part::Rest(_) => sizes.rest += size,
+                Part::Households(_) => sizes.households += size,
+                Part::Changes(..) => sizes.changes += size,
+            }
+        }
     }
-    // Each part freed once copied: the snapshot is not held twice over.
-    for part in parts {
-        out.extend_from_slice(&part);
-    }
+    Ok(sizes)
+}
+
+/// The snapshot as bytes (tests, small models).
+pub fn encode(model: &AccessModel) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    encode_to(model, &mut out)?;
     Ok(out)
 }
 
-/// Every practice's change list in slices of about an equal share of all changes, each slice
-/// within one practice and the slices of a practice in order.
-fn change_slices(model: &AccessModel) -> Vec<(PracticeId, &[AccessChange])> {
-    let total: usize = model.practices.values().map(|p| p.changes.len()).sum();
-    let per_part = total.div_ceil(PARTS).max(1);
-    model
-        .practices
-        .iter()
-        .flat_map(|(id, p)| p.changes.chunks(per_part).map(move |c| (*id, c)))
-        .collect()
+fn cut(e: std::io::Error) -> Discard {
+    Discard::Unreadable(format!("cut short: {e}"))
 }
 
-fn join<T>(part: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    part.join()
-        .expect("decoding a snapshot part does not panic")
-}
-
-/// The body's parts, as slices of `body`.
-fn parts(body: &[u8]) -> Result<Vec<&[u8]>, Discard> {
-    let cut = || Discard::Unreadable("the body is cut short".into());
-    let count = u32::from_le_bytes(body.get(..4).ok_or_else(cut)?.try_into().expect("4 bytes"));
-    let table_end = 4 + 8 * count as usize;
-    let table = body.get(4..table_end).ok_or_else(cut)?;
-    let mut at = table_end;
-    let mut parts = Vec::with_capacity(count as usize);
-    for len in table.chunks_exact(8) {
-        let len = usize::try_from(u64::from_le_bytes(len.try_into().expect("8 bytes")))
-            .map_err(|_| cut())?;
-        let end = at.checked_add(len).ok_or_else(cut)?;
-        parts.push(body.get(at..end).ok_or_else(cut)?);
-        at = end;
-    }
-    if parts.is_empty() || at != body.len() {
-        return Err(Discard::Unreadable("the body's parts do not add up".into()));
-    }
-    Ok(parts)
-}
-
-/// How many bytes of a snapshot hold the model's rest, its households and its changes: where a
-/// snapshot's (and roughly the model's) size goes. Zeros for bytes that are not a snapshot.
-pub fn part_sizes(bytes: &[u8]) -> (usize, usize, usize) {
-    let Ok((header, body)) = read_header(bytes) else {
-        return (0, 0, 0);
-    };
-    let Ok(parts) = parts(&bytes[body..]) else {
-        return (0, 0, 0);
-    };
-    let household_end = (1 + header.household_parts as usize).min(parts.len());
-    let sum = |ps: &[&[u8]]| ps.iter().map(|p| p.len()).sum::<usize>();
-    (
-        parts[0].len(),
-        sum(&parts[1..household_end]),
-        sum(&parts[household_end..]),
-    )
-}
-
-/// The header alone, and where the body starts: enough to check the snapshot against the log
-/// before paying for the body.
-pub fn read_header(bytes: &[u8]) -> Result<(Header, usize), Discard> {
-    let fixed = MAGIC.len() + 8;
-    if bytes.len() < fixed || &bytes[..MAGIC.len()] != MAGIC {
+/// The header alone: enough to check the snapshot against the log before paying for the body.
+/// Leaves `input` at the body.
+pub fn read_header_from(input: &mut impl Read) -> Result<Header, Discard> {
+    let mut fixed = [0u8; FIXED];
+    input
+        .read_exact(&mut fixed)
+        .map_err(|_| Discard::NotASnapshot)?;
+    if &fixed[..MAGIC.len()] != MAGIC {
         return Err(Discard::NotASnapshot);
     }
-    let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    let word = |at: usize| u32::from_le_bytes(fixed[at..at + 4].try_into().expect("4 bytes"));
     let format = word(MAGIC.len());
     if format != FORMAT_VERSION {
         return Err(Discard::OtherFormat {
@@ -180,83 +197,142 @@ pub fn read_header(bytes: &[u8]) -> Result<(Header, usize), Discard> {
             expected: FORMAT_VERSION,
         });
     }
-    let len = word(MAGIC.len() + 4) as usize;
-    let head = bytes
-        .get(fixed..fixed + len)
-        .ok_or_else(|| Discard::Unreadable("the header is cut short".into()))?;
+    let head = read_exactly(input, u64::from(word(MAGIC.len() + 4)))?;
     let header: Header =
-        rmp_serde::from_slice(head).map_err(|e| Discard::Unreadable(e.to_string()))?;
+        rmp_serde::from_slice(&head).map_err(|e| Discard::Unreadable(e.to_string()))?;
     if header.format != format {
         return Err(Discard::HeaderDisagrees);
     }
-    Ok((header, fixed + len))
+    Ok(header)
 }
 
-/// The whole snapshot: the header and the model it describes.
-pub fn decode(bytes: &[u8]) -> Result<(Header, AccessModel), Discard> {
-    let (header, body) = read_header(bytes)?;
-    let parts = parts(&bytes[body..])?;
-    let household_end = 1 + header.household_parts as usize;
-    if household_end > parts.len() {
-        return Err(Discard::HeaderDisagrees);
+/// The header of a snapshot held in memory.
+pub fn read_header(bytes: &[u8]) -> Result<Header, Discard> {
+    read_header_from(&mut &bytes[..])
+}
+
+/// `len` bytes, read as they come: a damaged length cannot make it allocate more than the input
+/// holds.
+fn read_exactly(input: &mut impl Read, len: u64) -> Result<Vec<u8>, Discard> {
+    let mut bytes = Vec::new();
+    input.take(len).read_to_end(&mut bytes).map_err(cut)?;
+    if bytes.len() as u64 != len {
+        return Err(Discard::Unreadable("the body is cut short".into()));
     }
-    let unreadable = |e: rmp_serde::decode::Error| Discard::Unreadable(e.to_string());
-    let (model, households, changes) = std::thread::scope(|scope| {
-        let households: Vec<_> = parts[1..household_end]
-            .iter()
-            .map(|part| {
-                scope
-                    .spawn(move || rmp_serde::from_slice::<Vec<(HouseholdId, HouseholdView)>>(part))
-            })
-            .collect();
-        let changes: Vec<_> = parts[household_end..]
-            .iter()
-            .map(|part| {
-                scope.spawn(move || rmp_serde::from_slice::<(PracticeId, Vec<AccessChange>)>(part))
-            })
-            .collect();
-        let model = rmp_serde::from_slice::<AccessModel>(parts[0]).map_err(unreadable);
-        let households = households
-            .into_iter()
-            .map(join)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(unreadable);
-        let changes = changes
-            .into_iter()
-            .map(join)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(unreadable);
-        (model, households, changes)
-    });
-    let (mut model, households, changes) = (model?, households?, changes?);
-    if !model.households.is_empty() || model.practices.values().any(|p| !p.changes.is_empty()) {
-        return Err(Discard::Unreadable(
-            "households or changes outside their parts".into(),
-        ));
-    }
-    model
-        .households
-        .reserve(households.iter().map(Vec::len).sum());
-    model.households.extend(households.into_iter().flatten());
-    for (practice, slice) in changes {
-        let Some(p) = model.practices.get_mut(&practice) else {
-            return Err(Discard::Unreadable(format!(
-                "changes of practice {practice:?}, which the snapshot does not hold"
-            )));
-        };
-        if p.changes.is_empty() {
-            p.changes = slice;
-        } else {
-            p.changes.extend(slice);
+    Ok(bytes)
+}
+
+enum Decoded {
+    Rest(AccessModel),
+    Households(Vec<(HouseholdId, HouseholdView)>),
+    Changes(PracticeId, Vec<AccessChange>),
+}
+
+/// The body after `header` (read by [`read_header_from`]): the model it describes.
+pub fn decode_body(header: &Header, input: &mut impl Read) -> Result<AccessModel, Discard> {
+    let households_end = 1 + header.household_parts as usize;
+    let count = households_end + header.change_parts as usize;
+    let mut model: Option<AccessModel> = None;
+    let mut index = 0;
+    // Sized from the header only up to what the body could hold: a damaged count must not
+    // reserve memory the snapshot does not need.
+    let mut reserve = usize::try_from(header.households)
+        .unwrap_or(0)
+        .min(header.household_parts as usize * HOUSEHOLDS_PER_PART);
+    while index < count {
+        let n = wave().min(count - index);
+        let mut parts = Vec::with_capacity(n);
+        for k in index..index + n {
+            let mut len = [0u8; 8];
+            input.read_exact(&mut len).map_err(cut)?;
+            parts.push((k, read_exactly(input, u64::from_le_bytes(len))?));
         }
+        let decoded: Vec<Decoded> = std::thread::scope(|scope| {
+            parts
+                .iter()
+                .map(|(k, bytes)| {
+                    let k = *k;
+                    scope.spawn(move || decode_part(k, households_end, bytes))
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|t| t.join().expect("decoding a snapshot part does not panic"))
+                .collect::<Result<_, _>>()
+        })?;
+        drop(parts);
+        for part in decoded {
+            merge(&mut model, part)?;
+            if let Some(m) = model.as_mut().filter(|_| reserve > 0) {
+                m.households.reserve(std::mem::take(&mut reserve));
+            }
+        }
+        index += n;
     }
+    let mut extra = [0u8; 1];
+    if input.read(&mut extra).map_err(cut)? != 0 {
+        return Err(Discard::Unreadable("the body's parts do not add up".into()));
+    }
+    let model = model.ok_or_else(|| Discard::Unreadable("no model in the body".into()))?;
     let described = model.cursor() == header.cursor
         && model.last_hash() == header.anchor.hash
         && model.events_applied() == header.anchor.events;
     if !described {
         return Err(Discard::HeaderDisagrees);
     }
+    Ok(model)
+}
+
+fn decode_part(index: usize, households_end: usize, bytes: &[u8]) -> Result<Decoded, Discard> {
+    let unreadable = |e: rmp_serde::decode::Error| Discard::Unreadable(e.to_string());
+    Ok(if index == 0 {
+        Decoded::Rest(rmp_serde::from_slice(bytes).map_err(unreadable)?)
+    } else if index < households_end {
+        Decoded::Households(rmp_serde::from_slice(bytes).map_err(unreadable)?)
+    } else {
+        let (practice, changes) = rmp_serde::from_slice(bytes).map_err(unreadable)?;
+        Decoded::Changes(practice, changes)
+    })
+}
+
+/// Parts arrive in order, so the rest of the model is there before any households or changes.
+fn merge(model: &mut Option<AccessModel>, part: Decoded) -> Result<(), Discard> {
+    let outside = || Discard::Unreadable("households or changes outside their parts".into());
+    match (model.as_mut(), part) {
+        (None, Decoded::Rest(rest)) => {
+            if !rest.households.is_empty() || rest.practices.values().any(|p| !p.changes.is_empty())
+            {
+                return Err(outside());
+            }
+            *model = Some(rest);
+        }
+        (Some(m), Decoded::Households(slice)) => m.households.extend(slice),
+        (Some(m), Decoded::Changes(practice, slice)) => {
+            let p = m.practices.get_mut(&practice).ok_or_else(|| {
+                Discard::Unreadable(format!(
+                    "changes of practice {practice:?}, which the snapshot does not hold"
+                ))
+            })?;
+            if p.changes.is_empty() {
+                p.changes = slice;
+            } else {
+                p.changes.extend(slice);
+            }
+        }
+        _ => return Err(outside()),
+    }
+    Ok(())
+}
+
+/// The whole snapshot from `input`: the header and the model it describes.
+pub fn decode_from(input: &mut impl Read) -> Result<(Header, AccessModel), Discard> {
+    let header = read_header_from(input)?;
+    let model = decode_body(&header, input)?;
     Ok((header, model))
+}
+
+/// The whole snapshot held in memory.
+pub fn decode(bytes: &[u8]) -> Result<(Header, AccessModel), Discard> {
+    decode_from(&mut &bytes[..])
 }
 
 /// Whether the log still is the one the snapshot was taken from, given what the log holds at the

@@ -7,7 +7,7 @@ use std::{
 
 use hearth_eventstore::EventStore;
 
-use super::{check_against_log, decode, encode, part_sizes, read_header, Discard, SnapshotDir};
+use super::{check_against_log, decode_body, encode_to, read_header_from, Discard, SnapshotDir};
 use crate::model::AccessModel;
 
 /// When the projection writes snapshots: once ready, whenever `every_events` events or
@@ -42,8 +42,13 @@ impl Keeper {
     pub(crate) async fn load(&self, store: &EventStore) -> Option<AccessModel> {
         let started = Instant::now();
         let dir = self.policy.dir.clone();
-        let bytes = match tokio::task::spawn_blocking(move || dir.read()).await {
-            Ok(Ok(Some(bytes))) => bytes,
+        let opened = tokio::task::spawn_blocking(move || {
+            dir.open()
+                .map(|file| file.map(|mut r| (read_header_from(&mut r), r)))
+        })
+        .await;
+        let (header, mut input) = match opened {
+            Ok(Ok(Some(opened))) => opened,
             Ok(Ok(None)) => {
                 tracing::info!("no projection snapshot; replaying the whole log");
                 return None;
@@ -54,8 +59,8 @@ impl Keeper {
             }
             Err(_) => return None,
         };
-        let checked = match read_header(&bytes) {
-            Ok((header, _)) => match store.anchor(header.cursor).await {
+        let checked = match header {
+            Ok(header) => match store.anchor(header.cursor).await {
                 Ok(found) => check_against_log(&header, found).map(|()| header),
                 Err(e) => {
                     tracing::warn!(error = %e, "checking the projection snapshot against the log failed; replaying the whole log");
@@ -65,9 +70,11 @@ impl Keeper {
             Err(d) => Err(d),
         };
         let decoded = match checked {
-            Ok(_) => tokio::task::spawn_blocking(move || decode(&bytes))
-                .await
-                .unwrap_or_else(|e| Err(Discard::Unreadable(e.to_string()))),
+            Ok(header) => tokio::task::spawn_blocking(move || {
+                decode_body(&header, &mut input).map(|model| (header, model))
+            })
+            .await
+            .unwrap_or_else(|e| Err(Discard::Unreadable(e.to_string()))),
             Err(d) => Err(d),
         };
         match decoded {
@@ -96,33 +103,26 @@ impl Keeper {
             || (!self.policy.interval.is_zero() && new > 0 && at.elapsed() >= self.policy.interval)
     }
 
-    /// Serialises the model under a read lock (readers go on; the follower, the only writer,
-    /// waits) and writes the file after releasing it. Skipped when nothing changed since the
-    /// last snapshot. Blocking: run it off the async threads.
+    /// Writes a snapshot of the model. Skipped when nothing changed since the last snapshot.
+    /// Blocking: run it off the async threads.
     pub(crate) fn write(&self, model: &RwLock<AccessModel>) -> std::io::Result<Option<u64>> {
         let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
         let started = Instant::now();
-        let (bytes, events) = {
-            let m = model.read().unwrap_or_else(|p| p.into_inner());
-            if m.events_applied() == last.0 {
-                return Ok(None);
-            }
-            (
-                encode(&m).map_err(std::io::Error::other)?,
-                m.events_applied(),
-            )
-        };
-        let encoded = started.elapsed();
-        self.policy.dir.write(&bytes)?;
+        // Encoded and written part by part under the read lock (readers go on; the follower,
+        // the only writer, waits): the encoded snapshot is never held whole beside the model.
+        let m = model.read().unwrap_or_else(|p| p.into_inner());
+        let events = m.events_applied();
+        if events == last.0 {
+            return Ok(None);
+        }
+        let sizes = self.policy.dir.write_with(|out| encode_to(&m, out))?;
+        drop(m);
         *last = (events, Instant::now());
-        let (rest, households, changes) = part_sizes(&bytes);
         tracing::info!(
             events,
-            bytes = bytes.len(),
-            model_bytes = rest,
-            household_bytes = households,
-            change_bytes = changes,
-            encode_ms = encoded.as_millis() as u64,
+            model_bytes = sizes.rest,
+            household_bytes = sizes.households,
+            change_bytes = sizes.changes,
             total_ms = started.elapsed().as_millis() as u64,
             "wrote a projection snapshot"
         );
