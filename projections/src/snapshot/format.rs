@@ -223,7 +223,7 @@ fn read_exactly(input: &mut impl Read, len: u64) -> Result<Vec<u8>, Discard> {
 }
 
 enum Decoded {
-    Rest(AccessModel),
+    Rest(Box<AccessModel>),
     Households(Vec<(HouseholdId, HouseholdView)>),
     Changes(PracticeId, Vec<AccessChange>),
 }
@@ -285,7 +285,7 @@ pub fn decode_body(header: &Header, input: &mut impl Read) -> Result<AccessModel
 fn decode_part(index: usize, households_end: usize, bytes: &[u8]) -> Result<Decoded, Discard> {
     let unreadable = |e: rmp_serde::decode::Error| Discard::Unreadable(e.to_string());
     Ok(if index == 0 {
-        Decoded::Rest(rmp_serde::from_slice(bytes).map_err(unreadable)?)
+        Decoded::Rest(Box::new(rmp_serde::from_slice(bytes).map_err(unreadable)?))
     } else if index < households_end {
         Decoded::Households(rmp_serde::from_slice(bytes).map_err(unreadable)?)
     } else {
@@ -303,7 +303,7 @@ fn merge(model: &mut Option<AccessModel>, part: Decoded) -> Result<(), Discard> 
             {
                 return Err(outside());
             }
-            *model = Some(rest);
+            *model = Some(*rest);
         }
         (Some(m), Decoded::Households(slice)) => m.households.extend(slice),
         (Some(m), Decoded::Changes(practice, slice)) => {
