@@ -126,8 +126,8 @@ fn main() {
         }
         // Right after a bulk load PostgreSQL's autovacuum works through the new rows and its
         // I/O lands on every commit; measured as found, then as a log in service settles.
-        let loaded = append_latency(&store).await;
-        eprintln!("appends right after seeding: {loaded:?}");
+        let after_load = append_latency(&store).await;
+        eprintln!("appends right after seeding: {after_load:?}");
         let hearth_eventstore::Backend::Postgres(pool) = store.backend() else {
             unreachable!("the bench runs on PostgreSQL")
         };
@@ -144,7 +144,7 @@ fn main() {
         let full = append_latency(&store).await;
         eprintln!("appends on the full log: {full:?}");
         let events = store.head().await.unwrap().position;
-        (empty, (loaded, full), seeded, events)
+        (empty, (after_load, full), seeded, events)
     });
     let households = practices * per_practice;
 
@@ -211,13 +211,13 @@ fn main() {
         "| single signed appends, {WRITERS} writers, empty log: p50 · p99 · rate | {:.2} ms · {:.2} ms · {:.0} events/s |",
         empty.0, empty.1, empty.2
     );
-    let (loaded, full) = full;
+    let (after_load, full) = full;
     println!(
         "| same, right after seeding (autovacuum at work) | {:.2} ms · {:.2} ms · {:.0} events/s — p99 {:.2}× the empty log's |",
-        loaded.0,
-        loaded.1,
-        loaded.2,
-        loaded.1 / empty.1
+        after_load.0,
+        after_load.1,
+        after_load.2,
+        after_load.1 / empty.1
     );
     println!(
         "| same, on the full log after VACUUM ANALYZE and CHECKPOINT | {:.2} ms · {:.2} ms · {:.0} events/s — p99 {:.2}× the empty log's |",
