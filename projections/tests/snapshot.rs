@@ -521,3 +521,28 @@ async fn snapshot_shape_is_pinned() {
         "the snapshot's shape changed (digest {digest}): bump FORMAT_VERSION and pin the digest\n{text}"
     );
 }
+
+/// A write that fails midway leaves the previous snapshot whole and no half-written file.
+#[test]
+fn a_failed_write_keeps_the_previous_snapshot_and_leaves_nothing_half_written() {
+    let dir = scratch_dir();
+    let snapshots = SnapshotDir::new(&dir);
+    snapshots
+        .write_with(|out| std::io::Write::write_all(out, b"the previous one"))
+        .unwrap();
+    let failed = snapshots.write_with(|out| {
+        std::io::Write::write_all(out, b"half of the next")?;
+        Err::<(), _>(std::io::Error::other("the disk is full"))
+    });
+    assert!(failed.is_err());
+    assert_eq!(
+        std::fs::read(snapshots.path()).unwrap(),
+        b"the previous one"
+    );
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -55,11 +55,21 @@ impl SnapshotDir {
     ) -> std::io::Result<T> {
         std::fs::create_dir_all(&self.dir)?;
         let tmp = self.dir.join(format!("{FILE}.tmp"));
-        let mut out = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
-        let written = write(&mut out)?;
-        let f = out.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()?;
-        drop(f);
+        let finished = File::create(&tmp).and_then(|f| {
+            let mut out = BufWriter::with_capacity(1 << 20, f);
+            let written = write(&mut out)?;
+            let f = out.into_inner().map_err(|e| e.into_error())?;
+            f.sync_all()?;
+            Ok(written)
+        });
+        let written = match finished {
+            Ok(written) => written,
+            Err(e) => {
+                // A half-written file would hold its disk space until the next snapshot.
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
+        };
         std::fs::rename(&tmp, self.path())?;
         sync_dir(&self.dir);
         Ok(written)

@@ -34,6 +34,9 @@ const MIN_PARTS: usize = 8;
 const HOUSEHOLDS_PER_PART: usize = 8_192;
 const CHANGES_PER_PART: usize = 131_072;
 
+/// At most this many encoded parts in memory at once (~0.5 GB at the slices' largest).
+const MOST_IN_FLIGHT: usize = 8;
+
 const MAGIC: &[u8; 8] = b"HEARTHSN";
 const FIXED: usize = MAGIC.len() + 8;
 
@@ -98,9 +101,10 @@ fn per_part(items: usize, most: usize) -> usize {
 }
 
 /// Parts decoded (or encoded) at once: one per core, twice over so a slow part does not leave
-/// the other cores idle at the end of a wave.
+/// the other cores idle at the end of a wave; never more than [`MOST_IN_FLIGHT`], so what sits
+/// in memory beside the model stays bounded on a machine of many cores too.
 fn wave() -> usize {
-    2 * std::thread::available_parallelism().map_or(1, |n| n.get())
+    (2 * std::thread::available_parallelism().map_or(1, |n| n.get())).min(MOST_IN_FLIGHT)
 }
 
 /// Writes the snapshot of `model` to `out`, part by part.
@@ -263,7 +267,8 @@ pub fn decode_body(header: &Header, input: &mut impl Read) -> Result<AccessModel
         for part in decoded {
             merge(&mut model, part)?;
             if let Some(m) = model.as_mut().filter(|_| reserve > 0) {
-                m.households.reserve(std::mem::take(&mut reserve));
+                // A count the memory cannot hold (a damaged header) just leaves the map to grow.
+                let _ = m.households.try_reserve(std::mem::take(&mut reserve));
             }
         }
         index += n;
