@@ -11,14 +11,14 @@
 //! HEARTH_BENCH_HOUSEHOLDS (default 20,000): the practice's size (every decision needs the
 //! practice's state, which holds each household's leads).
 
+mod support;
+
 use std::{
-    process::{Child, Command, Stdio},
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use chrono::Utc;
-use hearth_api::auth::{Caller, JwtKeys};
 use hearth_application::{BatchItem, CommandExecutor};
 use hearth_domain::{
     household::{HouseholdCommand, NewMember},
@@ -30,9 +30,9 @@ use hearth_eventstore::{
     testing::TestDatabase, EventStore, ExpectedVersion, LogSigner, Metadata, NewEvent,
 };
 use serde_json::json;
+use support::served::{free_port, owner_token, serve_with};
 use uuid::Uuid;
 
-const SECRET: &str = "a-benchmark-secret-that-is-long-enough-for-hs256";
 const CLIENTS: usize = 16;
 const HOUSEHOLDS_PER_CLIENT: usize = 25;
 
@@ -114,23 +114,6 @@ async fn seed(exec: &CommandExecutor, total: usize) -> Seeded {
         professional,
         households,
     }
-}
-
-struct Service(Child);
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("its address")
-        .port()
 }
 
 async fn wait_ready(client: &reqwest::Client, port: u16) {
@@ -263,31 +246,14 @@ fn main() {
         .await;
         let data_dir = std::env::temp_dir().join(format!("hearth-bench-{}", Uuid::new_v4()));
         let port = free_port();
-        let _service = Service(
-            Command::new(env!("CARGO_BIN_EXE_hearth"))
-                .args(["serve"])
-                .env("HEARTH_DATABASE_URL", &db.url)
-                .env("HEARTH_DATA_DIR", &data_dir)
-                .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
-                .env("HEARTH_JWT_SECRET", SECRET)
-                .env("HEARTH_SIGNING_KEY", signer.secret_base64())
-                .env("HEARTH_LOG", "warn")
-                .stdout(Stdio::null())
-                .spawn()
-                .expect("hearth serve"),
+        let _service = serve_with(
+            &db.url,
+            &data_dir,
+            port,
+            &[("HEARTH_SIGNING_KEY", signer.secret_base64())],
         );
         wait_ready(&reqwest::Client::new(), port).await;
-        let token = JwtKeys::from_secret("HS256", SECRET.as_bytes())
-            .expect("keys")
-            .mint(
-                Caller::Staff {
-                    practice: seeded.practice.0,
-                    staff: seeded.owner.0,
-                },
-                Utc::now(),
-                chrono::Duration::hours(2),
-            )
-            .expect("token");
+        let token = owner_token(seeded.practice, seeded.owner);
         let peer = peer_db
             .store()
             .await

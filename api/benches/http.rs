@@ -12,12 +12,10 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use hearth_api::auth::{Caller, JwtKeys};
 use hearth_application::CommandExecutor;
 use hearth_eventstore::testing::TestDatabase;
 use rand::Rng;
-use support::served::{bare_axum, free_port, rss_mib, seed, serve, wait_ready, wrk, SECRET};
+use support::served::{bare_axum, free_port, owner_token, rss_mib, seed, serve, wait_ready, wrk};
 
 const WRK_CONNECTIONS: &str = "32";
 
@@ -73,17 +71,7 @@ fn main() {
         return;
     }
 
-    let keys = JwtKeys::from_secret("HS256", SECRET.as_bytes()).unwrap();
-    let token = keys
-        .mint(
-            Caller::Staff {
-                practice: seeded.practice.0,
-                staff: seeded.owner.0,
-            },
-            Utc::now(),
-            chrono::Duration::hours(2),
-        )
-        .unwrap();
+    let token = owner_token(seeded.practice, seeded.owner);
     let mut rng = rand::thread_rng();
     let p = seeded.practice;
     let now_paths: Vec<String> = (0..20_000)

@@ -18,14 +18,13 @@ use std::{
 };
 
 use chrono::Utc;
-use hearth_api::auth::{Caller, JwtKeys};
 use hearth_application::CommandExecutor;
 use hearth_eventstore::{
     testing::TestDatabase, EventStore, ExpectedVersion, LogSigner, Metadata, NewEvent,
 };
 use rand::Rng;
 use serde_json::json;
-use support::served::{free_port, rss_mib, seed, serve, wait_ready, wrk, Seeded, SECRET};
+use support::served::{free_port, owner_token, rss_mib, seed, serve, wait_ready, wrk, Seeded};
 use uuid::Uuid;
 
 const WRITERS: usize = 16;
@@ -174,17 +173,7 @@ fn main() {
 
     // As-of checks in the first practice, as its owner, at random instants of its year.
     let first = &seeded[0];
-    let token = JwtKeys::from_secret("HS256", SECRET.as_bytes())
-        .unwrap()
-        .mint(
-            Caller::Staff {
-                practice: first.practice.0,
-                staff: first.owner.0,
-            },
-            Utc::now(),
-            chrono::Duration::hours(2),
-        )
-        .unwrap();
+    let token = owner_token(first.practice, first.owner);
     let mut rng = rand::thread_rng();
     let span = (first.to - first.from).num_seconds();
     let paths: Vec<String> = (0..20_000)

@@ -424,7 +424,10 @@ async fn proves_every_event(
     (events, cp)
 }
 
-async fn an_append_without_the_key_stops_the_tree_builder(unsigned: EventStore) {
+/// Three events of stream "a" appended by a signing store, then a fourth written around it
+/// (by the same database without the key); the signing store and its key, once the fourth is
+/// deliverable.
+async fn signed_then_forged(unsigned: EventStore) -> (EventStore, LogSigner) {
     let signer = LogSigner::generate();
     let store = unsigned.clone().with_signer(Arc::new(signer.clone()));
     store
@@ -436,15 +439,23 @@ async fn an_append_without_the_key_stops_the_tree_builder(unsigned: EventStore) 
         .await
         .unwrap();
     deliverable(&store, forged.cursor).await;
+    (store, signer)
+}
+
+fn assert_stopped_at_the_forged_event(error: TreeError) {
+    assert!(
+        matches!(error, TreeError::Unauthenticated { ref stream, version: 4, .. } if stream == "a"),
+        "{error}"
+    );
+}
+
+async fn an_append_without_the_key_stops_the_tree_builder(unsigned: EventStore) {
+    let (store, signer) = signed_then_forged(unsigned).await;
     let mut builder = TreeBuilder::new(store.clone(), signer.public_key().clone());
     // The signed append becomes leaves; the forged row stops the builder, now and on retry.
     assert_eq!(builder.step().await.unwrap(), 3);
     for _ in 0..2 {
-        let error = builder.catch_up().await.unwrap_err();
-        assert!(
-            matches!(error, TreeError::Unauthenticated { ref stream, version: 4, .. } if stream == "a"),
-            "{error}"
-        );
+        assert_stopped_at_the_forged_event(builder.catch_up().await.unwrap_err());
     }
     assert_eq!(store.tree_size().await.unwrap(), 3);
 }
@@ -452,16 +463,7 @@ async fn an_append_without_the_key_stops_the_tree_builder(unsigned: EventStore) 
 /// The signing process's builder takes its own appends on memory rather than by verifying them
 /// again (signed_here.rs); a row that carries a copy of one of its signatures is still refused.
 async fn a_copied_signature_stops_the_builder_of_the_process_that_made_it(unsigned: EventStore) {
-    let signer = LogSigner::generate();
-    let store = unsigned.clone().with_signer(Arc::new(signer.clone()));
-    store
-        .append("a", ExpectedVersion::NoStream, events_of(PRACTICE, 3))
-        .await
-        .unwrap();
-    let forged = unsigned
-        .append("a", ExpectedVersion::Exact(3), events_of(PRACTICE, 1))
-        .await
-        .unwrap();
+    let (store, signer) = signed_then_forged(unsigned).await;
     sql(
         &store,
         "INSERT INTO append_signatures (first_event_id, event_count, key_id, signature) \
@@ -469,13 +471,8 @@ async fn a_copied_signature_stops_the_builder_of_the_process_that_made_it(unsign
          WHERE e.stream = 'a' AND e.version = 4",
     )
     .await;
-    deliverable(&store, forged.cursor).await;
     let mut builder = TreeBuilder::new(store.clone(), signer.public_key().clone());
-    let error = builder.catch_up().await.unwrap_err();
-    assert!(
-        matches!(error, TreeError::Unauthenticated { ref stream, version: 4, .. } if stream == "a"),
-        "{error}"
-    );
+    assert_stopped_at_the_forged_event(builder.catch_up().await.unwrap_err());
     assert_eq!(store.tree_size().await.unwrap(), 3);
 }
 

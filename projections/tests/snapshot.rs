@@ -497,7 +497,13 @@ async fn snapshot_shape_is_pinned() {
         String::new(),
         &mut paths,
     );
-    // The change lists are serialised apart from their practices (in slices of their own).
+    // The households and the change lists are serialised apart from the model (in slices of
+    // their own).
+    shape(
+        &serde_json::to_value(&model.households).unwrap(),
+        ".households".into(),
+        &mut paths,
+    );
     for p in model.practices.values() {
         shape(
             &serde_json::to_value(&p.changes).unwrap(),

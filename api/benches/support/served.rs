@@ -299,9 +299,20 @@ pub fn bare_axum(port: u16) {
 
 /// `hearth serve` on `database_url`, its data in `data_dir`, listening on `port`.
 pub fn serve(database_url: &str, data_dir: &Path, port: u16) -> Service {
+    serve_with(database_url, data_dir, port, &[])
+}
+
+/// As [`serve`], with more of the service's settings (`HEARTH_SIGNING_KEY`, say).
+pub fn serve_with(
+    database_url: &str,
+    data_dir: &Path,
+    port: u16,
+    settings: &[(&str, String)],
+) -> Service {
     Service(
         Command::new(env!("CARGO_BIN_EXE_hearth"))
             .args(["serve"])
+            .envs(settings.iter().map(|(k, v)| (k, v)))
             .env("HEARTH_DATABASE_URL", database_url)
             .env("HEARTH_DATA_DIR", data_dir)
             .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
@@ -315,6 +326,21 @@ pub fn serve(database_url: &str, data_dir: &Path, port: u16) -> Service {
             .spawn()
             .unwrap(),
     )
+}
+
+/// A token of `practice`'s owner, as the benches call the API.
+pub fn owner_token(practice: PracticeId, owner: StaffId) -> String {
+    hearth_api::auth::JwtKeys::from_secret("HS256", SECRET.as_bytes())
+        .expect("keys")
+        .mint(
+            hearth_api::auth::Caller::Staff {
+                practice: practice.0,
+                staff: owner.0,
+            },
+            chrono::Utc::now(),
+            chrono::Duration::hours(2),
+        )
+        .expect("token")
 }
 
 pub struct Service(pub Child);

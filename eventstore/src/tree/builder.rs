@@ -127,29 +127,27 @@ fn signed_prefix<E: Chained>(
     key: &LogPublicKey,
     here: Option<&SignedHere>,
 ) -> usize {
-    let messages: Vec<Option<(Vec<u8>, &[u8])>> =
-        groups.iter().map(|g| signed_message(g, key)).collect();
-    let claimed = messages.iter().take_while(|m| m.is_some()).count();
-    let vouched: Vec<bool> = messages[..claimed]
+    // Each group that claims a signature by `key`, up to the first that does not, with whether
+    // this process made that signature over that message.
+    let claimed: Vec<(Vec<u8>, &[u8], bool)> = groups
         .iter()
-        .flatten()
-        .map(|(m, s)| here.is_some_and(|h| h.vouches(m, s)))
+        .map_while(|g| signed_message(g, key))
+        .map(|(m, s)| {
+            let vouched = here.is_some_and(|h| h.vouches(&m, s));
+            (m, s, vouched)
+        })
         .collect();
-    let batch: Vec<(&[u8], &[u8])> = messages[..claimed]
+    let unvouched: Vec<(&[u8], &[u8])> = claimed
         .iter()
-        .flatten()
-        .zip(&vouched)
-        .filter(|(_, known)| !**known)
-        .map(|((m, s), _)| (m.as_slice(), *s))
+        .filter(|(_, _, vouched)| !vouched)
+        .map(|(m, s, _)| (m.as_slice(), *s))
         .collect();
-    if key.verify_many(&batch) {
-        return claimed;
+    if key.verify_many(&unvouched) {
+        return claimed.len();
     }
-    messages[..claimed]
+    claimed
         .iter()
-        .flatten()
-        .zip(&vouched)
-        .take_while(|((m, s), known)| **known || key.verify(m, s))
+        .take_while(|(m, s, vouched)| *vouched || key.verify(m, s))
         .count()
 }
 

@@ -35,8 +35,10 @@ pub use webhooks::{FailureView, RedeliveryView, WebhookView};
 #[derive(Default, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccessModel {
     pub practices: HashMap<PracticeId, PracticeView>,
-    /// Defaults to none when absent: a snapshot stores the households in parts of their own.
-    #[serde(default)]
+    /// Not serialised with the model: a snapshot keeps the households in parts of their own
+    /// that encode and decode on every core (snapshot::format), as it does the practices'
+    /// change lists.
+    #[serde(skip_serializing, default)]
     pub households: HashMap<HouseholdId, HouseholdView>,
     /// Each XPLAN connection's settings, consent and last sync (never its secrets).
     #[serde(with = "integrations")]
@@ -54,46 +56,7 @@ pub struct AccessModel {
     skipped: u64,
 }
 
-/// The model without its households, serialised as the model is (named fields), so that it
-/// decodes back into an [`AccessModel`] with no households: a snapshot keeps the households in
-/// parts of their own that encode and decode on every core. A field added to the model and not
-/// here fails the snapshot round-trip tests.
-#[derive(Serialize)]
-pub(crate) struct WithoutHouseholds<'a> {
-    practices: &'a HashMap<PracticeId, PracticeView>,
-    #[serde(serialize_with = "integrations_by_ref")]
-    integrations: &'a HashMap<IntegrationId, IntegrationState>,
-    sync_runs: &'a SyncRuns,
-    expiries: &'a BTreeSet<(DateTime<Utc>, HouseholdId, StaffId)>,
-    webhooks: &'a HashMap<hearth_domain::WebhookId, WebhookView>,
-    cursor: Cursor,
-    last_hash: [u8; 32],
-    applied: u64,
-    skipped: u64,
-}
-
-fn integrations_by_ref<S: serde::Serializer>(
-    map: &&HashMap<IntegrationId, IntegrationState>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    integrations::serialize(map, s)
-}
-
 impl AccessModel {
-    pub(crate) fn without_households(&self) -> WithoutHouseholds<'_> {
-        WithoutHouseholds {
-            practices: &self.practices,
-            integrations: &self.integrations,
-            sync_runs: &self.sync_runs,
-            expiries: &self.expiries,
-            webhooks: &self.webhooks,
-            cursor: self.cursor,
-            last_hash: self.last_hash,
-            applied: self.applied,
-            skipped: self.skipped,
-        }
-    }
-
     pub fn cursor(&self) -> Cursor {
         self.cursor
     }

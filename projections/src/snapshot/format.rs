@@ -89,7 +89,7 @@ enum Part<'m> {
 impl Part<'_> {
     fn encode(&self) -> Result<Vec<u8>, rmp_serde::encode::Error> {
         match self {
-            Part::Rest(model) => rmp_serde::to_vec_named(&model.without_households()),
+            Part::Rest(model) => rmp_serde::to_vec_named(model),
             Part::Households(slice) => rmp_serde::to_vec_named(slice),
             Part::Changes(practice, slice) => rmp_serde::to_vec_named(&(practice, slice)),
         }
@@ -328,16 +328,11 @@ fn merge(model: &mut Option<AccessModel>, part: Decoded) -> Result<(), Discard> 
     Ok(())
 }
 
-/// The whole snapshot from `input`: the header and the model it describes.
-pub fn decode_from(input: &mut impl Read) -> Result<(Header, AccessModel), Discard> {
-    let header = read_header_from(input)?;
-    let model = decode_body(&header, input)?;
+/// The whole snapshot held in memory: the header and the model it describes.
+pub fn decode(mut bytes: &[u8]) -> Result<(Header, AccessModel), Discard> {
+    let header = read_header_from(&mut bytes)?;
+    let model = decode_body(&header, &mut bytes)?;
     Ok((header, model))
-}
-
-/// The whole snapshot held in memory.
-pub fn decode(bytes: &[u8]) -> Result<(Header, AccessModel), Discard> {
-    decode_from(&mut &bytes[..])
 }
 
 /// Whether the log still is the one the snapshot was taken from, given what the log holds at the

@@ -13,8 +13,8 @@ mod keeper;
 
 pub use files::SnapshotDir;
 pub use format::{
-    check_against_log, decode, decode_body, decode_from, encode, encode_to, read_header,
-    read_header_from, Discard, Header, PartSizes, FORMAT_VERSION,
+    check_against_log, decode, decode_body, encode, encode_to, read_header, read_header_from,
+    Discard, Header, PartSizes, FORMAT_VERSION,
 };
 pub use keeper::SnapshotPolicy;
 pub(crate) use keeper::{write_off_thread, Keeper};
