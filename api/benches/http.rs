@@ -63,8 +63,10 @@ fn main() {
     service = serve();
     wait_ready(port, Duration::from_secs(900));
     let from_snapshot = started.elapsed();
+    std::thread::sleep(Duration::from_secs(2));
+    let (rss_loaded, _) = rss_mib(service.0.id());
     eprintln!(
-        "start-up: replay {rebuild:.1?}, graceful stop with snapshot {stop:.1?} ({snapshot_mib:.0} MiB), from the snapshot {from_snapshot:.1?}"
+        "start-up: replay {rebuild:.1?} (resident {rss:.0} MiB), graceful stop with snapshot {stop:.1?} ({snapshot_mib:.0} MiB), from the snapshot {from_snapshot:.1?} (resident {rss_loaded:.0} MiB)"
     );
     if std::env::var("HEARTH_BENCH_STARTUP_ONLY").is_ok() {
         let _ = std::fs::remove_dir_all(&data_dir);

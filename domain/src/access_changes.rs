@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     access::{check, AccessPath},
+    action_set::ActionSet,
     household::{HouseholdEvent, HouseholdState},
     ids::{HouseholdId, StaffId},
     permissions::Permission,
@@ -26,7 +27,7 @@ pub const HOUSEHOLD_ACTIONS: [Action; 3] = [Action::View, Action::Edit, Action::
 pub struct EffectiveAccess {
     /// Allowed actions among view, edit and export (never empty: no access is `null`).
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Action>))]
-    pub actions: Vec<Action>,
+    pub actions: ActionSet,
     /// Why viewing is allowed: a direct holding, a practice-wide role, or through a clinician.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub path: AccessPath,
@@ -146,11 +147,11 @@ pub fn effective(
         return None;
     }
     let mut path = None;
-    let mut actions = Vec::new();
+    let mut actions = ActionSet::default();
     for action in HOUSEHOLD_ACTIONS {
         let decision = check(practice, household, staff, action);
         if decision.allowed {
-            actions.push(action);
+            actions.insert(action);
             path = path.or(decision.path);
         }
     }

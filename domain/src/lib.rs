@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod access_changes;
+pub mod action_set;
 mod codec;
 pub use codec::Stored;
 pub use codec::{optional_whole_number, whole_number};

@@ -152,7 +152,7 @@ fn a_grant_a_role_change_and_a_revocation_each_change_one_pair() {
     .unwrap();
     assert_pairs(&granted, vec![(ChangeKind::Granted, h, para, false, true)]);
     assert_eq!(
-        granted[0].1.after.as_ref().unwrap().actions,
+        granted[0].1.after.as_ref().unwrap().actions.to_vec(),
         vec![Action::View, Action::Edit, Action::Export]
     );
     let changed = changes_of_household(
@@ -170,7 +170,7 @@ fn a_grant_a_role_change_and_a_revocation_each_change_one_pair() {
         vec![(ChangeKind::RoleChanged, h, para, true, true)],
     );
     assert_eq!(
-        changed[0].1.after.as_ref().unwrap().actions,
+        changed[0].1.after.as_ref().unwrap().actions.to_vec(),
         vec![Action::View]
     );
     let revoked = changes_of_household(
@@ -241,7 +241,10 @@ fn a_new_primary_changes_both_the_old_and_the_new_primary() {
         ],
     );
     let kept = changes.iter().find(|(_, c)| c.staff == old).unwrap();
-    assert_eq!(kept.1.after.as_ref().unwrap().actions, vec![Action::View]);
+    assert_eq!(
+        kept.1.after.as_ref().unwrap().actions.to_vec(),
+        vec![Action::View]
+    );
 }
 
 #[test]
@@ -404,7 +407,7 @@ fn archiving_leaves_only_those_who_may_restore_it_viewing() {
     assert!(adviser_change.1.after.is_none());
     let owner_change = changes.iter().find(|(_, c)| c.staff == owner).unwrap();
     assert_eq!(
-        owner_change.1.after.as_ref().unwrap().actions,
+        owner_change.1.after.as_ref().unwrap().actions.to_vec(),
         vec![Action::View]
     );
 }

@@ -116,7 +116,7 @@ impl AccessModel {
                     .search
                     .iter()
                     .filter(|(_, text, xplan)| text.contains(needle) || xplan.contains(&exact))
-                    .filter_map(|(id, _, _)| self.households.get(id))
+                    .filter_map(|(id, _, _)| self.households.get(id).map(|h| &**h))
                     .filter(|h| matches(h, filter))
                     .map(|h| (sort_key(h), h))
                     .filter(|(key, _)| start.as_ref().is_none_or(|s| key > s))
@@ -133,7 +133,7 @@ impl AccessModel {
                 };
                 p.by_name
                     .range((from, std::ops::Bound::Unbounded))
-                    .filter_map(|(_, id)| self.households.get(id))
+                    .filter_map(|(_, id)| self.households.get(id).map(|h| &**h))
                     .filter(|h| matches(h, filter))
                     .filter(|h| decide(p, h, viewer, Action::View, at).allowed)
                     .take(limit + 1)

@@ -6,11 +6,13 @@ mod directory;
 mod expiry;
 mod facts;
 pub mod model;
+pub mod names;
 mod queries;
 mod report;
 mod retention;
 mod runner;
 pub mod snapshot;
+mod snug;
 mod timeline;
 
 pub use directory::{HouseholdFilter, HouseholdPage, HouseholdSummary, StaffEntry, MAX_PAGE_SIZE};

@@ -93,6 +93,7 @@ impl AccessModel {
     ) -> Result<&HouseholdView, QueryError> {
         self.households
             .get(&id)
+            .map(|h| &**h)
             .filter(|h| h.practice == practice)
             .ok_or(QueryError::HouseholdNotFound)
     }

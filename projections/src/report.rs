@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use hearth_domain::{roles::Holding, HouseholdId, PracticeId, StaffId};
 use serde::Serialize;
 
-use crate::{model::AccessModel, queries::QueryError};
+use std::sync::Arc;
+
+use crate::{model::AccessModel, names::ActorName, queries::QueryError};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ReportRow {
@@ -17,10 +19,10 @@ pub struct ReportRow {
     pub from: DateTime<Utc>,
     /// Absent while the holding is still open.
     pub to: Option<DateTime<Utc>>,
-    pub granted_by: String,
-    pub revoked_by: Option<String>,
-    pub reason: Option<String>,
-    pub end_reason: Option<String>,
+    pub granted_by: ActorName,
+    pub revoked_by: Option<ActorName>,
+    pub reason: Option<Arc<str>>,
+    pub end_reason: Option<Arc<str>>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -27,7 +27,7 @@ impl<V: Clone + PartialEq> Timeline<V> {
     /// earlier but committed later) is slotted in after any change of the same instant.
     pub fn set(&mut self, at: DateTime<Utc>, value: Option<V>) {
         let idx = self.points.partition_point(|(t, _)| *t <= at);
-        self.points.insert(idx, (at, value));
+        crate::snug::insert(&mut self.points, idx, (at, value));
     }
 
     /// Withdraws a change recorded ahead of time (a scheduled end that no longer applies).

@@ -280,8 +280,8 @@ async fn every_access_path_is_reported_and_the_past_is_answered_exactly() {
         (t(5), Some(t(7)))
     );
     assert_eq!(
-        para_intervals[1].revoked_by.as_deref(),
-        Some(p.owner.to_string().as_str())
+        para_intervals[1].revoked_by.as_ref().map(|a| a.to_string()),
+        Some(p.owner.to_string())
     );
     let adviser_interval = history
         .intervals

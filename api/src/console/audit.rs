@@ -132,8 +132,8 @@ pub async fn household_access(
                             td { (words::holding(i.holding)) }
                             td { (words::time(i.from)) }
                             td { (i.to.map(words::time).unwrap_or_else(|| "—".into())) }
-                            td { (words::actor(&names, &i.granted_by)) }
-                            td { (i.revoked_by.as_deref().map(|a| words::actor(&names, a)).unwrap_or_default()) }
+                            td { (words::actor(&names, &i.granted_by.to_string())) }
+                            td { (i.revoked_by.as_ref().map(|a| words::actor(&names, &a.to_string())).unwrap_or_default()) }
                             td { (i.reason.clone().unwrap_or_default())
                                  @if let Some(e) = &i.end_reason { @if i.reason.is_some() { " · ended: " } (e) } }
                         }
@@ -244,8 +244,8 @@ pub async fn report(
                         td { (words::holding(r.holding)) }
                         td { (words::time(r.from)) }
                         td { (r.to.map(words::time).unwrap_or_else(|| "—".into())) }
-                        td { (words::actor(&names, &r.granted_by)) }
-                        td { (r.revoked_by.as_deref().map(|a| words::actor(&names, a)).unwrap_or_default()) }
+                        td { (words::actor(&names, &r.granted_by.to_string())) }
+                        td { (r.revoked_by.as_ref().map(|a| words::actor(&names, &a.to_string())).unwrap_or_default()) }
                         td { (r.end_reason.clone().or(r.reason.clone()).unwrap_or_default()) }
                     }
                 }

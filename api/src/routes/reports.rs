@@ -118,10 +118,13 @@ pub(crate) fn csv_of(report: &AccessReport) -> Result<Vec<u8>, Problem> {
             holding_name(r.holding),
             r.from.to_rfc3339(),
             r.to.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            r.granted_by.clone(),
-            r.revoked_by.clone().unwrap_or_default(),
-            r.reason.clone().unwrap_or_default(),
-            r.end_reason.clone().unwrap_or_default(),
+            r.granted_by.to_string(),
+            r.revoked_by
+                .as_ref()
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+            r.reason.as_deref().unwrap_or_default().to_owned(),
+            r.end_reason.as_deref().unwrap_or_default().to_owned(),
         ])
         .map_err(|e| Problem::internal(&e))?;
     }

@@ -13,7 +13,7 @@ use hearth_eventstore::Cursor;
 use serde::{Deserialize, Serialize};
 
 use super::AccessModel;
-use crate::QueryError;
+use crate::{names::ActorName, snug, QueryError};
 
 /// One (household, staff) pair whose effective access an event changed.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -27,7 +27,7 @@ pub struct AccessChange {
     pub staff: StaffId,
     pub before: Option<EffectiveAccess>,
     pub after: Option<EffectiveAccess>,
-    pub actor: Arc<str>,
+    pub actor: ActorName,
     pub reason: Option<Arc<str>>,
     pub at: DateTime<Utc>,
 }
@@ -88,22 +88,25 @@ pub(super) fn record(
     if changes.is_empty() {
         return;
     }
-    let actor: Arc<str> = meta.actor.to_string().into();
+    let actor = ActorName::from(&meta.actor);
     let reason: Option<Arc<str>> = meta.reason.as_deref().map(Arc::from);
     for (index, c) in changes.into_iter().enumerate() {
-        into.push(AccessChange {
-            at_cursor,
-            index: index as u32,
-            kind,
-            event_type,
-            household: c.household,
-            staff: c.staff,
-            before: c.before,
-            after: c.after,
-            actor: actor.clone(),
-            reason: reason.clone(),
-            at: meta.at,
-        });
+        snug::push(
+            into,
+            AccessChange {
+                at_cursor,
+                index: index as u32,
+                kind,
+                event_type,
+                household: c.household,
+                staff: c.staff,
+                before: c.before,
+                after: c.after,
+                actor: actor.clone(),
+                reason: reason.clone(),
+                at: meta.at,
+            },
+        );
     }
 }
 
@@ -164,7 +167,7 @@ struct StoredChange<'a> {
     staff: StaffId,
     before: Option<EffectiveAccess>,
     after: Option<EffectiveAccess>,
-    actor: Arc<str>,
+    actor: ActorName,
     reason: Option<Arc<str>>,
     at: DateTime<Utc>,
 }
@@ -182,7 +185,7 @@ impl From<StoredChange<'_>> for AccessChange {
             at_cursor: c.at_cursor,
             index: c.index,
             kind: c.kind,
-            event_type: static_event_type(&c.event_type),
+            event_type: crate::names::static_event_type(&c.event_type),
             household: c.household,
             staff: c.staff,
             before: c.before,
@@ -192,39 +195,4 @@ impl From<StoredChange<'_>> for AccessChange {
             at: c.at,
         }
     }
-}
-
-/// Event types are a handful of names shared by every change; a snapshot's copy is interned once
-/// per name (leaked, so bounded by the number of event kinds) to keep the field a `&'static str`.
-/// Each thread keeps the names it has met, so a snapshot's slices decoding side by side do not
-/// queue on the shared set's lock once per change.
-fn static_event_type(name: &str) -> &'static str {
-    use std::{cell::RefCell, collections::HashSet, sync::Mutex};
-    static NAMES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
-    thread_local! {
-        static MET: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
-    }
-    if let Some(known) = MET.with(|met| met.borrow().iter().find(|n| **n == name).copied()) {
-        return known;
-    }
-    let interned = {
-        let mut names = NAMES.lock().unwrap_or_else(|p| p.into_inner());
-        let names = names.get_or_insert_with(HashSet::new);
-        match names.get(name) {
-            Some(known) => *known,
-            None => {
-                let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
-                names.insert(leaked);
-                leaked
-            }
-        }
-    };
-    MET.with(|met| {
-        let mut met = met.borrow_mut();
-        // Bounded, so a snapshot with endless made-up names costs no more than a lookup each.
-        if met.len() < 64 {
-            met.push(interned);
-        }
-    });
-    interned
 }

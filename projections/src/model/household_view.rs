@@ -7,8 +7,13 @@ use hearth_domain::{
     BranchId, HouseholdId, PracticeId, StaffId,
 };
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
-use crate::timeline::Timeline;
+use crate::{
+    names::{ActorName, EventType},
+    snug,
+    timeline::Timeline,
+};
 
 /// One continuous stretch of a direct holding: who held the household how, from when to when.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -17,23 +22,23 @@ pub struct AccessInterval {
     pub holding: Holding,
     pub from: DateTime<Utc>,
     pub to: Option<DateTime<Utc>>,
-    pub granted_by: String,
-    pub revoked_by: Option<String>,
-    pub reason: Option<String>,
-    pub end_reason: Option<String>,
+    pub granted_by: ActorName,
+    pub revoked_by: Option<ActorName>,
+    pub reason: Option<Arc<str>>,
+    pub end_reason: Option<Arc<str>>,
     /// The event that opened the interval (its type, for auditors).
-    pub opened_by_event: String,
-    pub closed_by_event: Option<String>,
+    pub opened_by_event: EventType,
+    pub closed_by_event: Option<EventType>,
 }
 
 /// An access-relevant event as it happened, for the audit trail.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub position: i64,
-    pub event_type: String,
+    pub event_type: EventType,
     pub at: DateTime<Utc>,
-    pub actor: String,
-    pub reason: Option<String>,
+    pub actor: ActorName,
+    pub reason: Option<Arc<str>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -140,7 +145,10 @@ impl HouseholdView {
         }
         let meta = event.meta();
         let at = meta.at;
-        let actor = meta.actor.to_string();
+        let actor = ActorName::from(&meta.actor);
+        // One copy of the reason and the type, shared by every interval and entry of the event.
+        let reason: Option<Arc<str>> = meta.reason.as_deref().map(Arc::from);
+        let event_type = EventType(event.event_type());
         let old: Vec<(StaffId, Holding)> = before.holders();
         let new: Vec<(StaffId, Holding)> = self.state.holders();
         let mut changed = false;
@@ -151,7 +159,7 @@ impl HouseholdView {
         };
         for (staff, holding) in &old {
             if !new.contains(&(*staff, *holding)) {
-                self.close(*staff, end, &actor, meta.reason.clone(), event.event_type());
+                self.close(*staff, end, &actor, reason.clone(), event_type);
                 if !new.iter().any(|(s, _)| s == staff) {
                     self.timeline(*staff).set(at, None);
                 }
@@ -161,18 +169,21 @@ impl HouseholdView {
         for (staff, holding) in &new {
             if !old.contains(&(*staff, *holding)) {
                 self.timeline(*staff).set(at, Some(*holding));
-                self.intervals.push(AccessInterval {
-                    staff_id: *staff,
-                    holding: *holding,
-                    from: at,
-                    to: None,
-                    granted_by: actor.clone(),
-                    revoked_by: None,
-                    reason: meta.reason.clone(),
-                    end_reason: None,
-                    opened_by_event: event.event_type().to_string(),
-                    closed_by_event: None,
-                });
+                snug::push(
+                    &mut self.intervals,
+                    AccessInterval {
+                        staff_id: *staff,
+                        holding: *holding,
+                        from: at,
+                        to: None,
+                        granted_by: actor.clone(),
+                        revoked_by: None,
+                        reason: reason.clone(),
+                        end_reason: None,
+                        opened_by_event: event_type,
+                        closed_by_event: None,
+                    },
+                );
                 changed = true;
             }
         }
@@ -196,13 +207,16 @@ impl HouseholdView {
                     | HouseholdEvent::Erased(_)
             )
         {
-            self.trail.push(AuditEntry {
-                position,
-                event_type: event.event_type().to_string(),
-                at,
-                actor,
-                reason: meta.reason.clone(),
-            });
+            snug::push(
+                &mut self.trail,
+                AuditEntry {
+                    position,
+                    event_type,
+                    at,
+                    actor,
+                    reason,
+                },
+            );
         }
     }
 
@@ -231,7 +245,7 @@ impl HouseholdView {
         if let Some(i) = self.holdings.iter().position(|(s, _)| *s == staff) {
             return &mut self.holdings[i].1;
         }
-        self.holdings.push((staff, Timeline::default()));
+        snug::push(&mut self.holdings, (staff, Timeline::default()));
         &mut self.holdings.last_mut().expect("just pushed").1
     }
 
@@ -239,9 +253,9 @@ impl HouseholdView {
         &mut self,
         staff: StaffId,
         at: DateTime<Utc>,
-        actor: &str,
-        reason: Option<String>,
-        event_type: &str,
+        actor: &ActorName,
+        reason: Option<Arc<str>>,
+        event_type: EventType,
     ) {
         if let Some(open) = self
             .intervals
@@ -250,9 +264,9 @@ impl HouseholdView {
             .find(|i| i.staff_id == staff && i.to.is_none())
         {
             open.to = Some(at);
-            open.revoked_by = Some(actor.to_string());
+            open.revoked_by = Some(actor.clone());
             open.end_reason = reason;
-            open.closed_by_event = Some(event_type.to_string());
+            open.closed_by_event = Some(event_type);
         }
     }
 }

@@ -38,8 +38,10 @@ pub struct AccessModel {
     /// Not serialised with the model: a snapshot keeps the households in parts of their own
     /// that encode and decode on every core (snapshot::format), as it does the practices'
     /// change lists.
+    /// Each view boxed: the map keeps spare slots as it grows, and a slot holding a pointer
+    /// rather than a whole view (~600 bytes) keeps that slack small.
     #[serde(skip_serializing, default)]
-    pub households: HashMap<HouseholdId, HouseholdView>,
+    pub households: HashMap<HouseholdId, Box<HouseholdView>>,
     /// Each XPLAN connection's settings, consent and last sync (never its secrets).
     #[serde(with = "integrations")]
     pub integrations: HashMap<IntegrationId, IntegrationState>,
@@ -153,9 +155,9 @@ impl AccessModel {
             return;
         };
         if let HouseholdEvent::Created(created) = event {
-            self.households
-                .entry(id)
-                .or_insert_with(|| HouseholdView::new(id, created.practice_id, created.meta.at));
+            self.households.entry(id).or_insert_with(|| {
+                Box::new(HouseholdView::new(id, created.practice_id, created.meta.at))
+            });
             if let Some(p) = self.practices.get_mut(&created.practice_id) {
                 p.households.push(id);
             }

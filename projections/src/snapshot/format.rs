@@ -109,7 +109,8 @@ fn wave() -> usize {
 
 /// Writes the snapshot of `model` to `out`, part by part.
 pub fn encode_to(model: &AccessModel, out: &mut impl Write) -> std::io::Result<PartSizes> {
-    let households: Vec<_> = model.households.iter().collect();
+    let households: Vec<(&HouseholdId, &HouseholdView)> =
+        model.households.iter().map(|(id, h)| (id, &**h)).collect();
     let per_change_part = per_part(
         model.practices.values().map(|p| p.changes.len()).sum(),
         CHANGES_PER_PART,
@@ -228,7 +229,7 @@ fn read_exactly(input: &mut impl Read, len: u64) -> Result<Vec<u8>, Discard> {
 
 enum Decoded {
     Rest(Box<AccessModel>),
-    Households(Vec<(HouseholdId, HouseholdView)>),
+    Households(Vec<(HouseholdId, Box<HouseholdView>)>),
     Changes(PracticeId, Vec<AccessChange>),
 }
 
@@ -277,7 +278,11 @@ pub fn decode_body(header: &Header, input: &mut impl Read) -> Result<AccessModel
     if input.read(&mut extra).map_err(cut)? != 0 {
         return Err(Discard::Unreadable("the body's parts do not add up".into()));
     }
-    let model = model.ok_or_else(|| Discard::Unreadable("no model in the body".into()))?;
+    let mut model = model.ok_or_else(|| Discard::Unreadable("no model in the body".into()))?;
+    // Each list grew slice by slice, to up to twice its length; it grows no more until written to.
+    for p in model.practices.values_mut() {
+        p.changes.shrink_to_fit();
+    }
     let described = model.cursor() == header.cursor
         && model.last_hash() == header.anchor.hash
         && model.events_applied() == header.anchor.events;

@@ -1,0 +1,5 @@
+//! What the in-process benches share.
+
+#![allow(dead_code)]
+
+pub mod seeded;

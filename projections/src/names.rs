@@ -1,0 +1,172 @@
+//! Compact forms of the names history repeats on every entry: who acted and which event did it.
+//! Kept as strings they were most of the model's memory (an actor's text is 36–40 bytes and an
+//! event type's ~30, each its own allocation, on every interval, trail entry and change); kept as
+//! the actor itself and a shared `&'static str` they cost no allocation. Both serialise exactly
+//! as the strings did, so API answers and snapshots read the same.
+
+use std::{borrow::Cow, fmt};
+
+use hearth_domain::{Actor, StaffId};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use uuid::Uuid;
+
+/// Who acted, written as [`Actor`]'s display text (a staff id, `operator`, `system:{name}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActorName {
+    Actor(Actor),
+    /// Text that reads as no actor (only an old or edited snapshot could hold it), kept as is.
+    Text(Box<str>),
+}
+
+impl From<&Actor> for ActorName {
+    fn from(actor: &Actor) -> Self {
+        ActorName::Actor(actor.clone())
+    }
+}
+
+impl ActorName {
+    /// Reads display text back; whatever [`Actor`] would not display exactly so stays text.
+    pub fn parse(text: &str) -> Self {
+        if text == "operator" {
+            return ActorName::Actor(Actor::Operator);
+        }
+        if let Some(name) = text.strip_prefix("system:") {
+            return ActorName::Actor(Actor::System(name.to_owned()));
+        }
+        // A staff id displays hyphenated and lower-case; other spellings Uuid accepts are text.
+        if text.len() == 36 && !text.bytes().any(|b| b.is_ascii_uppercase()) {
+            if let Ok(id) = Uuid::parse_str(text) {
+                return ActorName::Actor(Actor::Staff(StaffId(id)));
+            }
+        }
+        ActorName::Text(text.into())
+    }
+}
+
+impl fmt::Display for ActorName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ActorName::Actor(a) => a.fmt(f),
+            ActorName::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+impl Serialize for ActorName {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ActorName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text: Cow<'de, str> = Cow::deserialize(d)?;
+        Ok(ActorName::parse(&text))
+    }
+}
+
+/// An event's type name, one shared copy per name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventType(pub &'static str);
+
+impl EventType {
+    pub fn as_str(&self) -> &'static str {
+        self.0
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl PartialEq<str> for EventType {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl Serialize for EventType {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for EventType {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name: Cow<'de, str> = Cow::deserialize(d)?;
+        Ok(EventType(static_event_type(&name)))
+    }
+}
+
+/// Event types are a handful of names shared by every entry; a snapshot's copy is interned once
+/// per name (leaked, so bounded by the number of event kinds) to keep the field a `&'static str`.
+/// Each thread keeps the names it has met, so a snapshot's slices decoding side by side do not
+/// queue on the shared set's lock once per entry.
+pub(crate) fn static_event_type(name: &str) -> &'static str {
+    use std::{cell::RefCell, collections::HashSet, sync::Mutex};
+    static NAMES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+    thread_local! {
+        static MET: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
+    }
+    if let Some(known) = MET.with(|met| met.borrow().iter().find(|n| **n == name).copied()) {
+        return known;
+    }
+    let interned = {
+        let mut names = NAMES.lock().unwrap_or_else(|p| p.into_inner());
+        let names = names.get_or_insert_with(HashSet::new);
+        match names.get(name) {
+            Some(known) => *known,
+            None => {
+                let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+                names.insert(leaked);
+                leaked
+            }
+        }
+    };
+    MET.with(|met| {
+        let mut met = met.borrow_mut();
+        // Bounded, so a snapshot with endless made-up names costs no more than a lookup each.
+        if met.len() < 64 {
+            met.push(interned);
+        }
+    });
+    interned
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_actor_reads_back_as_itself_and_other_text_stays_text() {
+        let staff = Actor::Staff(StaffId(Uuid::new_v4()));
+        for actor in [staff, Actor::Operator, Actor::System("xplan-sync".into())] {
+            let name = ActorName::from(&actor);
+            let text = name.to_string();
+            assert_eq!(text, actor.to_string());
+            assert_eq!(ActorName::parse(&text), name);
+            let packed = rmp_serde::to_vec_named(&name).unwrap();
+            assert_eq!(packed, rmp_serde::to_vec_named(&text).unwrap());
+            assert_eq!(rmp_serde::from_slice::<ActorName>(&packed).unwrap(), name);
+        }
+        let upper = Uuid::new_v4().to_string().to_uppercase();
+        for text in ["someone", upper.as_str(), ""] {
+            let name = ActorName::parse(text);
+            assert_eq!(name, ActorName::Text(text.into()));
+            assert_eq!(name.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn event_types_read_back_as_one_shared_name() {
+        let a: EventType = serde_json::from_str("\"household.staff_access_granted\"").unwrap();
+        let b: EventType = serde_json::from_str("\"household.staff_access_granted\"").unwrap();
+        assert!(std::ptr::eq(a.0, b.0));
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            "\"household.staff_access_granted\""
+        );
+    }
+}
