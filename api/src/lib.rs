@@ -17,6 +17,7 @@ pub mod csv_out;
 mod errors;
 pub mod expiry;
 pub mod extract;
+pub mod frame;
 pub mod keys;
 pub mod keys_cli;
 pub mod metrics;

@@ -4,10 +4,10 @@
 use std::{
     collections::HashMap,
     sync::{OnceLock, RwLock},
-    time::Instant,
+    time::Duration,
 };
 
-use axum::{extract::MatchedPath, extract::Request, middleware::Next, response::Response};
+use axum::{extract::MatchedPath, extract::Request, http::StatusCode};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -35,25 +35,37 @@ fn interned(value: &str) -> &'static str {
         .or_insert_with(|| Box::leak(value.to_owned().into_boxed_str()))
 }
 
-/// Counts requests and records latency per matched route (never the raw path: ids would explode
-/// the label set) and status.
-pub async fn track(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| interned(p.as_str()))
-        .unwrap_or("unmatched");
-    // Methods are the client's to choose: only the known ones become labels.
-    let method = match req.method().as_str() {
-        m @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => interned(m),
-        _ => "other",
-    };
-    let started = Instant::now();
-    let response = next.run(req).await;
-    let status = interned(response.status().as_str());
-    let labels = [("method", method), ("route", route), ("status", status)];
-    metrics::counter!("hearth_http_requests_total", &labels).increment(1);
-    metrics::histogram!("hearth_http_request_duration_seconds", &labels)
-        .record(started.elapsed().as_secs_f64());
-    response
+/// A request's metric labels: its matched route (never the raw path: ids would explode the
+/// label set) and method. Taken on the way in; [`Self::record`] counts the request and its
+/// latency with the status on the way out.
+pub struct RequestLabels {
+    method: &'static str,
+    route: &'static str,
+}
+
+impl RequestLabels {
+    pub fn of(req: &Request) -> Self {
+        let route = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|p| interned(p.as_str()))
+            .unwrap_or("unmatched");
+        // Methods are the client's to choose: only the known ones become labels.
+        let method = match req.method().as_str() {
+            m @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => interned(m),
+            _ => "other",
+        };
+        RequestLabels { method, route }
+    }
+
+    pub fn record(&self, status: StatusCode, latency: Duration) {
+        let labels = [
+            ("method", self.method),
+            ("route", self.route),
+            ("status", interned(status.as_str())),
+        ];
+        metrics::counter!("hearth_http_requests_total", &labels).increment(1);
+        metrics::histogram!("hearth_http_request_duration_seconds", &labels)
+            .record(latency.as_secs_f64());
+    }
 }

@@ -5,7 +5,6 @@
 use axum::{
     extract::Request,
     http::{header, HeaderMap, StatusCode},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 
@@ -61,10 +60,9 @@ fn is_problem(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with("application/problem+json") || v.starts_with("text/html"))
 }
 
-/// Turns any error response that is not yet problem+json into one, keeping `Allow`,
+/// Turns any error answer that is not yet problem+json into one, keeping `Allow`,
 /// `Retry-After` and `Connection`.
-pub async fn as_problem(req: Request, next: Next) -> Response {
-    let mut response = next.run(req).await;
+pub fn as_problem_answer(mut response: Response) -> Response {
     let status = response.status();
     // A body refused for its size was not read to its end, so the connection cannot carry
     // another request: say so, or a client reusing it gets a broken answer to the next one.
@@ -86,22 +84,21 @@ pub async fn as_problem(req: Request, next: Next) -> Response {
     problem
 }
 
-/// Refuses requests whose headers together exceed [`HEADER_LIMIT`] with 431.
-pub async fn limit_headers(req: Request, next: Next) -> Response {
+/// The 431 answer for a request whose headers together exceed [`HEADER_LIMIT`].
+pub fn headers_too_large(req: &Request) -> Option<Response> {
     let size: usize = req
         .headers()
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len())
         .sum();
-    if size > HEADER_LIMIT {
-        return Problem::new(
+    (size > HEADER_LIMIT).then(|| {
+        Problem::new(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             code_for(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE),
             format!("the request headers are {size} bytes; at most {HEADER_LIMIT} are accepted"),
         )
-        .into_response();
-    }
-    next.run(req).await
+        .into_response()
+    })
 }
 
 #[cfg(test)]
@@ -113,6 +110,7 @@ mod tests {
     use tower_http::timeout::TimeoutLayer;
 
     use super::*;
+    use crate::{frame::frame, request_id::Sequential};
 
     async fn problem(
         router: Router,
@@ -142,7 +140,7 @@ mod tests {
                 StatusCode::REQUEST_TIMEOUT,
                 Duration::from_millis(20),
             ))
-            .layer(middleware::from_fn(as_problem));
+            .layer(middleware::from_fn_with_state(Sequential::default(), frame));
         let req = Request::get("/slow").body(Body::empty()).unwrap();
         let (status, headers, body) = problem(router, req).await;
         assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
@@ -154,7 +152,7 @@ mod tests {
     async fn a_wrong_method_answers_a_405_problem_that_keeps_allow() {
         let router = Router::new()
             .route("/only-get", get(|| async { "ok" }))
-            .layer(middleware::from_fn(as_problem));
+            .layer(middleware::from_fn_with_state(Sequential::default(), frame));
         let req = Request::delete("/only-get").body(Body::empty()).unwrap();
         let (status, headers, body) = problem(router, req).await;
         assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
@@ -169,7 +167,7 @@ mod tests {
                 "/conflict",
                 get(|| async { Problem::conflict("rule_named", "why") }),
             )
-            .layer(middleware::from_fn(as_problem));
+            .layer(middleware::from_fn_with_state(Sequential::default(), frame));
         let req = Request::get("/conflict").body(Body::empty()).unwrap();
         let (status, _, body) = problem(router, req).await;
         assert_eq!(
@@ -190,7 +188,7 @@ mod tests {
                     )
                 }),
             )
-            .layer(middleware::from_fn(as_problem));
+            .layer(middleware::from_fn_with_state(Sequential::default(), frame));
         let r = router
             .oneshot(Request::get("/page").body(Body::empty()).unwrap())
             .await
@@ -198,5 +196,44 @@ mod tests {
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
         let body = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
         assert!(String::from_utf8_lossy(&body).contains("Not permitted"));
+    }
+
+    #[tokio::test]
+    async fn headers_over_the_limit_answer_a_431_problem_and_every_answer_carries_a_request_id() {
+        let router = Router::new()
+            .route("/ok", get(|| async { "ok" }))
+            .layer(middleware::from_fn_with_state(Sequential::default(), frame));
+        let big = "x".repeat(HEADER_LIMIT + 1);
+        let req = Request::get("/ok")
+            .header("x-big", big.as_str())
+            .body(Body::empty())
+            .unwrap();
+        let (status, headers, body) = problem(router.clone(), req).await;
+        assert_eq!(status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+        assert_eq!(body["code"], "request_header_fields_too_large");
+        assert!(headers.contains_key("x-request-id"));
+        // The client's id is kept; without one, each request gets its own.
+        let mine = Request::get("/ok")
+            .header("x-request-id", "client-chosen")
+            .body(Body::empty())
+            .unwrap();
+        let r = router.clone().oneshot(mine).await.unwrap();
+        assert_eq!(r.headers()["x-request-id"], "client-chosen");
+        let ids: Vec<_> = two_request_ids(&router).await;
+        assert_ne!(ids[0], ids[1]);
+    }
+
+    async fn two_request_ids(router: &Router) -> Vec<String> {
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let r = router
+                .clone()
+                .oneshot(Request::get("/ok").body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            ids.push(r.headers()["x-request-id"].to_str().unwrap().to_owned());
+        }
+        ids
     }
 }

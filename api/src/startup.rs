@@ -2,22 +2,16 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use axum::{extract::DefaultBodyLimit, http::HeaderName, middleware, Router};
+use axum::{extract::DefaultBodyLimit, middleware, Router};
 use hearth_application::{domain_upcaster, CommandExecutor};
 use hearth_eventstore::EventStore;
 use hearth_projections::Projection;
 use tokio::net::TcpListener;
 use tower_http::{
-    catch_panic::CatchPanicLayer,
-    limit::RequestBodyLimitLayer,
-    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
-    timeout::TimeoutLayer,
-    trace::TraceLayer,
+    catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, timeout::TimeoutLayer,
 };
 
 use crate::{config::Settings, keys, problem::Problem, routes, state::AppState};
-
-const REQUEST_ID: &str = "x-request-id";
 
 pub struct Application {
     listener: TcpListener,
@@ -224,25 +218,24 @@ impl Application {
 }
 
 pub fn router(state: AppState, body_limit: usize) -> Router {
-    let request_id = HeaderName::from_static(REQUEST_ID);
     routes::router()
         .merge(crate::console::router())
         .fallback(routes_fallback)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
-        .layer(CatchPanicLayer::custom(|_| axum::response::IntoResponse::into_response(Problem::internal(&"a handler panicked"))))
-        .layer(middleware::from_fn(crate::problem_layer::limit_headers))
-        // Outside every layer that can answer on its own, so each such answer is a problem and
-        // is counted.
-        .layer(middleware::from_fn(crate::problem_layer::as_problem))
-        .layer(middleware::from_fn(crate::metrics::track))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(Problem::internal(&"a handler panicked"))
         }))
-        .layer(SetRequestIdLayer::new(request_id, crate::request_id::Sequential::default()))
+        // Outside every layer that can answer on its own, so each such answer is a problem, is
+        // counted and carries the request's id.
+        .layer(middleware::from_fn_with_state(
+            crate::request_id::Sequential::default(),
+            crate::frame::frame,
+        ))
         .with_state(state)
 }
 

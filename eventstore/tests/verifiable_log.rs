@@ -24,6 +24,7 @@ on_both_backends!(
     a_copied_signature_stops_the_builder_of_the_process_that_made_it,
     low_levels_live_in_blocks_and_a_restarted_builder_continues_them,
     a_follower_covers_what_the_log_holds_over_several_batches,
+    a_builder_that_loses_a_race_says_so_and_follows_on_from_the_winner,
     an_untouched_log_audits_clean_against_an_earlier_checkpoint,
     a_payload_edited_is_named,
     a_middle_event_deleted_is_named,
@@ -312,6 +313,35 @@ async fn a_follower_covers_what_the_log_holds_over_several_batches(unsigned: Eve
             &cp.root
         ));
     }
+}
+
+/// Two builders over one log (two instances, or an export beside the service): the one whose
+/// leaves were stored first by the other is told it lost a race — not that the tree is broken —
+/// and its next step continues from what the other stored.
+async fn a_builder_that_loses_a_race_says_so_and_follows_on_from_the_winner(unsigned: EventStore) {
+    let signer = LogSigner::generate();
+    let store = unsigned.with_signer(Arc::new(signer.clone()));
+    let append = |name: &'static str| {
+        let store = store.clone();
+        async move {
+            let written = store
+                .append(name, ExpectedVersion::NoStream, events_of(PRACTICE, 3))
+                .await
+                .unwrap();
+            deliverable(&store, written.cursor).await;
+        }
+    };
+    append("first").await;
+    let mut slow = TreeBuilder::new(store.clone(), signer.public_key().clone());
+    assert_eq!(slow.follow().await.unwrap(), 3);
+    append("second").await;
+    let mut fast = TreeBuilder::new(store.clone(), signer.public_key().clone());
+    assert_eq!(fast.follow().await.unwrap(), 6);
+    let lost = slow.step().await.unwrap_err();
+    assert!(lost.is_lost_race(), "{lost}");
+    assert_eq!(slow.follow().await.unwrap(), 6);
+    append("third").await;
+    assert_eq!(slow.follow().await.unwrap(), 9);
 }
 
 /// The tree keeps its lowest four levels as blocks of 16 event hashes (a block still filling is

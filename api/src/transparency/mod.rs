@@ -78,6 +78,12 @@ pub async fn run(store: EventStore, policy: CheckpointPolicy) {
         }
         let size = match builder.follow().await {
             Ok(size) => size,
+            Err(e) if e.is_lost_race() => {
+                tracing::debug!(
+                    "another builder stored these leaves first; following on from them"
+                );
+                continue;
+            }
             Err(e) => {
                 tracing::error!(error = %e, "the Merkle tree cannot take the next event");
                 match store.tree_size().await {

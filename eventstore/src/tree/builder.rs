@@ -34,6 +34,15 @@ pub enum TreeError {
     Store(#[from] StoreError),
 }
 
+impl TreeError {
+    /// Whether another builder (another instance, or an export) stored these leaves first. Not
+    /// a fault: the builder's next step starts again from what is stored.
+    pub fn is_lost_race(&self) -> bool {
+        matches!(self, TreeError::Store(StoreError::Database(e))
+            if e.as_database_error().is_some_and(|d| d.is_unique_violation()))
+    }
+}
+
 /// A stored event as far as append signatures are concerned.
 pub(crate) trait Chained {
     fn event_id(&self) -> Uuid;
