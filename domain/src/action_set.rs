@@ -56,7 +56,13 @@ impl fmt::Debug for ActionSet {
 
 impl Serialize for ActionSet {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.iter())
+        use serde::ser::SerializeSeq;
+        // With its length up front, so an encoder that needs it does not buffer the set first.
+        let mut seq = s.serialize_seq(Some(self.0.count_ones() as usize))?;
+        for action in self.iter() {
+            seq.serialize_element(&action)?;
+        }
+        seq.end()
     }
 }
 
@@ -83,5 +89,42 @@ mod tests {
             let one: ActionSet = [a].into_iter().collect();
             assert_eq!(one.to_vec(), vec![a]);
         }
+    }
+
+    #[test]
+    fn an_effective_access_writes_the_bytes_its_list_wrote() {
+        use crate::{
+            access::AccessPath, access_changes::EffectiveAccess, access_changes::HOUSEHOLD_ACTIONS,
+            roles::Holding,
+        };
+        #[derive(Serialize)]
+        struct Before {
+            actions: Vec<Action>,
+            path: AccessPath,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            expires_at: Option<chrono::DateTime<chrono::Utc>>,
+        }
+        let path = AccessPath::Direct {
+            holding: Holding::Primary,
+        };
+        // The list was built in HOUSEHOLD_ACTIONS' order; the set writes in Action's.
+        let now = EffectiveAccess {
+            actions: HOUSEHOLD_ACTIONS.into_iter().collect(),
+            path: path.clone(),
+            expires_at: None,
+        };
+        let before = Before {
+            actions: HOUSEHOLD_ACTIONS.to_vec(),
+            path,
+            expires_at: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&now).unwrap(),
+            serde_json::to_string(&before).unwrap()
+        );
+        assert_eq!(
+            rmp_serde::to_vec_named(&now).unwrap(),
+            rmp_serde::to_vec_named(&before).unwrap()
+        );
     }
 }

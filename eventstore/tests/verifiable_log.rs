@@ -342,6 +342,16 @@ async fn a_builder_that_loses_a_race_says_so_and_follows_on_from_the_winner(unsi
     assert_eq!(slow.follow().await.unwrap(), 6);
     append("third").await;
     assert_eq!(slow.follow().await.unwrap(), 9);
+    // A row someone else put where the next leaf goes is no race: it is named as the error it is.
+    append("fourth").await;
+    let forged_leaf = if store.is_postgres() {
+        "INSERT INTO merkle_leaves VALUES (9, gen_random_uuid(), 0, 0, decode(repeat('00', 32), 'hex'), 9, NULL, NULL, NULL)"
+    } else {
+        "INSERT INTO merkle_leaves VALUES (9, randomblob(16), 0, 0, zeroblob(32), 9, NULL, NULL, NULL)"
+    };
+    sql(&store, forged_leaf).await;
+    let refused = slow.step().await.unwrap_err();
+    assert!(!refused.is_lost_race(), "{refused}");
 }
 
 /// The tree keeps its lowest four levels as blocks of 16 event hashes (a block still filling is

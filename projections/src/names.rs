@@ -1,8 +1,9 @@
 //! Compact forms of the names history repeats on every entry: who acted and which event did it.
 //! Kept as strings they were most of the model's memory (an actor's text is 36–40 bytes and an
 //! event type's ~30, each its own allocation, on every interval, trail entry and change); kept as
-//! the actor itself and a shared `&'static str` they cost no allocation. Both serialise exactly
-//! as the strings did, so API answers and snapshots read the same.
+//! the actor itself (no allocation for a staff member or the operator; a system actor keeps its
+//! name) and a shared `&'static str`, they cost next to nothing. Both serialise exactly as the
+//! strings did, so API answers and snapshots read the same (tests below pin the bytes).
 
 use std::{borrow::Cow, fmt};
 
@@ -168,5 +169,121 @@ mod tests {
             serde_json::to_string(&a).unwrap(),
             "\"household.staff_access_granted\""
         );
+    }
+
+    /// History entries as they were kept before (strings), for the bytes they wrote.
+    mod before {
+        use chrono::{DateTime, Utc};
+        use hearth_domain::{roles::Holding, StaffId};
+        use serde::Serialize;
+
+        #[derive(Serialize)]
+        pub struct Interval {
+            pub staff_id: StaffId,
+            pub holding: Holding,
+            pub from: DateTime<Utc>,
+            pub to: Option<DateTime<Utc>>,
+            pub granted_by: String,
+            pub revoked_by: Option<String>,
+            pub reason: Option<String>,
+            pub end_reason: Option<String>,
+            pub opened_by_event: String,
+            pub closed_by_event: Option<String>,
+        }
+
+        #[derive(Serialize)]
+        pub struct Entry {
+            pub position: i64,
+            pub event_type: String,
+            pub at: DateTime<Utc>,
+            pub actor: String,
+            pub reason: Option<String>,
+        }
+    }
+
+    #[test]
+    fn history_entries_write_the_bytes_their_strings_wrote() {
+        use crate::model::{AccessInterval, AuditEntry};
+        use hearth_domain::roles::{Holding, HouseholdRole};
+        let staff = StaffId(Uuid::new_v4());
+        let (granter, ender) = (
+            Actor::Staff(StaffId(Uuid::new_v4())),
+            Actor::System("grant-expiry".into()),
+        );
+        let at = chrono::Utc::now();
+        let interval = AccessInterval {
+            staff_id: staff,
+            holding: Holding::Role(HouseholdRole::Paraplanner),
+            from: at,
+            to: Some(at),
+            granted_by: ActorName::from(&granter),
+            revoked_by: Some(ActorName::from(&ender)),
+            reason: Some("cover".into()),
+            end_reason: None,
+            opened_by_event: EventType("household.staff_access_granted"),
+            closed_by_event: Some(EventType("household.grant_expired")),
+        };
+        let old = before::Interval {
+            staff_id: staff,
+            holding: interval.holding,
+            from: at,
+            to: Some(at),
+            granted_by: granter.to_string(),
+            revoked_by: Some(ender.to_string()),
+            reason: Some("cover".into()),
+            end_reason: None,
+            opened_by_event: "household.staff_access_granted".into(),
+            closed_by_event: Some("household.grant_expired".into()),
+        };
+        assert_eq!(
+            rmp_serde::to_vec_named(&interval).unwrap(),
+            rmp_serde::to_vec_named(&old).unwrap()
+        );
+        assert_eq!(
+            serde_json::to_string(&interval).unwrap(),
+            serde_json::to_string(&old).unwrap()
+        );
+        let entry = AuditEntry {
+            position: 7,
+            event_type: EventType("household.created"),
+            at,
+            actor: ActorName::from(&Actor::Operator),
+            reason: None,
+        };
+        let old = before::Entry {
+            position: 7,
+            event_type: "household.created".into(),
+            at,
+            actor: "operator".into(),
+            reason: None,
+        };
+        assert_eq!(
+            rmp_serde::to_vec_named(&entry).unwrap(),
+            rmp_serde::to_vec_named(&old).unwrap()
+        );
+        assert_eq!(
+            serde_json::to_string(&entry).unwrap(),
+            serde_json::to_string(&old).unwrap()
+        );
+        let back: AccessInterval =
+            rmp_serde::from_slice(&rmp_serde::to_vec_named(&old_interval_bytes_source()).unwrap())
+                .unwrap();
+        assert_eq!(back.granted_by.to_string(), "operator");
+    }
+
+    fn old_interval_bytes_source() -> before::Interval {
+        let at = chrono::Utc::now();
+        before::Interval {
+            staff_id: StaffId(Uuid::new_v4()),
+            holding: hearth_domain::roles::Holding::Primary,
+            from: at,
+            to: None,
+            granted_by: "operator".into(),
+            revoked_by: None,
+            reason: None,
+            end_reason: None,
+            opened_by_event: "household.created".into(),
+            closed_by_event: None,
+        }
     }
 }

@@ -406,9 +406,9 @@ async fn households_and_changes_in_parts_round_trip_and_a_cut_snapshot_is_refuse
     );
     let (_, loaded) = decode(&bytes).unwrap();
     assert_eq!(loaded, model);
-    // Lists read slice by slice keep no spare room once loaded.
+    // Lists read slice by slice keep at most an eighth spare once loaded.
     for p in loaded.practices.values() {
-        assert_eq!(p.changes.capacity(), p.changes.len());
+        assert!(p.changes.capacity() <= p.changes.len() + p.changes.len() / 8);
     }
     for keep in [bytes.len() - 1, bytes.len() / 2, bytes.len() / 7, 40] {
         assert!(decode(&bytes[..keep]).is_err(), "cut to {keep} bytes");

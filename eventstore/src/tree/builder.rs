@@ -30,17 +30,24 @@ pub enum TreeError {
         stream: String,
         version: i64,
     },
+    /// Another builder (another instance, or an export) stored these same leaves first: the
+    /// stored ones were read back and are the events this builder was adding. Not a fault; the
+    /// next step starts from what is stored.
+    #[error("another builder stored leaves {first} to {last} first")]
+    LostRace { first: i64, last: i64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 impl TreeError {
-    /// Whether another builder (another instance, or an export) stored these leaves first. Not
-    /// a fault: the builder's next step starts again from what is stored.
     pub fn is_lost_race(&self) -> bool {
-        matches!(self, TreeError::Store(StoreError::Database(e))
-            if e.as_database_error().is_some_and(|d| d.is_unique_violation()))
+        matches!(self, TreeError::LostRace { .. })
     }
+}
+
+fn is_unique_violation(error: &StoreError) -> bool {
+    matches!(error, StoreError::Database(e)
+        if e.as_database_error().is_some_and(|d| d.is_unique_violation()))
 }
 
 /// A stored event as far as append signatures are concerned.
@@ -329,7 +336,9 @@ impl TreeBuilder {
                 event_hashes: block.clone(),
             });
         }
-        on_tree!(self.store, store_tree(&leaves, &nodes, &blocks))?;
+        if let Err(e) = on_tree!(self.store, store_tree(&leaves, &nodes, &blocks)) {
+            return Err(self.race_or(e, &leaves).await);
+        }
         self.state = Some(State {
             frontier,
             after,
@@ -337,6 +346,41 @@ impl TreeBuilder {
             block,
         });
         Ok(leaves.len())
+    }
+
+    /// A refused write is a lost race only when the leaves stored in its place are the ones it
+    /// was writing (same events, same hashes, same places); a row anyone else put there is not.
+    async fn race_or(&self, error: StoreError, leaves: &[LeafRow]) -> TreeError {
+        let (Some(first), Some(last)) = (leaves.first(), leaves.last()) else {
+            return error.into();
+        };
+        if !is_unique_violation(&error) {
+            return error.into();
+        }
+        let stored = match self
+            .store
+            .leaves_between(first.leaf_index as u64, last.leaf_index as u64 + 1)
+            .await
+        {
+            Ok(stored) => stored,
+            Err(_) => return error.into(),
+        };
+        // The winner may have stored only the first part of this range (its step ended there).
+        let same = !stored.is_empty()
+            && stored.iter().all(|s| {
+                usize::try_from(s.leaf_index - first.leaf_index)
+                    .ok()
+                    .and_then(|i| leaves.get(i))
+                    .is_some_and(|l| s.event_id == l.event_id && s.event_hash == l.event_hash)
+            });
+        if same {
+            TreeError::LostRace {
+                first: first.leaf_index,
+                last: last.leaf_index,
+            }
+        } else {
+            error.into()
+        }
     }
 
     async fn practice_head(&self, practice: Uuid) -> Result<(i64, Hash), StoreError> {

@@ -279,9 +279,10 @@ pub fn decode_body(header: &Header, input: &mut impl Read) -> Result<AccessModel
         return Err(Discard::Unreadable("the body's parts do not add up".into()));
     }
     let mut model = model.ok_or_else(|| Discard::Unreadable("no model in the body".into()))?;
-    // Each list grew slice by slice, to up to twice its length; it grows no more until written to.
+    // Each list grew slice by slice, to up to twice its length. An eighth is left spare so the
+    // first changes after start-up do not copy the whole list under the model's lock.
     for p in model.practices.values_mut() {
-        p.changes.shrink_to_fit();
+        p.changes.shrink_to(p.changes.len() + p.changes.len() / 8);
     }
     let described = model.cursor() == header.cursor
         && model.last_hash() == header.anchor.hash
