@@ -4,18 +4,20 @@
 //! geometric, so a push still costs amortised constant time.
 
 pub fn push<T>(list: &mut Vec<T>, item: T) {
-    if list.len() == list.capacity() {
-        list.reserve_exact((list.len() / 4).max(2));
-    }
+    make_room(list);
     list.push(item);
 }
 
 /// As [`push`], for an insertion at `index`.
 pub fn insert<T>(list: &mut Vec<T>, index: usize, item: T) {
+    make_room(list);
+    list.insert(index, item);
+}
+
+fn make_room<T>(list: &mut Vec<T>) {
     if list.len() == list.capacity() {
         list.reserve_exact((list.len() / 4).max(2));
     }
-    list.insert(index, item);
 }
 
 #[cfg(test)]

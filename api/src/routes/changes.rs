@@ -83,7 +83,7 @@ impl From<&AccessChange> for ChangeOut {
             id: c.id(),
             position: c.position().to_string(),
             kind: c.kind,
-            event_type: c.event_type,
+            event_type: c.event_type.as_str(),
             household_id: c.household.0,
             staff_id: c.staff.0,
             before: c.before.clone(),

@@ -53,8 +53,6 @@ impl CheckpointPolicy {
 /// How often the builder looks for new events.
 const FOLLOW_EVERY: Duration = Duration::from_millis(500);
 const WITNESS_RETRY_EVERY: Duration = Duration::from_secs(5);
-/// Races lost in a row before they are logged as the error they then are.
-const RACES_BEFORE_ALARM: u32 = 3;
 
 /// Runs until aborted. A forged row stops the tree there (it is logged as an error every time
 /// the builder meets it) — the log must be investigated, and nothing after it is checkpointed.
@@ -72,7 +70,6 @@ pub async fn run(store: EventStore, policy: CheckpointPolicy) {
     let mut witness = Witness::new(policy.witness.clone());
     let mut witness_tried = tokio::time::Instant::now();
     let mut tick = tokio::time::interval(FOLLOW_EVERY);
-    let mut lost_races = 0;
     loop {
         tick.tick().await;
         if witness.pending() > 0 && witness_tried.elapsed() >= policy.witness_retry {
@@ -80,14 +77,10 @@ pub async fn run(store: EventStore, policy: CheckpointPolicy) {
             witness.flush().await;
         }
         let size = match builder.follow().await {
-            Ok(size) => {
-                lost_races = 0;
-                size
-            }
-            // The next step starts from the winner's leaves, so a race is lost once; losing
-            // tick after tick means something else keeps writing leaves, which is not a race.
-            Err(e) if e.is_lost_race() && lost_races < RACES_BEFORE_ALARM => {
-                lost_races += 1;
+            Ok(size) => size,
+            // Only when the stored leaves are the ones this builder was writing (TreeBuilder
+            // checks); the next step follows on from them.
+            Err(e) if e.is_lost_race() => {
                 tracing::debug!(
                     "another builder stored these leaves first; following on from them"
                 );

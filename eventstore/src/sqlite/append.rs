@@ -128,10 +128,9 @@ async fn insert(
 /// Versions are checked under the write lock, so the only unique key an insert can hit is the
 /// event id: a re-send, which the store resolves.
 fn map_duplicate_id(e: StoreError) -> StoreError {
-    match &e {
-        StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-            StoreError::DuplicateEventId(uuid::Uuid::nil())
-        }
-        _ => e,
+    if e.is_unique_violation() {
+        StoreError::DuplicateEventId(uuid::Uuid::nil())
+    } else {
+        e
     }
 }

@@ -45,11 +45,6 @@ impl TreeError {
     }
 }
 
-fn is_unique_violation(error: &StoreError) -> bool {
-    matches!(error, StoreError::Database(e)
-        if e.as_database_error().is_some_and(|d| d.is_unique_violation()))
-}
-
 /// A stored event as far as append signatures are concerned.
 pub(crate) trait Chained {
     fn event_id(&self) -> Uuid;
@@ -354,7 +349,7 @@ impl TreeBuilder {
         let (Some(first), Some(last)) = (leaves.first(), leaves.last()) else {
             return error.into();
         };
-        if !is_unique_violation(&error) {
+        if !error.is_unique_violation() {
             return error.into();
         }
         let stored = match self

@@ -214,15 +214,7 @@ pub fn seed(households: usize, mix: Mix) -> Seeded {
                 household::decide(&h, &p, id, &cmd, &CommandContext::new(actor.clone(), when))
                     .unwrap();
             let actor = actor.to_string();
-            for e in decision.practice {
-                p.apply(&e);
-                log.apply(
-                    format!("practice-{}", practice_id.0),
-                    DomainEvent::Practice(e),
-                    &actor,
-                    when,
-                );
-            }
+            log.practice(&mut p, practice_id, decision.practice, &actor, when);
             for (hid, events) in decision.households {
                 for e in events {
                     h.apply(&e);

@@ -13,16 +13,19 @@ use hearth_eventstore::Cursor;
 use serde::{Deserialize, Serialize};
 
 use super::AccessModel;
-use crate::{names::ActorName, snug, QueryError};
+use crate::{
+    names::{ActorName, EventType},
+    snug, QueryError,
+};
 
 /// One (household, staff) pair whose effective access an event changed.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccessChange {
     pub at_cursor: Cursor,
     /// Which of the event's changes this is (an event can change many pairs).
     pub index: u32,
     pub kind: ChangeKind,
-    pub event_type: &'static str,
+    pub event_type: EventType,
     pub household: HouseholdId,
     pub staff: StaffId,
     pub before: Option<EffectiveAccess>,
@@ -97,7 +100,7 @@ pub(super) fn record(
                 at_cursor,
                 index: index as u32,
                 kind,
-                event_type,
+                event_type: EventType(event_type),
                 household: c.household,
                 staff: c.staff,
                 before: c.before,
@@ -151,48 +154,5 @@ impl AccessModel {
     /// How many changes the practice's feed holds (for figures and the console).
     pub fn change_count(&self, practice: PracticeId) -> usize {
         self.practices.get(&practice).map_or(0, |p| p.changes.len())
-    }
-}
-
-/// An [`AccessChange`] as a snapshot holds it: the event type borrowed from the snapshot's bytes
-/// where it can be (no allocation per change), owned otherwise.
-#[derive(Deserialize)]
-struct StoredChange<'a> {
-    at_cursor: Cursor,
-    index: u32,
-    kind: ChangeKind,
-    #[serde(borrow)]
-    event_type: std::borrow::Cow<'a, str>,
-    household: HouseholdId,
-    staff: StaffId,
-    before: Option<EffectiveAccess>,
-    after: Option<EffectiveAccess>,
-    actor: ActorName,
-    reason: Option<Arc<str>>,
-    at: DateTime<Utc>,
-}
-
-// By hand: a derived impl would borrow `event_type` from the input for 'static.
-impl<'de> Deserialize<'de> for AccessChange {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        StoredChange::deserialize(d).map(Self::from)
-    }
-}
-
-impl From<StoredChange<'_>> for AccessChange {
-    fn from(c: StoredChange<'_>) -> Self {
-        Self {
-            at_cursor: c.at_cursor,
-            index: c.index,
-            kind: c.kind,
-            event_type: crate::names::static_event_type(&c.event_type),
-            household: c.household,
-            staff: c.staff,
-            before: c.before,
-            after: c.after,
-            actor: c.actor,
-            reason: c.reason,
-            at: c.at,
-        }
     }
 }
