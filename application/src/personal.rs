@@ -1,17 +1,19 @@
 //! Which values in the log are personal and whose they are, told to the log crate (which seals
 //! and opens them): a household's values are sealed with that household's key.
 
-use std::{collections::HashMap, sync::OnceLock};
+use std::sync::OnceLock;
 
 use hearth_domain::household::{personal::personal_paths, HouseholdEventKind};
 use hearth_eventstore::personal::PersonalDataPolicy;
+use rustc_hash::FxHashMap;
 use strum::IntoEnumIterator;
 use uuid::Uuid;
 
 pub struct HouseholdPersonalData;
 
-fn paths_by_type() -> &'static HashMap<&'static str, &'static [&'static str]> {
-    static TABLE: OnceLock<HashMap<&'static str, &'static [&'static str]>> = OnceLock::new();
+// Fx: looked up once per event a rebuild reads, and the keys are our own event types.
+fn paths_by_type() -> &'static FxHashMap<&'static str, &'static [&'static str]> {
+    static TABLE: OnceLock<FxHashMap<&'static str, &'static [&'static str]>> = OnceLock::new();
     TABLE.get_or_init(|| {
         HouseholdEventKind::iter()
             .map(|k| (k.event_type(), personal_paths(k)))

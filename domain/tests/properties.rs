@@ -232,5 +232,17 @@ proptest! {
         }
         prop_assert_eq!(practice, w.practice.clone());
         prop_assert_eq!(households, w.households.clone());
+
+        // An access-facts copy keeps everything access decisions read.
+        for (id, household) in &w.households {
+            let facts = household.access_facts();
+            for staff in w.practice.staff.keys() {
+                prop_assert_eq!(
+                    hearth_domain::access_changes::effective(&w.practice, &facts, *staff),
+                    hearth_domain::access_changes::effective(&w.practice, household, *staff),
+                    "household {:?}, staff {:?}", id, staff
+                );
+            }
+        }
     }
 }

@@ -29,6 +29,7 @@ pub mod personal;
 mod plan;
 mod postgres;
 mod raw;
+mod read_ahead;
 mod sealed;
 mod shared_sql;
 mod signed_here;
@@ -53,6 +54,7 @@ pub use model::{
     StreamAppend,
 };
 pub use raw::Seal;
+pub use read_ahead::ReadAhead;
 pub use signing::{KeyError, LogPublicKey, LogSigner};
 pub use store::{Backend, EventStore};
 pub use subscription::Subscription;

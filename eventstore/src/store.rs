@@ -386,6 +386,22 @@ impl EventStore {
     /// Stored rows as readers see them: personal values opened, then upcast.
     async fn open_all(&self, mut raw: Vec<RawEvent>) -> Result<Vec<RecordedEvent>, StoreError> {
         self.open_personal(&mut raw).await?;
+        self.upcast_all(raw)
+    }
+
+    /// As [`open_all`](Self::open_all), opening a large batch off the async workers.
+    pub(crate) async fn open_all_owned(
+        &self,
+        raw: Vec<RawEvent>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let raw = match &self.personal {
+            Some(p) => p.clone().open_owned(raw).await?,
+            None => raw,
+        };
+        self.upcast_all(raw)
+    }
+
+    fn upcast_all(&self, raw: Vec<RawEvent>) -> Result<Vec<RecordedEvent>, StoreError> {
         raw.into_iter()
             .map(|r| r.into_recorded(self.upcaster.as_ref()))
             .collect()

@@ -11,6 +11,7 @@ use crate::{
     error::StoreError,
     model::{Cursor, RecordedEvent},
     postgres::NOTIFY_CHANNEL,
+    read_ahead::ReadAhead,
     store::{Backend, EventStore},
 };
 
@@ -27,19 +28,9 @@ pub struct Subscription {
     listener_failed: bool,
     batch: usize,
     poll: Duration,
-    /// While catching up (the last read was a full batch), the next batch is read in the
-    /// background as the caller applies this one: reading and applying overlap on two cores.
-    ahead: Option<(Cursor, ReadAhead)>,
-}
-
-type ReadAhead = tokio::task::JoinHandle<Result<Vec<RecordedEvent>, StoreError>>;
-
-impl Drop for Subscription {
-    fn drop(&mut self) {
-        if let Some((_, read)) = self.ahead.take() {
-            read.abort();
-        }
-    }
+    /// While catching up (the last read was a full batch), the next batches are read and
+    /// opened in the background as the caller applies this one.
+    ahead: Option<ReadAhead>,
 }
 
 impl EventStore {
@@ -114,22 +105,24 @@ impl Subscription {
 
     async fn fill(&mut self) -> Result<bool, StoreError> {
         let after = self.buffer.back().map(|e| e.cursor).unwrap_or(self.cursor);
-        let events = match self.ahead.take() {
-            Some((from, read)) if from == after => match read.await {
-                Ok(events) => events?,
-                Err(_) => self.store.read_all(after, self.batch).await?,
+        let ahead = self.ahead.take().filter(|a| a.after() == after);
+        let (events, ahead) = match ahead {
+            Some(mut ahead) => match ahead.next_batch().await {
+                Some(Ok(events)) => (events, Some(ahead)),
+                Some(Err(e)) => return Err(e),
+                None => (self.store.read_all(after, self.batch).await?, None),
             },
-            Some((_, read)) => {
-                read.abort();
-                self.store.read_all(after, self.batch).await?
+            None => {
+                let events = self.store.read_all(after, self.batch).await?;
+                let ahead = events
+                    .last()
+                    .filter(|_| events.len() == self.batch)
+                    .map(|last| self.store.read_ahead(last.cursor, self.batch));
+                (events, ahead)
             }
-            None => self.store.read_all(after, self.batch).await?,
         };
-        if let (Some(last), true) = (events.last(), events.len() == self.batch) {
-            let (store, from, batch) = (self.store.clone(), last.cursor, self.batch);
-            let read = tokio::spawn(async move { store.read_all(from, batch).await });
-            self.ahead = Some((from, read));
-        }
+        // A short batch was the head: the read-ahead has ended with it.
+        self.ahead = ahead.filter(|_| events.len() == self.batch);
         let got = !events.is_empty();
         self.buffer.extend(events);
         Ok(got)

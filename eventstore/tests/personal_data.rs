@@ -9,7 +9,7 @@ use std::sync::Arc;
 use hearth_eventstore::{
     personal::{MasterKey, MasterKeys, PersonalDataPolicy, ERASED},
     testing::{TestDatabase, TestSqlite},
-    EventStore, ExpectedVersion, StoreError,
+    Cursor, EventStore, ExpectedVersion, StoreError,
 };
 use serde_json::json;
 use support::{event, raw_sql};
@@ -174,16 +174,48 @@ async fn many_subjects_in_one_batch(url: &str) {
     let reader = open(url, &master, &[]).await;
     // Other tests' transactions on the cluster can hold back what read_all may deliver.
     support::deliverable(&reader, reader.committed_head().await.unwrap()).await;
-    let read = reader
-        .read_all(hearth_eventstore::Cursor::START, 1_000)
-        .await
-        .unwrap();
+    let read = reader.read_all(Cursor::START, 1_000).await.unwrap();
     assert_eq!(read.len(), named.len());
     for ((subject, name), event) in named.iter().zip(&read) {
         let expected = if *subject == erased { ERASED } else { name };
         assert_eq!(event.stream, format!("client-{subject}"));
         assert_eq!(event.data["name"], expected);
     }
+
+    // Read ahead, a batch being opened while the next is read: the same events, opened, in the
+    // same order, whether the log ends inside a batch (280) or on a batch's end (100).
+    for size in [280, 100] {
+        let reader = open(url, &master, &[]).await;
+        let mut ahead = reader.read_ahead(Cursor::START, size);
+        let mut got = Vec::new();
+        let mut batches = 0;
+        while let Some(batch) = ahead.next_batch().await {
+            got.extend(batch.unwrap());
+            batches += 1;
+        }
+        assert_eq!(batches, 300 / size + 1, "batches of {size}");
+        assert_eq!(ahead.after(), read.last().unwrap().cursor);
+        let names =
+            |events: &[hearth_eventstore::RecordedEvent]| -> Vec<(Uuid, serde_json::Value)> {
+                events
+                    .iter()
+                    .map(|e| (e.event_id, e.data["name"].clone()))
+                    .collect()
+            };
+        assert_eq!(names(&got), names(&read), "batches of {size}");
+    }
+
+    // A batch that does not open ends the read with its error: nothing after it is handed out.
+    raw_sql(
+        &reader,
+        "UPDATE subject_keys SET wrapped = (SELECT wrapped FROM subject_keys WHERE erased_at IS NULL \
+         ORDER BY created_at, subject LIMIT 1) WHERE erased_at IS NULL",
+    )
+    .await
+    .unwrap();
+    let mut ahead = open(url, &master, &[]).await.read_ahead(Cursor::START, 100);
+    assert!(matches!(ahead.next_batch().await, Some(Err(_))));
+    assert!(ahead.next_batch().await.is_none());
 }
 
 #[tokio::test]

@@ -219,20 +219,13 @@ impl Follower {
 }
 
 /// Builds a model from the log alone, up to its current head (for `hearth replay` and rebuild
-/// checks): no subscription, no live state. The next batch is read (decoded and opened) while
-/// the current one is applied, so the two overlap on separate cores.
+/// checks): no subscription, no live state. The next batches are read and opened while the
+/// current one is applied, so the three overlap on separate cores.
 pub async fn build_from_log(store: &EventStore) -> Result<AccessModel, StoreError> {
-    let read = |after: Cursor| {
-        let store = store.clone();
-        tokio::spawn(async move { store.read_all(after, 10_000).await })
-    };
     let mut model = AccessModel::default();
-    let mut next = read(Cursor::START);
-    loop {
-        let batch = next.await.expect("reading the log does not panic")?;
-        let Some(last) = batch.last() else { break };
-        next = read(last.cursor);
-        for e in batch {
+    let mut batches = store.read_ahead(Cursor::START, 10_000);
+    while let Some(batch) = batches.next_batch().await {
+        for e in batch? {
             model.apply_owned(e);
         }
     }

@@ -57,6 +57,26 @@ impl HouseholdState {
         self.erased_at.is_some()
     }
 
+    /// A copy holding only what access decisions read (existence, holders, expiries, archiving
+    /// and status), for measuring an event's access changes against without copying the
+    /// members, policies and notes.
+    pub fn access_facts(&self) -> HouseholdState {
+        HouseholdState {
+            id: self.id,
+            practice: self.practice,
+            primary: self.primary,
+            secondary: self.secondary,
+            grants: self.grants.clone(),
+            grant_expiries: self.grant_expiries.clone(),
+            archived: self.archived,
+            archived_at: self.archived_at,
+            erased_at: self.erased_at,
+            status: self.status,
+            branch: self.branch,
+            ..HouseholdState::default()
+        }
+    }
+
     pub fn holding(&self, staff: StaffId) -> Option<Holding> {
         if self.primary == Some(staff) {
             Some(Holding::Primary)

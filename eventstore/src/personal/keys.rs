@@ -1,13 +1,12 @@
 //! Each subject's data key: created with the subject's first sealed value, kept in
 //! `subject_keys` wrapped by the master key, cached here unwrapped, destroyed on erasure.
 
-use std::{
-    collections::HashMap,
-    sync::{
-        atomic::{AtomicBool, Ordering},
-        RwLock,
-    },
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    RwLock,
 };
+
+use rustc_hash::FxHashMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -40,7 +39,8 @@ type Row = (Uuid, String, Option<Vec<u8>>, Option<DateTime<Utc>>);
 pub(crate) struct SubjectKeys {
     backend: Backend,
     master: MasterKeys,
-    cache: RwLock<HashMap<Uuid, Slot>>,
+    // Fx: keys are random UUIDs, and a rebuild looks one up per personal event.
+    cache: RwLock<FxHashMap<Uuid, Slot>>,
     whole_table_read: AtomicBool,
 }
 

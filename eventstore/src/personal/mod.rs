@@ -13,6 +13,8 @@ mod master;
 
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -24,8 +26,8 @@ use crate::{error::StoreError, model::StreamAppend, raw::RawEvent, store::Backen
 use envelope::DataKey;
 use keys::{Slot, SubjectKeys};
 
-/// Batches at least this large are opened on every core (a thread costs ~10 µs to start; an
-/// event ~3 µs to open).
+/// Batches at least this large are opened on every core (handing work to rayon's threads costs
+/// some microseconds; an event ~1–3 µs to open).
 const PARALLEL_FROM: usize = 256;
 
 /// What in the log is personal, and whose.
@@ -97,24 +99,54 @@ impl PersonalData {
 
     /// Opens the personal values of stored rows in place (erased ones become placeholders).
     pub(crate) async fn open(&self, rows: &mut [RawEvent]) -> Result<(), StoreError> {
-        // Each row's subject when the row holds (or erases) personal values; parsed once.
-        let subjects: Vec<Option<Uuid>> = rows
+        let plan = self.plan(rows).await?;
+        self.open_planned(rows, &plan)
+    }
+
+    /// As [`open`](Self::open), for a batch the caller gives up: a large one is opened on the
+    /// blocking pool, so an async worker (which may be driving the next read) is never held by
+    /// the decryption.
+    pub(crate) async fn open_owned(
+        self: Arc<Self>,
+        mut rows: Vec<RawEvent>,
+    ) -> Result<Vec<RawEvent>, StoreError> {
+        let plan = self.plan(&mut rows).await?;
+        if plan.len() < PARALLEL_FROM {
+            self.open_planned(&mut rows, &plan)?;
+            return Ok(rows);
+        }
+        tokio::task::spawn_blocking(move || {
+            self.open_planned(&mut rows, &plan)?;
+            Ok(rows)
+        })
+        .await
+        .expect("opening sealed values does not panic")
+    }
+
+    /// Which rows to open and with what key (`None`: erased or never keyed), after loading the
+    /// keys the rows need and carrying out any erasure they record — the part that may touch the
+    /// database.
+    async fn plan(&self, rows: &mut [RawEvent]) -> Result<Vec<Opening>, StoreError> {
+        // Each row's personal paths, and its subject when it holds (or erases) personal values;
+        // looked up once per row.
+        let found: Vec<(&'static [&'static str], Option<Uuid>)> = rows
             .iter()
             .map(|r| {
-                let personal = self.policy.erases_subject(&r.event_type)
-                    || !self.paths(&r.event_type, r.schema_version).is_empty();
-                personal.then(|| self.policy.subject(&r.stream)).flatten()
+                let paths = self.paths(&r.event_type, r.schema_version);
+                let personal = !paths.is_empty() || self.policy.erases_subject(&r.event_type);
+                (
+                    paths,
+                    personal.then(|| self.policy.subject(&r.stream)).flatten(),
+                )
             })
             .collect();
-        let wanted: Vec<Uuid> = subjects.iter().flatten().copied().collect();
+        let wanted: Vec<Uuid> = found.iter().filter_map(|(_, s)| *s).collect();
         if wanted.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         self.keys.load(&wanted).await?;
-        // Erasures first (they may touch the database); then the opening itself, which is pure
-        // and, for a rebuild's large batches, split across the cores.
-        let mut work: Vec<(&mut RawEvent, Uuid, Option<DataKey>)> = Vec::new();
-        for (r, subject) in rows.iter_mut().zip(subjects) {
+        let mut plan = Vec::with_capacity(wanted.len());
+        for (row, (r, (paths, subject))) in rows.iter_mut().zip(found).enumerate() {
             let Some(subject) = subject else {
                 continue;
             };
@@ -130,40 +162,54 @@ impl PersonalData {
                 // No key row: values written before sealing existed (read as they are), or a
                 // key row lost from the database.
                 None => {
-                    let paths = self.paths(&r.event_type, r.schema_version);
                     if envelope::any_sealed(&mut r.data, paths) {
                         tracing::error!(%subject, position = r.position, "a sealed value has no key in subject_keys: shown as erased");
                     }
                     None
                 }
             };
-            work.push((r, subject, key));
+            plan.push(Opening {
+                row,
+                paths,
+                subject,
+                key,
+            });
         }
-        let open_part = |part: &mut [(&mut RawEvent, Uuid, Option<DataKey>)]| {
-            part.iter_mut().try_for_each(|(r, subject, key)| {
-                let paths = self.paths(&r.event_type, r.schema_version);
-                envelope::open(&mut r.data, paths, key.as_ref(), *subject, r.event_id).map_err(
-                    |reason| StoreError::Corrupt {
-                        position: r.position,
-                        reason,
-                    },
-                )
-            })
+        Ok(plan)
+    }
+
+    /// The pure part of opening: no I/O, and for a rebuild's large batches spread over rayon's
+    /// threads. Those live on, and so do their allocator heaps: a thread started per batch left
+    /// every value it parsed on a heap that other threads then had to reclaim.
+    fn open_planned(&self, rows: &mut [RawEvent], plan: &[Opening]) -> Result<(), StoreError> {
+        let mut work: Vec<(&mut RawEvent, &Opening)> = Vec::with_capacity(plan.len());
+        let mut planned = plan.iter().peekable();
+        for (i, r) in rows.iter_mut().enumerate() {
+            if let Some(o) = planned.next_if(|o| o.row == i) {
+                work.push((r, o));
+            }
+        }
+        let open_one = |(r, o): &mut (&mut RawEvent, &Opening)| {
+            envelope::open(&mut r.data, o.paths, o.key.as_ref(), o.subject, r.event_id).map_err(
+                |reason| StoreError::Corrupt {
+                    position: r.position,
+                    reason,
+                },
+            )
         };
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if cores < 2 || work.len() < PARALLEL_FROM {
-            return open_part(&mut work);
+        if work.len() < PARALLEL_FROM {
+            return work.iter_mut().try_for_each(open_one);
         }
-        let per = work.len().div_ceil(cores);
-        std::thread::scope(|scope| {
-            let parts: Vec<_> = work
-                .chunks_mut(per)
-                .map(|part| scope.spawn(|| open_part(part)))
-                .collect();
-            parts
-                .into_iter()
-                .try_for_each(|p| p.join().expect("opening sealed values does not panic"))
-        })
+        // The first failure in log order, whichever thread met it.
+        match work
+            .par_iter_mut()
+            .with_min_len(64)
+            .map(open_one)
+            .find_map_first(Result::err)
+        {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// A document's bytes sealed with its subject's key (bound to its address).
@@ -203,6 +249,15 @@ impl PersonalData {
     pub(crate) async fn erase(&self, subject: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {
         self.keys.erase(subject, at).await
     }
+}
+
+/// One row to open: its index in the batch, its personal paths, its subject, and the subject's
+/// key unless erased.
+struct Opening {
+    row: usize,
+    paths: &'static [&'static str],
+    subject: Uuid,
+    key: Option<DataKey>,
 }
 
 fn document_binding(subject: Uuid, sha256: &str) -> Vec<u8> {

@@ -7,7 +7,7 @@ use hearth_domain::{
     BranchId, HouseholdId, PracticeId, StaffId,
 };
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
+use std::{collections::BTreeMap, sync::Arc};
 
 use crate::{
     names::{ActorName, EventType},
@@ -39,6 +39,27 @@ pub struct AuditEntry {
     pub at: DateTime<Utc>,
     pub actor: ActorName,
     pub reason: Option<Arc<str>>,
+}
+
+/// A household's access facts as they were before an event.
+struct AccessFacts {
+    holders: Vec<(StaffId, Holding)>,
+    grant_expiries: BTreeMap<StaffId, DateTime<Utc>>,
+    archived: bool,
+    status: HouseholdStatus,
+    branch: Option<BranchId>,
+}
+
+impl AccessFacts {
+    fn of(state: &HouseholdState) -> Self {
+        Self {
+            holders: state.holders(),
+            grant_expiries: state.grant_expiries.clone(),
+            archived: state.archived,
+            status: state.status,
+            branch: state.branch,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -129,7 +150,10 @@ impl HouseholdView {
 
     /// Applies one event: the domain fold, then the timelines and intervals of what changed.
     pub fn apply(&mut self, event: &HouseholdEvent, position: i64) {
-        let before = self.state.clone();
+        // Only the access facts are compared, so only they are kept from before the event: a
+        // clone of the whole state (members' fields, policies, notes) per event was a tenth of a
+        // rebuild.
+        let before = AccessFacts::of(&self.state);
         self.state.apply(event);
         self.refresh_search();
         match event {
@@ -149,7 +173,7 @@ impl HouseholdView {
         // One copy of the reason and the type, shared by every interval and entry of the event.
         let reason: Option<Arc<str>> = meta.reason.as_deref().map(Arc::from);
         let event_type = EventType(event.event_type());
-        let old: Vec<(StaffId, Holding)> = before.holders();
+        let old = &before.holders;
         let new: Vec<(StaffId, Holding)> = self.state.holders();
         let mut changed = false;
         // An expired grant ended at its expiry, not when Hearth recorded it.
@@ -157,7 +181,7 @@ impl HouseholdView {
             HouseholdEvent::GrantExpired(e) => e.expired_at,
             _ => at,
         };
-        for (staff, holding) in &old {
+        for (staff, holding) in old {
             if !new.contains(&(*staff, *holding)) {
                 self.close(*staff, end, &actor, reason.clone(), event_type);
                 if !new.iter().any(|(s, _)| s == staff) {
@@ -187,7 +211,7 @@ impl HouseholdView {
                 changed = true;
             }
         }
-        self.schedule_expiries(&before, at);
+        self.schedule_expiries(&before.grant_expiries, at);
         if before.archived != self.state.archived {
             self.archived.set(at, Some(self.state.archived));
             changed = true;
@@ -223,8 +247,8 @@ impl HouseholdView {
     /// A temporary grant's holding ends at its expiry in the timeline as soon as it is granted, so
     /// checks after that instant deny before the `grant_expired` event is recorded; an expiry that
     /// no longer applies (revoked, promoted) is withdrawn.
-    fn schedule_expiries(&mut self, before: &HouseholdState, at: DateTime<Utc>) {
-        for (staff, t) in &before.grant_expiries {
+    fn schedule_expiries(&mut self, before: &BTreeMap<StaffId, DateTime<Utc>>, at: DateTime<Utc>) {
+        for (staff, t) in before {
             if self.state.grant_expiries.get(staff) != Some(t) && *t > at {
                 self.timeline(*staff).retract(*t, &None);
             }
@@ -233,7 +257,7 @@ impl HouseholdView {
             .state
             .grant_expiries
             .iter()
-            .filter(|(s, t)| before.grant_expiries.get(s) != Some(t))
+            .filter(|(s, t)| before.get(s) != Some(t))
             .map(|(s, t)| (*s, *t))
             .collect();
         for (staff, t) in added {

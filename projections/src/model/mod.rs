@@ -167,9 +167,9 @@ impl AccessModel {
         };
         let before = view.state.name.to_lowercase();
         let expiries_before = view.state.grant_expiries.clone();
-        // Only events that can change access pay for a copy of the household's facts.
+        // Only events that can change access pay for a copy of the household's access facts.
         let kind = ChangeKind::of_household(event);
-        let access_before = kind.map(|_| view.state.clone());
+        let access_before = kind.map(|_| view.state.access_facts());
         view.apply(event, position);
         let after = view.state.name.to_lowercase();
         if view.state.grant_expiries != expiries_before {
