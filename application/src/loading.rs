@@ -56,6 +56,10 @@ impl Folded for HouseholdState {
 /// new events must be applied while a command still holds the previous one.
 pub(crate) struct StateCache<S: Folded> {
     states: Mutex<HashMap<S::Id, Held<S>>>,
+    /// One read of a stream at a time: commands that find a state missing or stale wait for the
+    /// read under way and then read only what it did not, instead of each reading the whole
+    /// stream (at start-up, sixteen commands each read a 20,000-event practice, for seconds).
+    reading: Mutex<HashMap<S::Id, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// A held state and the version it is at.
@@ -65,6 +69,7 @@ impl<S: Folded> Default for StateCache<S> {
     fn default() -> Self {
         Self {
             states: Mutex::default(),
+            reading: Mutex::default(),
         }
     }
 }
@@ -107,6 +112,30 @@ impl<S: Folded> StateCache<S> {
     /// The state now and the version it was read at (None: no such stream): the copy held
     /// brought up to date with only the events written since (by anyone), or the whole stream.
     pub async fn load(
+        &self,
+        store: &EventStore,
+        id: S::Id,
+    ) -> Result<(Arc<S>, Option<i64>), ExecError> {
+        let turn = self
+            .reading
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(id)
+            .or_default()
+            .clone();
+        let loaded = {
+            let _reading = turn.lock().await;
+            self.read_since_held(store, id).await
+        };
+        let mut reading = self.reading.lock().unwrap_or_else(|p| p.into_inner());
+        // Nobody else is waiting for this stream (only the map and this call hold the turn).
+        if Arc::strong_count(&turn) == 2 {
+            reading.remove(&id);
+        }
+        loaded
+    }
+
+    async fn read_since_held(
         &self,
         store: &EventStore,
         id: S::Id,

@@ -15,7 +15,8 @@ on_both_backends!(
     a_practice_flow_round_trips_through_the_log,
     a_batch_lands_whole_or_not_at_all_and_its_guards_refuse_a_second_claim,
     deactivation_and_promotion_racing_never_leave_an_inactive_primary,
-    an_instance_deciding_on_its_own_copy_never_acts_on_what_another_changed
+    an_instance_deciding_on_its_own_copy_never_acts_on_what_another_changed,
+    commands_that_find_a_state_missing_together_read_its_stream_once
 );
 
 fn ctx(actor: Actor) -> CommandContext {
@@ -359,4 +360,41 @@ async fn an_instance_deciding_on_its_own_copy_never_acts_on_what_another_changed
         .filter(|e| e.event_type == "household.staff_access_granted")
         .count();
     assert_eq!(grants, 2, "exactly the two grants B made");
+}
+
+/// Sixteen commands arriving at a fresh instance each need the practice: one reads its stream,
+/// the others wait for that read and share what it folded.
+async fn commands_that_find_a_state_missing_together_read_its_stream_once(store: EventStore) {
+    let writer = CommandExecutor::new(store.clone());
+    let (p, owner, _) = practice_with_adviser(&writer).await;
+    for n in 0..20 {
+        invite(
+            &writer,
+            p,
+            owner,
+            StaffId::new(),
+            &format!("s{n}@example.com"),
+        )
+        .await;
+    }
+    let fresh = CommandExecutor::new(store.clone());
+    let loads: Vec<_> = (0..16)
+        .map(|_| {
+            let fresh = fresh.clone();
+            tokio::spawn(async move { fresh.practice_state(p).await.unwrap() })
+        })
+        .collect();
+    let mut states = Vec::new();
+    for l in loads {
+        states.push(l.await.unwrap());
+    }
+    let (first, version) = &states[0];
+    assert_eq!(first.staff.len(), 22);
+    for (state, v) in &states {
+        assert_eq!(v, version);
+        assert!(
+            std::sync::Arc::ptr_eq(state, first),
+            "each load folded the stream itself"
+        );
+    }
 }

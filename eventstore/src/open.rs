@@ -25,9 +25,7 @@ impl EventStore {
             reason,
         };
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = PgPoolOptions::new()
-                .max_connections(4)
-                .acquire_timeout(std::time::Duration::from_secs(10))
+            let pool = crate::postgres::pool_options(4)
                 .connect(url)
                 .await
                 .map_err(|e| missing(e.to_string()))?;
@@ -87,11 +85,7 @@ impl EventStore {
             .await?;
         sqlx::migrate!("../migrations/postgres").run(&owner).await?;
         owner.close().await;
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(std::time::Duration::from_secs(10))
-            .connect(url)
-            .await?;
+        let pool = crate::postgres::pool_options(16).connect(url).await?;
         Ok(EventStore::on(Backend::Postgres(pool)))
     }
 

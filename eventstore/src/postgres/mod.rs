@@ -11,16 +11,37 @@ pub(crate) use group::Grouper;
 pub(crate) use notify::spawn_notifier;
 pub(crate) use read::*;
 
+use std::time::Duration;
+
 use sqlx::{postgres::PgPoolOptions, PgPool};
 
 use crate::error::StoreError;
 
+/// A connection idle at least this long is pinged before it is handed out.
+const PING_IF_IDLE: Duration = Duration::from_secs(1);
+
+/// The service's pool settings. sqlx pings every connection before handing it out by default:
+/// a round trip more per statement (16% of the service's CPU under a command load, most of it
+/// TLS). A connection in steady use is known good; one that sat idle (the database may have
+/// restarted meanwhile) is pinged first, and one that fails anyway is dropped from the pool and
+/// its statement answered as the outage it is.
+pub(crate) fn pool_options(max_connections: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_IF_IDLE {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
 pub(crate) async fn connect(url: &str) -> Result<PgPool, StoreError> {
-    let pool = PgPoolOptions::new()
-        .max_connections(16)
-        .acquire_timeout(std::time::Duration::from_secs(10))
-        .connect(url)
-        .await?;
+    let pool = pool_options(16).connect(url).await?;
     sqlx::migrate!("../migrations/postgres").run(&pool).await?;
     Ok(pool)
 }
