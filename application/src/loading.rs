@@ -5,6 +5,7 @@
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
+    time::Duration,
 };
 
 use hearth_domain::{
@@ -56,8 +57,8 @@ impl Folded for HouseholdState {
 /// new events must be applied while a command still holds the previous one.
 pub(crate) struct StateCache<S: Folded> {
     states: Mutex<HashMap<S::Id, Held<S>>>,
-    /// One read of a stream at a time: commands that find a state missing or stale wait for the
-    /// read under way and then read only what it did not, instead of each reading the whole
+    /// One whole-stream read at a time: commands that find a state missing wait (briefly) for
+    /// the read under way and then read only what it did not, instead of each reading the whole
     /// stream (at start-up, sixteen commands each read a 20,000-event practice, for seconds).
     reading: Mutex<HashMap<S::Id, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -78,6 +79,40 @@ pub(crate) type PracticeCache = StateCache<PracticeState>;
 pub(crate) type HouseholdCache = StateCache<HouseholdState>;
 
 const CACHE_LIMIT: usize = 10_000;
+
+/// How long a load waits for another's read of the same whole stream before reading itself.
+const WAIT_FOR_READ: Duration = Duration::from_secs(3);
+
+/// A place in the queue for reading one stream whole; leaves the map when its last holder
+/// goes, also when a load is cancelled midway.
+struct Turn<'a, Id: Copy + Eq + std::hash::Hash> {
+    map: &'a Mutex<HashMap<Id, Arc<tokio::sync::Mutex<()>>>>,
+    id: Id,
+    gate: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl<'a, Id: Copy + Eq + std::hash::Hash> Turn<'a, Id> {
+    fn take(map: &'a Mutex<HashMap<Id, Arc<tokio::sync::Mutex<()>>>>, id: Id) -> Self {
+        let gate = map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(id)
+            .or_default()
+            .clone();
+        Self { map, id, gate }
+    }
+}
+
+impl<Id: Copy + Eq + std::hash::Hash> Drop for Turn<'_, Id> {
+    fn drop(&mut self) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        // Clones are taken under the same lock, so two holders (the map and this) means none
+        // other is waiting.
+        if Arc::strong_count(&self.gate) == 2 {
+            map.remove(&self.id);
+        }
+    }
+}
 
 impl<S: Folded> StateCache<S> {
     pub fn get(&self, id: S::Id) -> Option<(Arc<S>, i64)> {
@@ -116,23 +151,20 @@ impl<S: Folded> StateCache<S> {
         store: &EventStore,
         id: S::Id,
     ) -> Result<(Arc<S>, Option<i64>), ExecError> {
-        let turn = self
-            .reading
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(id)
-            .or_default()
-            .clone();
-        let loaded = {
-            let _reading = turn.lock().await;
-            self.read_since_held(store, id).await
-        };
-        let mut reading = self.reading.lock().unwrap_or_else(|p| p.into_inner());
-        // Nobody else is waiting for this stream (only the map and this call hold the turn).
-        if Arc::strong_count(&turn) == 2 {
-            reading.remove(&id);
+        // With a copy held, a read is of the few events since: cheap, and run side by side.
+        if self.get(id).is_some() {
+            return self.read_since_held(store, id).await;
         }
-        loaded
+        let turn = Turn::take(&self.reading, id);
+        // Wait for a whole-stream read under way, but not for long: if the database is down, the
+        // one under way fails only at the pool's acquire timeout, and a queue of waiters each
+        // waiting for the one before would answer after the request's own timeout.
+        let reading = tokio::time::timeout(WAIT_FOR_READ, turn.gate.lock()).await;
+        if self.get(id).is_some() {
+            // The read waited for is done: what is left to read is the few events since.
+            drop(reading);
+        }
+        self.read_since_held(store, id).await
     }
 
     async fn read_since_held(

@@ -32,8 +32,9 @@ impl Drop for ReadAhead {
 }
 
 impl EventStore {
-    /// Reads the log after `after`, `batch` events at a time, ahead of the caller (at most two
-    /// batches beyond the one it holds).
+    /// Reads the log after `after`, `batch` events at a time, ahead of the caller: at most four
+    /// batches beyond the one it holds (one being read, one waiting to be opened, one being
+    /// opened, one waiting for the caller).
     pub fn read_ahead(&self, after: Cursor, batch: usize) -> ReadAhead {
         let batch = batch.max(1);
         let (raw_tx, raw_rx) = mpsc::channel(1);
