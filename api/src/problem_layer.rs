@@ -112,6 +112,11 @@ mod tests {
     use super::*;
     use crate::{frame::frame, request_id::Sequential};
 
+    /// The router behind the service's request frame, as `startup::router` puts it.
+    fn framed(router: Router) -> Router {
+        router.layer(middleware::from_fn_with_state(Sequential::default(), frame))
+    }
+
     async fn problem(
         router: Router,
         req: Request<Body>,
@@ -128,19 +133,20 @@ mod tests {
 
     #[tokio::test]
     async fn a_timeout_answers_a_408_problem() {
-        let router = Router::new()
-            .route(
-                "/slow",
-                get(|| async {
-                    tokio::time::sleep(Duration::from_secs(5)).await;
-                    "late"
-                }),
-            )
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::REQUEST_TIMEOUT,
-                Duration::from_millis(20),
-            ))
-            .layer(middleware::from_fn_with_state(Sequential::default(), frame));
+        let router = framed(
+            Router::new()
+                .route(
+                    "/slow",
+                    get(|| async {
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        "late"
+                    }),
+                )
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_millis(20),
+                )),
+        );
         let req = Request::get("/slow").body(Body::empty()).unwrap();
         let (status, headers, body) = problem(router, req).await;
         assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
@@ -150,9 +156,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_wrong_method_answers_a_405_problem_that_keeps_allow() {
-        let router = Router::new()
-            .route("/only-get", get(|| async { "ok" }))
-            .layer(middleware::from_fn_with_state(Sequential::default(), frame));
+        let router = framed(Router::new().route("/only-get", get(|| async { "ok" })));
         let req = Request::delete("/only-get").body(Body::empty()).unwrap();
         let (status, headers, body) = problem(router, req).await;
         assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
@@ -162,12 +166,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_problem_from_a_handler_passes_unchanged() {
-        let router = Router::new()
-            .route(
-                "/conflict",
-                get(|| async { Problem::conflict("rule_named", "why") }),
-            )
-            .layer(middleware::from_fn_with_state(Sequential::default(), frame));
+        let router = framed(Router::new().route(
+            "/conflict",
+            get(|| async { Problem::conflict("rule_named", "why") }),
+        ));
         let req = Request::get("/conflict").body(Body::empty()).unwrap();
         let (status, _, body) = problem(router, req).await;
         assert_eq!(
@@ -178,17 +180,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_console_page_refusal_passes_unchanged() {
-        let router = Router::new()
-            .route(
-                "/page",
-                get(|| async {
-                    (
-                        StatusCode::FORBIDDEN,
-                        axum::response::Html("<p class=\"refusal\">Not permitted</p>"),
-                    )
-                }),
-            )
-            .layer(middleware::from_fn_with_state(Sequential::default(), frame));
+        let router = framed(Router::new().route(
+            "/page",
+            get(|| async {
+                (
+                    StatusCode::FORBIDDEN,
+                    axum::response::Html("<p class=\"refusal\">Not permitted</p>"),
+                )
+            }),
+        ));
         let r = router
             .oneshot(Request::get("/page").body(Body::empty()).unwrap())
             .await
@@ -200,9 +200,7 @@ mod tests {
 
     #[tokio::test]
     async fn headers_over_the_limit_answer_a_431_problem_and_every_answer_carries_a_request_id() {
-        let router = Router::new()
-            .route("/ok", get(|| async { "ok" }))
-            .layer(middleware::from_fn_with_state(Sequential::default(), frame));
+        let router = framed(Router::new().route("/ok", get(|| async { "ok" })));
         let big = "x".repeat(HEADER_LIMIT + 1);
         let req = Request::get("/ok")
             .header("x-big", big.as_str())

@@ -111,7 +111,7 @@ async fn open(
 ) {
     while let Some(read) = raw.recv().await {
         let opened = match read {
-            Ok(rows) => store.open_all_owned(rows).await,
+            Ok(rows) => store.open_all(rows).await,
             Err(e) => Err(e),
         };
         let failed = opened.is_err();

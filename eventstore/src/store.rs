@@ -239,13 +239,13 @@ impl EventStore {
             .iter()
             .flat_map(|a| a.events.iter().map(|e| e.event_id))
             .collect();
-        let mut stored = if ids.is_empty() {
+        let stored = if ids.is_empty() {
             vec![]
         } else {
             on_backend!(self, events_by_id(&ids))?
         };
         // Compared with what was sent, in clear (sealing draws a fresh nonce each time).
-        self.open_personal(&mut stored).await?;
+        let stored = self.open_personal(stored).await?;
         if !stored.is_empty() {
             return already_appended(appends, &stored);
         }
@@ -376,33 +376,21 @@ impl EventStore {
         }
     }
 
-    async fn open_personal(&self, raw: &mut [RawEvent]) -> Result<(), StoreError> {
+    async fn open_personal(&self, raw: Vec<RawEvent>) -> Result<Vec<RawEvent>, StoreError> {
         match &self.personal {
-            Some(p) => p.open(raw).await,
-            None => Ok(()),
+            Some(p) => p.clone().open(raw).await,
+            None => Ok(raw),
         }
     }
 
     /// Stored rows as readers see them: personal values opened, then upcast.
-    async fn open_all(&self, mut raw: Vec<RawEvent>) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.open_personal(&mut raw).await?;
-        self.upcast_all(raw)
-    }
-
-    /// As [`open_all`](Self::open_all), opening a large batch off the async workers.
-    pub(crate) async fn open_all_owned(
+    pub(crate) async fn open_all(
         &self,
         raw: Vec<RawEvent>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let raw = match &self.personal {
-            Some(p) => p.clone().open_owned(raw).await?,
-            None => raw,
-        };
-        self.upcast_all(raw)
-    }
-
-    fn upcast_all(&self, raw: Vec<RawEvent>) -> Result<Vec<RecordedEvent>, StoreError> {
-        raw.into_iter()
+        self.open_personal(raw)
+            .await?
+            .into_iter()
             .map(|r| r.into_recorded(self.upcaster.as_ref()))
             .collect()
     }

@@ -97,16 +97,10 @@ impl PersonalData {
         self.policy.personal_paths(event_type, schema_version)
     }
 
-    /// Opens the personal values of stored rows in place (erased ones become placeholders).
-    pub(crate) async fn open(&self, rows: &mut [RawEvent]) -> Result<(), StoreError> {
-        let plan = self.plan(rows).await?;
-        self.open_planned(rows, &plan)
-    }
-
-    /// As [`open`](Self::open), for a batch the caller gives up: a large one is opened on the
-    /// blocking pool, so an async worker (which may be driving the next read) is never held by
-    /// the decryption.
-    pub(crate) async fn open_owned(
+    /// Opens the personal values of stored rows (erased ones become placeholders). A large batch
+    /// is opened on the blocking pool, so an async worker (which may be driving the next read) is
+    /// never held by the decryption.
+    pub(crate) async fn open(
         self: Arc<Self>,
         mut rows: Vec<RawEvent>,
     ) -> Result<Vec<RawEvent>, StoreError> {
@@ -127,30 +121,30 @@ impl PersonalData {
     /// keys the rows need and carrying out any erasure they record — the part that may touch the
     /// database.
     async fn plan(&self, rows: &mut [RawEvent]) -> Result<Vec<Opening>, StoreError> {
-        // Each row's personal paths, and its subject when it holds (or erases) personal values;
-        // looked up once per row.
-        let found: Vec<(&'static [&'static str], Option<Uuid>)> = rows
+        // Each row's personal paths, whether it records an erasure, and its subject when it holds
+        // or erases personal values; looked up once per row.
+        let found: Vec<(&'static [&'static str], bool, Option<Uuid>)> = rows
             .iter()
             .map(|r| {
                 let paths = self.paths(&r.event_type, r.schema_version);
-                let personal = !paths.is_empty() || self.policy.erases_subject(&r.event_type);
-                (
-                    paths,
-                    personal.then(|| self.policy.subject(&r.stream)).flatten(),
-                )
+                let erases = self.policy.erases_subject(&r.event_type);
+                let subject = (erases || !paths.is_empty())
+                    .then(|| self.policy.subject(&r.stream))
+                    .flatten();
+                (paths, erases, subject)
             })
             .collect();
-        let wanted: Vec<Uuid> = found.iter().filter_map(|(_, s)| *s).collect();
+        let wanted: Vec<Uuid> = found.iter().filter_map(|(_, _, s)| *s).collect();
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
         self.keys.load(&wanted).await?;
         let mut plan = Vec::with_capacity(wanted.len());
-        for (row, (r, (paths, subject))) in rows.iter_mut().zip(found).enumerate() {
+        for (row, (r, (paths, erases, subject))) in rows.iter_mut().zip(found).enumerate() {
             let Some(subject) = subject else {
                 continue;
             };
-            if self.policy.erases_subject(&r.event_type) {
+            if erases {
                 if !matches!(self.keys.cached(subject), Some(Slot::Erased)) {
                     self.keys.erase(subject, r.recorded_at).await?;
                 }

@@ -41,27 +41,6 @@ pub struct AuditEntry {
     pub reason: Option<Arc<str>>,
 }
 
-/// A household's access facts as they were before an event.
-struct AccessFacts {
-    holders: Vec<(StaffId, Holding)>,
-    grant_expiries: BTreeMap<StaffId, DateTime<Utc>>,
-    archived: bool,
-    status: HouseholdStatus,
-    branch: Option<BranchId>,
-}
-
-impl AccessFacts {
-    fn of(state: &HouseholdState) -> Self {
-        Self {
-            holders: state.holders(),
-            grant_expiries: state.grant_expiries.clone(),
-            archived: state.archived,
-            status: state.status,
-            branch: state.branch,
-        }
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HouseholdView {
     pub id: HouseholdId,
@@ -149,11 +128,12 @@ impl HouseholdView {
     }
 
     /// Applies one event: the domain fold, then the timelines and intervals of what changed.
-    pub fn apply(&mut self, event: &HouseholdEvent, position: i64) {
+    /// Returns the household's access facts as they were before it, for the caller's own diffs.
+    pub fn apply(&mut self, event: &HouseholdEvent, position: i64) -> HouseholdState {
         // Only the access facts are compared, so only they are kept from before the event: a
         // clone of the whole state (members' fields, policies, notes) per event was a tenth of a
         // rebuild.
-        let before = AccessFacts::of(&self.state);
+        let before = self.state.access_facts();
         self.state.apply(event);
         self.refresh_search();
         match event {
@@ -173,7 +153,7 @@ impl HouseholdView {
         // One copy of the reason and the type, shared by every interval and entry of the event.
         let reason: Option<Arc<str>> = meta.reason.as_deref().map(Arc::from);
         let event_type = EventType(event.event_type());
-        let old = &before.holders;
+        let old = before.holders();
         let new: Vec<(StaffId, Holding)> = self.state.holders();
         let mut changed = false;
         // An expired grant ended at its expiry, not when Hearth recorded it.
@@ -181,7 +161,7 @@ impl HouseholdView {
             HouseholdEvent::GrantExpired(e) => e.expired_at,
             _ => at,
         };
-        for (staff, holding) in old {
+        for (staff, holding) in &old {
             if !new.contains(&(*staff, *holding)) {
                 self.close(*staff, end, &actor, reason.clone(), event_type);
                 if !new.iter().any(|(s, _)| s == staff) {
@@ -242,6 +222,7 @@ impl HouseholdView {
                 },
             );
         }
+        before
     }
 
     /// A temporary grant's holding ends at its expiry in the timeline as soon as it is granted, so

@@ -166,14 +166,10 @@ impl AccessModel {
             return;
         };
         let before = view.state.name.to_lowercase();
-        let expiries_before = view.state.grant_expiries.clone();
-        // Only events that can change access pay for a copy of the household's access facts.
-        let kind = ChangeKind::of_household(event);
-        let access_before = kind.map(|_| view.state.access_facts());
-        view.apply(event, position);
+        let access_before = view.apply(event, position);
         let after = view.state.name.to_lowercase();
-        if view.state.grant_expiries != expiries_before {
-            for (staff, t) in &expiries_before {
+        if view.state.grant_expiries != access_before.grant_expiries {
+            for (staff, t) in &access_before.grant_expiries {
                 self.expiries.remove(&(*t, id, *staff));
             }
             for (staff, t) in &view.state.grant_expiries {
@@ -184,7 +180,7 @@ impl AccessModel {
         let Some(p) = self.practices.get_mut(&view.practice) else {
             return;
         };
-        if let (Some(kind), Some(access_before)) = (kind, access_before) {
+        if let Some(kind) = ChangeKind::of_household(event) {
             let found = household_changes(&p.state, id, &access_before, &view.state);
             let (event_type, meta) = (event.event_type(), event.meta());
             changes::record(&mut p.changes, cursor, kind, event_type, meta, found);
