@@ -92,7 +92,7 @@ async fn append_round(setup: usize, signer: &LogSigner, per_writer: usize) -> (f
                 let size = builder.follow().await.unwrap_or(0);
                 if setup >= 3 && size >= signed + CHECKPOINT_EVERY_EVENTS {
                     signed = size;
-                    let _ = store.sign_checkpoint(&signer, Utc::now()).await;
+                    let _ = builder.sign_checkpoint(&signer, Utc::now()).await;
                 }
                 tokio::time::sleep(FOLLOW_EVERY).await;
             }

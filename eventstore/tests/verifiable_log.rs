@@ -22,6 +22,8 @@ on_both_backends!(
     proofs_verify_for_first_middle_and_last_events_at_every_shape,
     an_append_without_the_key_stops_the_tree_builder,
     a_copied_signature_stops_the_builder_of_the_process_that_made_it,
+    appends_signed_in_the_old_table_are_still_the_services,
+    a_builders_checkpoint_signs_the_stored_tree,
     low_levels_live_in_blocks_and_a_restarted_builder_continues_them,
     a_follower_covers_what_the_log_holds_over_several_batches,
     a_builder_that_loses_a_race_says_so_and_follows_on_from_the_winner,
@@ -507,13 +509,119 @@ async fn a_copied_signature_stops_the_builder_of_the_process_that_made_it(unsign
     sql(
         &store,
         "INSERT INTO append_signatures (first_event_id, event_count, key_id, signature) \
-         SELECT e.event_id, 1, s.key_id, s.signature FROM events e, append_signatures s \
-         WHERE e.stream = 'a' AND e.version = 4",
+         SELECT e.event_id, 1, s.sig_key_id, s.signature FROM events e, events s \
+         WHERE e.stream = 'a' AND e.version = 4 AND s.signature IS NOT NULL",
     )
     .await;
     let mut builder = TreeBuilder::new(store.clone(), signer.public_key().clone());
     assert_stopped_at_the_forged_event(builder.catch_up().await.unwrap_err());
     assert_eq!(store.tree_size().await.unwrap(), 3);
+}
+
+/// The builder signs from its own frontier, without reading the tree back: what it signs must be
+/// the root of the stored tree at that size, stored once however often it is asked.
+async fn a_builders_checkpoint_signs_the_stored_tree(unsigned: EventStore) {
+    let signer = LogSigner::generate();
+    let store = unsigned.with_signer(Arc::new(signer.clone()));
+    let mut builder = TreeBuilder::new(store.clone(), signer.public_key().clone());
+    // Before any step it holds no tree, and signs through the store.
+    let empty = builder.sign_checkpoint(&signer, now()).await.unwrap();
+    assert_eq!(empty.tree_size, 0);
+    for (stream, count) in [("a", 5), ("b", 17), ("c", 1)] {
+        let done = store
+            .append(stream, ExpectedVersion::NoStream, events_of(PRACTICE, count))
+            .await
+            .unwrap();
+        deliverable(&store, done.cursor).await;
+        let size = builder.follow().await.unwrap();
+        let checkpoint = builder.sign_checkpoint(&signer, now()).await.unwrap();
+        assert_eq!(checkpoint.tree_size, size);
+        assert_eq!(checkpoint.root, store.tree_root(size).await.unwrap());
+        assert!(checkpoint.verify(signer.public_key()), "{checkpoint:?}");
+        let again = builder.sign_checkpoint(&signer, now()).await.unwrap();
+        assert_eq!(again, checkpoint);
+    }
+    let sizes: Vec<u64> = store
+        .checkpoints()
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.tree_size)
+        .collect();
+    assert_eq!(sizes, vec![0, 5, 22, 23]);
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A bytes literal in the store's SQL dialect.
+fn bytes_literal(store: &EventStore, bytes: &[u8]) -> String {
+    if store.is_postgres() {
+        format!("decode('{}', 'hex')", hex(bytes))
+    } else {
+        format!("X'{}'", hex(bytes))
+    }
+}
+
+/// Before migration 0012 an append's signature was a row of `append_signatures`; logs written
+/// then keep it there. The builder, the signed walk and the audit still take such appends as the
+/// service's, and a claim added there for an append signed in its own row changes nothing.
+async fn appends_signed_in_the_old_table_are_still_the_services(unsigned: EventStore) {
+    let signer = LogSigner::generate();
+    let store = unsigned.clone().with_signer(Arc::new(signer.clone()));
+    unsigned
+        .append("a", ExpectedVersion::NoStream, events_of(PRACTICE, 3))
+        .await
+        .unwrap();
+    let old = store.read_stream("a", 0).await.unwrap();
+    let hashes: Vec<[u8; 32]> = old.iter().map(|e| e.hash).collect();
+    // A signer of the same key that has not signed it itself: the builder must verify it.
+    let elsewhere = LogSigner::from_base64(&signer.secret_base64()).unwrap();
+    let legacy_row = |event: Uuid, count: usize, signature: &[u8]| {
+        format!(
+            "INSERT INTO append_signatures (first_event_id, event_count, key_id, signature) \
+             VALUES ({}, {count}, '{}', {})",
+            if store.is_postgres() {
+                format!("'{event}'")
+            } else {
+                bytes_literal(&store, event.as_bytes())
+            },
+            signer.key_id(),
+            bytes_literal(&store, signature)
+        )
+    };
+    sql(
+        &store,
+        &legacy_row(old[0].event_id, 3, &elsewhere.sign_append(&hashes)),
+    )
+    .await;
+    let new = store
+        .append("b", ExpectedVersion::NoStream, events_of(PRACTICE, 2))
+        .await
+        .unwrap();
+    deliverable(&store, new.cursor).await;
+    let first_new = store.read_stream("b", 0).await.unwrap()[0].event_id;
+    sql(&store, &legacy_row(first_new, 2, &[0; 64])).await;
+
+    let size = TreeBuilder::new(store.clone(), signer.public_key().clone())
+        .catch_up()
+        .await
+        .unwrap();
+    assert_eq!(size, 5);
+    let signed = store.verify_signed(signer.public_key()).await.unwrap();
+    assert!(signed.is_intact(), "{signed:?}");
+    let log = Log {
+        trusted: store
+            .sign_practice_checkpoint(&signer, PRACTICE, now())
+            .await
+            .unwrap(),
+        store,
+        unsigned,
+        signer,
+    };
+    let report = audit(&log).await.unwrap();
+    assert_eq!(report.events_checked, 5);
 }
 
 async fn an_untouched_log_audits_clean_against_an_earlier_checkpoint(store: EventStore) {

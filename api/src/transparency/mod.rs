@@ -99,7 +99,7 @@ pub async fn run(store: EventStore, policy: CheckpointPolicy) {
         if !due {
             continue;
         }
-        match store.sign_checkpoint(&signer, Utc::now()).await {
+        match builder.sign_checkpoint(&signer, Utc::now()).await {
             Ok(checkpoint) => {
                 signed_size = checkpoint.tree_size;
                 last_signed = tokio::time::Instant::now();

@@ -7,7 +7,7 @@ use crate::{
     signing::LogSigner,
 };
 
-/// SQLite caps bound parameters per statement; 10 columns × 500 rows stays well inside it.
+/// SQLite caps bound parameters per statement; 12 columns × 500 rows stays well inside it.
 const ROWS_PER_INSERT: usize = 500;
 
 pub(crate) async fn append(
@@ -27,10 +27,22 @@ pub(crate) async fn append(
             versions: vec![],
         });
     }
+    // One writer at a time: positions follow the rows' order, so the first row is the first
+    // the signature covers.
+    let mut signature = signer.map(|signer| {
+        let hashes: Vec<[u8; 32]> = rows.iter().map(|r| r.hash).collect();
+        Signature {
+            events: hashes.len() as i64,
+            key_id: signer.key_id(),
+            bytes: signer.sign_append(&hashes),
+        }
+    });
     let mut first = i64::MAX;
     let mut last = 0;
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let (lo, hi) = insert(&mut tx, chunk).await.map_err(map_duplicate_id)?;
+        let (lo, hi) = insert(&mut tx, chunk, signature.take())
+            .await
+            .map_err(map_duplicate_id)?;
         first = first.min(lo);
         last = last.max(hi);
     }
@@ -45,19 +57,6 @@ pub(crate) async fn append(
         " ON CONFLICT (stream) DO UPDATE SET version = excluded.version, hash = excluded.hash",
     );
     upsert.build().execute(&mut *tx).await?;
-    if let Some(signer) = signer {
-        // One writer at a time: positions follow the rows' order.
-        let hashes: Vec<[u8; 32]> = rows.iter().map(|r| r.hash).collect();
-        sqlx::query(
-            "INSERT INTO append_signatures (first_event_id, event_count, key_id, signature) VALUES (?, ?, ?, ?)",
-        )
-        .bind(rows[0].event.event_id)
-        .bind(hashes.len() as i64)
-        .bind(signer.key_id())
-        .bind(signer.sign_append(&hashes))
-        .execute(&mut *tx)
-        .await?;
-    }
     tx.commit().await?;
     Ok(AppendResult {
         first_position: first,
@@ -93,12 +92,21 @@ async fn read_heads(
     Ok(heads)
 }
 
+/// An append's signature, stored in its first event's row.
+struct Signature {
+    events: i64,
+    key_id: String,
+    bytes: Vec<u8>,
+}
+
+/// Inserts `rows`; `signature`, when given, goes into the first of them.
 async fn insert(
     tx: &mut Transaction<'_, Sqlite>,
     rows: &[PlannedRow<'_>],
+    mut signature: Option<Signature>,
 ) -> Result<(i64, i64), StoreError> {
     let mut q = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO events (stream, version, event_id, event_type, schema_version, data, metadata, recorded_at, hash) ",
+        "INSERT INTO events (stream, version, event_id, event_type, schema_version, data, metadata, recorded_at, hash, sig_events, sig_key_id, signature) ",
     );
     let mut encoded = Vec::with_capacity(rows.len());
     for r in rows {
@@ -108,6 +116,7 @@ async fn insert(
         ));
     }
     q.push_values(rows.iter().zip(&encoded), |mut b, (r, (data, meta))| {
+        let signed = signature.take();
         b.push_bind(r.stream)
             .push_bind(r.version)
             .push_bind(r.event.event_id)
@@ -116,7 +125,10 @@ async fn insert(
             .push_bind(data.as_str())
             .push_bind(meta.as_str())
             .push_bind(r.recorded_at)
-            .push_bind(r.hash.to_vec());
+            .push_bind(r.hash.to_vec())
+            .push_bind(signed.as_ref().map(|s| s.events))
+            .push_bind(signed.as_ref().map(|s| s.key_id.clone()))
+            .push_bind(signed.map(|s| s.bytes));
     });
     q.push(" RETURNING position");
     let positions: Vec<i64> = q.build_query_scalar().fetch_all(&mut **tx).await?;

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
@@ -11,12 +12,13 @@ use super::{
     PRACTICE_FOLD_START, STORED_FROM,
 };
 use crate::{
+    checkpoint::Checkpoint,
     error::StoreError,
     merkle::{leaf_hash, Frontier, Hash, NewNode},
     model::Cursor,
     raw::RawEvent,
     signed_here::SignedHere,
-    signing::{append_message, LogPublicKey},
+    signing::{append_message, LogPublicKey, LogSigner},
     store::{Backend, EventStore},
 };
 
@@ -168,6 +170,8 @@ struct State {
     practices: HashMap<Uuid, (i64, Hash)>,
     /// The event hashes of the leaves of the block still filling.
     block: Vec<u8>,
+    /// Whether appends' signatures are also looked for in `append_signatures`.
+    legacy_signatures: bool,
 }
 
 pub struct TreeBuilder {
@@ -208,6 +212,24 @@ impl TreeBuilder {
         self.state.as_ref().map(|s| s.frontier.size()).unwrap_or(0)
     }
 
+    /// Signs the tree as this builder last stored it. The root comes from the builder's own
+    /// frontier, so nothing is read back (the store's `sign_checkpoint` reads the size and the
+    /// root's subtrees first: five statements per checkpoint where this takes one). A builder
+    /// that holds no tree (never stepped, or its last step failed) signs through the store.
+    pub async fn sign_checkpoint(
+        &self,
+        signer: &LogSigner,
+        now: DateTime<Utc>,
+    ) -> Result<Checkpoint, StoreError> {
+        let Some(state) = &self.state else {
+            return self.store.sign_checkpoint(signer, now).await;
+        };
+        let (size, root) = (state.frontier.size(), state.frontier.root());
+        self.store
+            .store_checkpoint(Checkpoint::sign(signer, size, root, now, None))
+            .await
+    }
+
     /// One batch; returns how many leaves it added. After any error the next call starts again
     /// from what is stored (another builder may have stored leaves meanwhile).
     pub async fn step(&mut self) -> Result<usize, TreeError> {
@@ -222,10 +244,14 @@ impl TreeBuilder {
         if self.state.is_none() {
             self.state = Some(self.load().await?);
         }
-        let after = self.state.as_ref().map(|s| s.after).unwrap_or_default();
+        let (after, legacy) = self
+            .state
+            .as_ref()
+            .map(|s| (s.after, s.legacy_signatures))
+            .unwrap_or_default();
         let mut limit = BATCH;
         loop {
-            let (batch, signatures) = self.store.leaf_sources(after, limit).await?;
+            let (batch, signatures) = self.store.leaf_sources(after, limit, legacy).await?;
             let at_end = batch.len() < limit;
             self.reached_end = at_end;
             if batch.is_empty() {
@@ -339,6 +365,7 @@ impl TreeBuilder {
             after,
             practices,
             block,
+            legacy_signatures: state.legacy_signatures,
         });
         Ok(leaves.len())
     }
@@ -420,6 +447,7 @@ impl TreeBuilder {
             after,
             practices: HashMap::new(),
             block,
+            legacy_signatures: self.store.has_legacy_signatures().await?,
         })
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use uuid::Uuid;
 
-use super::{by_first_event, BlockRow, LeafRow, SignatureRow, SELECT_SIGNATURES};
+use super::{add_signatures, BlockRow, LeafRow, SignatureRow, SIGNATURE_SOURCES};
 use crate::{error::StoreError, merkle::NewNode};
 
 pub(crate) async fn nodes(
@@ -61,16 +61,18 @@ pub(crate) async fn signatures(
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, (i32, String, Vec<u8>)>, StoreError> {
     let mut out = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let mut q = QueryBuilder::<Sqlite>::new(SELECT_SIGNATURES);
-        q.push(" WHERE first_event_id IN (");
-        let mut list = q.separated(", ");
-        for id in chunk {
-            list.push_bind(*id);
+    for source in SIGNATURE_SOURCES {
+        for chunk in ids.chunks(500) {
+            let mut q = QueryBuilder::<Sqlite>::new(source);
+            q.push(" IN (");
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            q.push(")");
+            let rows: Vec<SignatureRow> = q.build_query_as().fetch_all(pool).await?;
+            add_signatures(&mut out, rows);
         }
-        q.push(")");
-        let rows: Vec<SignatureRow> = q.build_query_as().fetch_all(pool).await?;
-        out.extend(rows.into_iter().map(by_first_event));
     }
     Ok(out)
 }

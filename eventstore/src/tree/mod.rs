@@ -52,13 +52,25 @@ pub(crate) struct CheckpointRow {
 /// An append's signature as stored, keyed by the append's first event.
 pub(crate) type SignatureRow = (Uuid, i32, String, Vec<u8>);
 
-pub(crate) const SELECT_SIGNATURES: &str =
-    "SELECT first_event_id, event_count, key_id, signature FROM append_signatures";
+/// Signatures are kept in the first event's row (migration 0012); appends written before that
+/// have theirs in `append_signatures`. Each query is completed by a list of event ids.
+pub(crate) const SIGNATURE_SOURCES: [&str; 2] = [
+    "SELECT first_event_id, event_count, key_id, signature FROM append_signatures \
+     WHERE first_event_id",
+    "SELECT event_id, sig_events, sig_key_id, signature FROM events \
+     WHERE signature IS NOT NULL AND event_id",
+];
 
-pub(crate) fn by_first_event(
-    (first_event_id, count, key_id, signature): SignatureRow,
-) -> (Uuid, (i32, String, Vec<u8>)) {
-    (first_event_id, (count, key_id, signature))
+/// Adds rows of the sources in [`SIGNATURE_SOURCES`] order: a signature in an event's own row
+/// replaces one claimed for it in `append_signatures`, which anyone who can insert may add to.
+pub(crate) fn add_signatures(
+    found: &mut HashMap<Uuid, (i32, String, Vec<u8>)>,
+    rows: Vec<SignatureRow>,
+) {
+    found.extend(
+        rows.into_iter()
+            .map(|(first, count, key_id, signature)| (first, (count, key_id, signature))),
+    );
 }
 
 /// Perfect subtrees below this level are not stored one by one: `merkle_blocks` keeps the event
@@ -213,9 +225,20 @@ impl EventStore {
             return Ok(existing);
         }
         let root = self.tree_root(size).await?;
-        let checkpoint = Checkpoint::sign(signer, size, root, now, None);
-        self.insert_checkpoint(&checkpoint).await?;
-        // Another signer may have stored the same size first: answer with what is stored.
+        self.store_checkpoint(Checkpoint::sign(signer, size, root, now, None))
+            .await
+    }
+
+    /// Stores a checkpoint, or when another signer stored one of the same size first, answers
+    /// with that one.
+    pub(crate) async fn store_checkpoint(
+        &self,
+        checkpoint: Checkpoint,
+    ) -> Result<Checkpoint, StoreError> {
+        if self.insert_checkpoint(&checkpoint).await? {
+            return Ok(checkpoint);
+        }
+        let size = checkpoint.tree_size;
         Ok(self.checkpoint_at(size).await?.unwrap_or(checkpoint))
     }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{by_first_event, BlockRow, LeafRow, SignatureRow, SELECT_SIGNATURES};
+use super::{add_signatures, BlockRow, LeafRow, SignatureRow, SIGNATURE_SOURCES};
 use crate::{error::StoreError, merkle::NewNode};
 
 pub(crate) async fn nodes(
@@ -48,13 +48,15 @@ pub(crate) async fn signatures(
     pool: &PgPool,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, (i32, String, Vec<u8>)>, StoreError> {
-    let rows: Vec<SignatureRow> = sqlx::query_as(&format!(
-        "{SELECT_SIGNATURES} WHERE first_event_id = ANY($1)"
-    ))
-    .bind(ids)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(by_first_event).collect())
+    let mut out = HashMap::with_capacity(ids.len());
+    for source in SIGNATURE_SOURCES {
+        let rows: Vec<SignatureRow> = sqlx::query_as(&format!("{source} = ANY($1)"))
+            .bind(ids)
+            .fetch_all(pool)
+            .await?;
+        add_signatures(&mut out, rows);
+    }
+    Ok(out)
 }
 
 pub(crate) async fn store_tree(

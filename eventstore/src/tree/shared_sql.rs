@@ -69,8 +69,9 @@ impl EventStore {
     }
 
     /// Keeps the first checkpoint stored for a size: a concurrent signer's equal one is dropped.
-    pub(crate) async fn insert_checkpoint(&self, c: &Checkpoint) -> Result<(), StoreError> {
-        with_pool!(self, |pool| sqlx::query(
+    /// Whether this one was stored.
+    pub(crate) async fn insert_checkpoint(&self, c: &Checkpoint) -> Result<bool, StoreError> {
+        Ok(with_pool!(self, |pool| sqlx::query(
             "INSERT INTO tree_checkpoints (tree_size, root, signed_at, key_id, signature) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tree_size) DO NOTHING",
         )
@@ -81,8 +82,7 @@ impl EventStore {
         .bind(&c.signature)
         .execute(pool)
         .await
-        .map(drop))?;
-        Ok(())
+        .map(|done| done.rows_affected() == 1))?)
     }
 
     /// Every stored checkpoint, or only the one of `size`. The cast types the parameter for

@@ -14,7 +14,7 @@ use crate::{
     merkle::Hash,
     model::Cursor,
     raw::stored_hash_at,
-    store::{Backend, EventStore},
+    store::{with_pool, Backend, EventStore},
 };
 
 pub(crate) struct LeafSource {
@@ -49,30 +49,53 @@ impl Chained for LeafSource {
 /// The events after `after` in commit-safe order, and the signatures of the appends they start.
 pub(crate) type SourceBatch = (Vec<LeafSource>, HashMap<Uuid, (i32, String, Vec<u8>)>);
 
-const PG_SQL: &str =
-    "SELECT e.event_id, e.tx::text::bigint AS tx, e.position, e.stream, e.version, e.hash, \
-     e.metadata->>'practice_id' AS practice_id, s.event_count, s.key_id, s.signature \
-     FROM events e LEFT JOIN append_signatures s ON s.first_event_id = e.event_id \
-     WHERE (e.tx, e.position) > ($1::text::xid8, $2) \
-       AND e.tx < (SELECT pg_snapshot_xmin(pg_current_snapshot())) \
-     ORDER BY e.tx, e.position LIMIT $3";
+/// The columns read, and where an append's signature comes from: its first event's row, or for
+/// appends written before migration 0012, `append_signatures` (joined only while it has rows:
+/// see [`EventStore::leaf_sources`]).
+const OWN_SIGNATURE: &str = "e.sig_events AS event_count, e.sig_key_id AS key_id, e.signature";
+const OWN_OR_LEGACY_SIGNATURE: &str =
+    "CASE WHEN e.signature IS NULL THEN s.event_count ELSE e.sig_events END AS event_count, \
+     CASE WHEN e.signature IS NULL THEN s.key_id ELSE e.sig_key_id END AS key_id, \
+     coalesce(e.signature, s.signature) AS signature";
+const LEGACY_JOIN: &str = "LEFT JOIN append_signatures s ON s.first_event_id = e.event_id";
+
+fn pg_sql(legacy: bool) -> String {
+    format!(
+        "SELECT e.event_id, e.tx::text::bigint AS tx, e.position, e.stream, e.version, e.hash, \
+         e.metadata->>'practice_id' AS practice_id, {} FROM events e {} \
+         WHERE (e.tx, e.position) > ($1::text::xid8, $2) \
+           AND e.tx < (SELECT pg_snapshot_xmin(pg_current_snapshot())) \
+         ORDER BY e.tx, e.position LIMIT $3",
+        if legacy { OWN_OR_LEGACY_SIGNATURE } else { OWN_SIGNATURE },
+        if legacy { LEGACY_JOIN } else { "" },
+    )
+}
 
 // SQLite has one writer at a time: position order is commit order, and tx is the position.
-const LITE_SQL: &str = "SELECT e.event_id, e.position AS tx, e.position, e.stream, e.version, e.hash, \
-     json_extract(e.metadata, '$.practice_id') AS practice_id, s.event_count, s.key_id, s.signature \
-     FROM events e LEFT JOIN append_signatures s ON s.first_event_id = e.event_id \
-     WHERE e.position > $1 ORDER BY e.position LIMIT $2";
+fn lite_sql(legacy: bool) -> String {
+    format!(
+        "SELECT e.event_id, e.position AS tx, e.position, e.stream, e.version, e.hash, \
+         json_extract(e.metadata, '$.practice_id') AS practice_id, {} FROM events e {} \
+         WHERE e.position > $1 ORDER BY e.position LIMIT $2",
+        if legacy { OWN_OR_LEGACY_SIGNATURE } else { OWN_SIGNATURE },
+        if legacy { LEGACY_JOIN } else { "" },
+    )
+}
 
 impl EventStore {
+    /// `legacy`: whether `append_signatures` holds rows, so must be joined. Checked when a builder
+    /// loads: the service no longer writes there, so a row added later is not its own, and an
+    /// event whose only signature it is stays unsigned either way.
     pub(crate) async fn leaf_sources(
         &self,
         after: Cursor,
         limit: usize,
+        legacy: bool,
     ) -> Result<SourceBatch, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         match &self.backend {
             Backend::Postgres(pool) => {
-                let rows = sqlx::query(PG_SQL)
+                let rows = sqlx::query(&pg_sql(legacy))
                     .bind(after.tx.to_string())
                     .bind(after.position)
                     .bind(limit)
@@ -81,7 +104,7 @@ impl EventStore {
                 collect(rows.iter())
             }
             Backend::Sqlite(pool) => {
-                let rows = sqlx::query(LITE_SQL)
+                let rows = sqlx::query(&lite_sql(legacy))
                     .bind(after.position)
                     .bind(limit)
                     .fetch_all(pool)
@@ -89,6 +112,14 @@ impl EventStore {
                 collect(rows.iter())
             }
         }
+    }
+
+    pub(crate) async fn has_legacy_signatures(&self) -> Result<bool, StoreError> {
+        Ok(with_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM append_signatures)"
+        )
+        .fetch_one(pool)
+        .await)?)
     }
 }
 
