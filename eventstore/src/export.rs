@@ -69,7 +69,7 @@ impl EventStore {
         let mut group_starts = Vec::new();
         let mut proven = Vec::new();
         for row in &rows {
-            let event_hash = to_hash(&row.event_hash)?;
+            let event_hash = row.event_hash;
             let raw = events.get(&row.event_id);
             let mut leaf = BundleLeaf {
                 leaf_index: row.leaf_index as u64,
@@ -176,16 +176,16 @@ impl EventStore {
                 };
                 let end = start + (*count).max(1) as u64;
                 let hashes = match (*start..end)
-                    .map(|i| known.get(&i).map(|r| to_hash(&r.event_hash)))
-                    .collect::<Option<Result<Vec<Hash>, _>>>()
+                    .map(|i| known.get(&i).map(|r| r.event_hash))
+                    .collect::<Option<Vec<Hash>>>()
                 {
-                    Some(hashes) => hashes?,
+                    Some(hashes) => hashes,
                     None => self
                         .leaves_between(*start, end)
                         .await?
                         .iter()
-                        .map(|l| to_hash(&l.event_hash))
-                        .collect::<Result<_, _>>()?,
+                        .map(|l| l.event_hash)
+                        .collect(),
                 };
                 out.push(BundleAppend {
                     first_leaf: Some(*start),
@@ -314,11 +314,4 @@ impl EventStore {
             .map(|e| e.stored_hash())
             .transpose()
     }
-}
-
-fn to_hash(bytes: &[u8]) -> Result<Hash, StoreError> {
-    bytes.try_into().map_err(|_| StoreError::Corrupt {
-        position: 0,
-        reason: "stored hash is not 32 bytes".into(),
-    })
 }

@@ -14,7 +14,7 @@ use sqlx::{
 };
 
 /// The newest migration this build expects; an older schema lacks the verifiable-log tables.
-const REQUIRED_TABLES: &[&str] = &["events", "streams", "merkle_leaves", "tree_checkpoints"];
+const REQUIRED_TABLES: &[&str] = &["events", "streams", "merkle_blocks", "tree_checkpoints"];
 
 impl EventStore {
     /// Opens an existing, migrated log. Errors name the URL when there is no database there or

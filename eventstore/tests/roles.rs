@@ -18,9 +18,10 @@ const LOG_TABLES: &[(&str, &str)] = &[
     ("streams", "stream = stream"),
     ("seals", "event_count = event_count"),
     ("append_signatures", "event_count = event_count"),
-    ("merkle_leaves", "practice_seq = practice_seq"),
     ("merkle_nodes", "hash = hash"),
     ("merkle_blocks", "leaves = leaves"),
+    ("merkle_practice_runs", "events = events"),
+    ("merkle_steps", "leaves = leaves"),
     ("tree_checkpoints", "key_id = key_id"),
     ("blobs", "mimetype = mimetype"),
 ];

@@ -8,13 +8,13 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
-    hash32, on_tree, practice_fold, source::LeafSource, BlockRow, LeafRow, BLOCK_LEAVES,
+    hash32, on_tree, practice_fold, source::LeafSource, BlockRow, LeafRow, PracticeRun, TreeStep,
     PRACTICE_FOLD_START, STORED_FROM,
 };
 use crate::{
     checkpoint::Checkpoint,
     error::StoreError,
-    merkle::{leaf_hash, Frontier, Hash, NewNode},
+    merkle::{leaf_hash, Frontier, Hash},
     model::Cursor,
     raw::RawEvent,
     signed_here::SignedHere,
@@ -168,8 +168,8 @@ struct State {
     frontier: Frontier,
     after: Cursor,
     practices: HashMap<Uuid, (i64, Hash)>,
-    /// The event hashes of the leaves of the block still filling.
-    block: Vec<u8>,
+    /// The leaves of the block still filling.
+    block: BlockRow,
     /// Whether appends' signatures are also looked for in `append_signatures`.
     legacy_signatures: bool,
 }
@@ -279,16 +279,6 @@ impl TreeBuilder {
         let Some(state) = self.state.as_ref() else {
             return Ok(0);
         };
-        let mut frontier = state.frontier.clone();
-        let mut practices = state.practices.clone();
-        let mut leaves = Vec::with_capacity(covered);
-        let mut nodes: Vec<NewNode> = Vec::with_capacity(covered / 4);
-        let mut after = state.after;
-        let mut block = state.block.clone();
-        // Whether the block still filling got leaves in this step (its length alone cannot
-        // tell: a step of 16 leaves ends a block and leaves the next as long as the last was).
-        let mut block_grew = false;
-        let mut blocks = Vec::new();
         let here = self
             .store
             .signer()
@@ -303,48 +293,67 @@ impl TreeBuilder {
                 version: e.version,
             });
         }
+        let mut frontier = state.frontier.clone();
+        let mut practices = state.practices.clone();
+        let mut after = state.after;
+        let mut block = state.block.clone();
+        let first_leaf = frontier.size() as i64;
+        let mut step = TreeStep {
+            first_leaf,
+            leaves: 0,
+            nodes: Vec::with_capacity(covered / 8),
+            blocks: Vec::new(),
+            runs: Vec::new(),
+        };
+        // Each practice's run in this step: its index in step.runs.
+        let mut runs: HashMap<Uuid, usize> = HashMap::new();
+        // Whether the block still filling got leaves in this step (its length alone cannot
+        // tell: a step of 16 leaves ends a block and leaves the next as long as the last was).
+        let mut block_grew = false;
         // Stop before the forged rows, keeping what came before them.
         for group in &groups[..signed] {
             let group_start = frontier.size() as i64;
             for e in group.events {
                 let hash = e.stored_hash()?;
-                let practice = e.practice_id;
-                let (seq, fold) = match practice {
-                    Some(p) => {
-                        let (seq, fold) = match practices.get(&p) {
-                            Some(known) => *known,
-                            None => self.practice_head(p).await?,
-                        };
-                        let next = (seq + 1, practice_fold(&fold, &hash));
-                        practices.insert(p, next);
-                        (Some(next.0), Some(next.1.to_vec()))
-                    }
-                    None => (None, None),
-                };
-                leaves.push(LeafRow {
-                    leaf_index: frontier.size() as i64,
+                let leaf_index = frontier.size() as i64;
+                if let Some(p) = e.practice_id {
+                    let (seq, fold) = match practices.get(&p) {
+                        Some(known) => *known,
+                        None => self.practice_head(p, first_leaf as u64).await?,
+                    };
+                    practices.insert(p, (seq + 1, practice_fold(&fold, &hash)));
+                    let run = *runs.entry(p).or_insert_with(|| {
+                        step.runs.push(PracticeRun {
+                            practice_id: p,
+                            first_leaf: leaf_index,
+                            leaf_indexes: Vec::new(),
+                            events: 0,
+                            fold: Vec::new(),
+                        });
+                        step.runs.len() - 1
+                    });
+                    step.runs[run]
+                        .leaf_indexes
+                        .extend_from_slice(&leaf_index.to_be_bytes());
+                }
+                block.push(&LeafRow {
+                    leaf_index,
                     event_id: e.event_id,
                     tx: e.tx,
                     position: e.position,
-                    event_hash: hash.to_vec(),
+                    event_hash: hash,
                     group_start,
-                    practice_id: practice,
-                    practice_seq: seq,
-                    practice_fold: fold,
                 });
-                nodes.extend(
+                step.nodes.extend(
                     frontier
                         .push(leaf_hash(&hash))
                         .into_iter()
                         .filter(|n| n.level >= STORED_FROM),
                 );
-                block.extend_from_slice(&hash);
                 block_grew = true;
-                if block.len() == BLOCK_LEAVES * 32 {
-                    blocks.push(BlockRow {
-                        idx: (frontier.size() as i64 - 1) >> STORED_FROM,
-                        event_hashes: std::mem::take(&mut block),
-                    });
+                if block.is_full() {
+                    let next = BlockRow::new(block.idx + 1);
+                    step.blocks.push(std::mem::replace(&mut block, next));
                     block_grew = false;
                 }
                 after = e.cursor();
@@ -352,13 +361,16 @@ impl TreeBuilder {
         }
         // The block still filling, as far as it goes now (when this step added to it).
         if !block.is_empty() && block_grew {
-            blocks.push(BlockRow {
-                idx: (frontier.size() >> STORED_FROM) as i64,
-                event_hashes: block.clone(),
-            });
+            step.blocks.push(block.clone());
         }
-        if let Err(e) = on_tree!(self.store, store_tree(&leaves, &nodes, &blocks)) {
-            return Err(self.race_or(e, &leaves).await);
+        for run in &mut step.runs {
+            let (events, fold) = practices[&run.practice_id];
+            run.events = events;
+            run.fold = fold.to_vec();
+        }
+        step.leaves = (frontier.size() as i64 - first_leaf) as i32;
+        if let Err(e) = on_tree!(self.store, store_tree(&step)) {
+            return Err(self.race_or(e, &step).await);
         }
         self.state = Some(State {
             frontier,
@@ -367,21 +379,34 @@ impl TreeBuilder {
             block,
             legacy_signatures: state.legacy_signatures,
         });
-        Ok(leaves.len())
+        Ok(step.leaves as usize)
     }
 
     /// A refused write is a lost race only when the leaves stored in its place are the ones it
     /// was writing (same events, same hashes, same places); a row anyone else put there is not.
-    async fn race_or(&self, error: StoreError, leaves: &[LeafRow]) -> TreeError {
-        let (Some(first), Some(last)) = (leaves.first(), leaves.last()) else {
-            return error.into();
-        };
-        if !error.is_unique_violation() {
+    async fn race_or(&self, error: StoreError, step: &TreeStep) -> TreeError {
+        if !error.is_unique_violation() || step.leaves == 0 {
             return error.into();
         }
+        let first = step.first_leaf;
+        let last = first + step.leaves as i64 - 1;
+        let ours: HashMap<i64, LeafRow> = match step
+            .blocks
+            .iter()
+            .map(BlockRow::leaves)
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(blocks) => blocks
+                .into_iter()
+                .flatten()
+                .filter(|l| l.leaf_index >= first)
+                .map(|l| (l.leaf_index, l))
+                .collect(),
+            Err(e) => return e.into(),
+        };
         let stored = match self
             .store
-            .leaves_between(first.leaf_index as u64, last.leaf_index as u64 + 1)
+            .leaves_between(first as u64, last as u64 + 1)
             .await
         {
             Ok(stored) => stored,
@@ -389,59 +414,40 @@ impl TreeBuilder {
         };
         // The winner may have stored only the first part of this range (its step ended there).
         let same = !stored.is_empty()
-            && stored.iter().all(|s| {
-                usize::try_from(s.leaf_index - first.leaf_index)
-                    .ok()
-                    .and_then(|i| leaves.get(i))
-                    .is_some_and(|l| s.event_id == l.event_id && s.event_hash == l.event_hash)
-            });
+            && stored
+                .iter()
+                .all(|s| ours.get(&s.leaf_index).is_some_and(|l| l == s));
         if same {
-            TreeError::LostRace {
-                first: first.leaf_index,
-                last: last.leaf_index,
-            }
+            TreeError::LostRace { first, last }
         } else {
             error.into()
         }
     }
 
-    async fn practice_head(&self, practice: Uuid) -> Result<(i64, Hash), StoreError> {
-        Ok(match self.store.last_practice_leaf(practice).await? {
-            Some(leaf) => (
-                leaf.practice_seq.unwrap_or(0),
-                hash32(
-                    leaf.practice_fold.as_deref().unwrap_or_default(),
-                    "practice fold",
-                )?,
-            ),
+    /// A practice's event count and fold before leaf `size`, from its stored runs.
+    async fn practice_head(&self, practice: Uuid, size: u64) -> Result<(i64, Hash), StoreError> {
+        Ok(match self.store.last_practice_run(practice, size).await? {
+            Some(run) => (run.events, hash32(&run.fold, "practice fold")?),
             None => (0, PRACTICE_FOLD_START),
         })
     }
 
     async fn load(&self) -> Result<State, StoreError> {
-        let last = self.store.last_leaf().await?;
-        let (size, after) = match &last {
-            Some(l) => (
-                l.leaf_index as u64 + 1,
-                Cursor {
-                    tx: l.tx,
-                    position: l.position,
-                },
-            ),
-            None => (0, Cursor::START),
+        let last = self.store.last_block().await?;
+        let (size, after, block) = match last {
+            Some(block) => {
+                let leaf = block.leaf(block.len().saturating_sub(1))?;
+                let size = leaf.leaf_index as u64 + 1;
+                let block = if block.is_full() {
+                    BlockRow::new(block.idx + 1)
+                } else {
+                    block
+                };
+                (size, leaf.cursor(), block)
+            }
+            None => (0, Cursor::START, BlockRow::new(0)),
         };
         let frontier = self.store.over_nodes(|n| Frontier::at(n, size)).await?;
-        let filled = size % BLOCK_LEAVES as u64;
-        let mut block = Vec::with_capacity(BLOCK_LEAVES * 32);
-        for leaf in self.store.leaves_between(size - filled, size).await? {
-            block.extend_from_slice(&hash32(&leaf.event_hash, "leaf event hash")?);
-        }
-        if block.len() as u64 != filled * 32 {
-            return Err(StoreError::Corrupt {
-                position: 0,
-                reason: format!("leaves {} to {size} are not all stored", size - filled),
-            });
-        }
         Ok(State {
             frontier,
             after,

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use uuid::Uuid;
 
-use super::{add_signatures, BlockRow, LeafRow, SignatureRow, SIGNATURE_SOURCES};
-use crate::{error::StoreError, merkle::NewNode};
+use super::{add_signatures, BlockRow, SignatureRow, TreeStep, BLOCK_COLUMNS, SIGNATURE_SOURCES};
+use crate::{error::StoreError, model::Cursor};
 
 pub(crate) async fn nodes(
     pool: &SqlitePool,
@@ -77,31 +77,67 @@ pub(crate) async fn signatures(
     Ok(out)
 }
 
-pub(crate) async fn store_tree(
+/// The newest (longest) row of each of these blocks, whole.
+pub(crate) async fn full_blocks(
     pool: &SqlitePool,
-    rows: &[LeafRow],
-    made: &[NewNode],
-    blocks: &[BlockRow],
-) -> Result<(), StoreError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    for chunk in rows.chunks(100) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO merkle_leaves (leaf_index, event_id, tx, position, event_hash, group_start, practice_id, practice_seq, practice_fold) ",
-        );
-        q.push_values(chunk, |mut b, r| {
-            b.push_bind(r.leaf_index)
-                .push_bind(r.event_id)
-                .push_bind(r.tx)
-                .push_bind(r.position)
-                .push_bind(r.event_hash.clone())
-                .push_bind(r.group_start)
-                .push_bind(r.practice_id)
-                .push_bind(r.practice_seq)
-                .push_bind(r.practice_fold.clone());
-        });
-        q.build().execute(&mut *tx).await?;
+    idxs: &[u64],
+) -> Result<HashMap<u64, BlockRow>, StoreError> {
+    let mut out = HashMap::with_capacity(idxs.len());
+    for chunk in idxs.chunks(400) {
+        let mut q = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {BLOCK_COLUMNS} FROM merkle_blocks b WHERE leaves = \
+             (SELECT max(leaves) FROM merkle_blocks m WHERE m.idx = b.idx) AND idx IN ("
+        ));
+        let mut list = q.separated(", ");
+        for idx in chunk {
+            list.push_bind(*idx as i64);
+        }
+        q.push(")");
+        let rows: Vec<BlockRow> = q.build_query_as().fetch_all(pool).await?;
+        out.extend(rows.into_iter().map(|b| (b.idx as u64, b)));
     }
-    for chunk in made.chunks(300) {
+    Ok(out)
+}
+
+/// The commit cursor of an event, if the log has it (one writer at a time: tx is the position).
+pub(crate) async fn event_cursor(
+    pool: &SqlitePool,
+    event_id: Uuid,
+) -> Result<Option<Cursor>, StoreError> {
+    let position: Option<i64> =
+        sqlx::query_scalar("SELECT position FROM events WHERE event_id = ?")
+            .bind(event_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(position.map(|position| Cursor {
+        tx: position,
+        position,
+    }))
+}
+
+/// The block (its longest row) whose first leaf is the last at or before `cursor`.
+pub(crate) async fn block_at(
+    pool: &SqlitePool,
+    cursor: Cursor,
+) -> Result<Option<BlockRow>, StoreError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {BLOCK_COLUMNS} FROM merkle_blocks WHERE first_position <= ? \
+         ORDER BY first_position DESC, leaves DESC LIMIT 1"
+    ))
+    .bind(cursor.position)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// One builder step in one transaction: its step row, nodes, practice runs and blocks.
+pub(crate) async fn store_tree(pool: &SqlitePool, step: &TreeStep) -> Result<(), StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    sqlx::query("INSERT INTO merkle_steps (first_leaf, leaves) VALUES (?, ?)")
+        .bind(step.first_leaf)
+        .bind(step.leaves)
+        .execute(&mut *tx)
+        .await?;
+    for chunk in step.nodes.chunks(300) {
         let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO merkle_nodes (level, idx, hash) ");
         q.push_values(chunk, |mut b, n| {
             b.push_bind(n.level as i64)
@@ -110,13 +146,36 @@ pub(crate) async fn store_tree(
         });
         q.build().execute(&mut *tx).await?;
     }
-    for chunk in blocks.chunks(300) {
-        let mut q =
-            QueryBuilder::<Sqlite>::new("INSERT INTO merkle_blocks (idx, leaves, event_hashes) ");
-        q.push_values(chunk, |mut b, block| {
+    for chunk in step.runs.chunks(150) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO merkle_practice_runs (practice_id, first_leaf, leaf_indexes, events, fold) ",
+        );
+        q.push_values(chunk, |mut b, r| {
+            b.push_bind(r.practice_id)
+                .push_bind(r.first_leaf)
+                .push_bind(r.leaf_indexes.as_slice())
+                .push_bind(r.events)
+                .push_bind(r.fold.as_slice());
+        });
+        q.build().execute(&mut *tx).await?;
+    }
+    for chunk in step.blocks.chunks(100) {
+        let firsts = chunk
+            .iter()
+            .map(BlockRow::first_cursor)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO merkle_blocks (idx, leaves, first_tx, first_position, event_hashes, event_ids, cursors, group_starts) ",
+        );
+        q.push_values(chunk.iter().zip(firsts), |mut b, (block, first)| {
             b.push_bind(block.idx)
-                .push_bind(block.leaves())
-                .push_bind(block.event_hashes.clone());
+                .push_bind(block.len() as i64)
+                .push_bind(first.tx)
+                .push_bind(first.position)
+                .push_bind(block.event_hashes.as_slice())
+                .push_bind(block.event_ids.as_slice())
+                .push_bind(block.cursors.as_slice())
+                .push_bind(block.group_starts.as_slice());
         });
         q.build().execute(&mut *tx).await?;
     }

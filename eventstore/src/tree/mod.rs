@@ -6,6 +6,7 @@
 mod builder;
 mod lite;
 mod pg;
+mod rows;
 mod shared_sql;
 mod source;
 
@@ -16,29 +17,16 @@ use uuid::Uuid;
 
 pub(crate) use builder::{group_is_signed, groups};
 pub use builder::{TreeBuilder, TreeError};
+pub(crate) use rows::{BlockRow, LeafRow, PracticeRun, BLOCK_COLUMNS};
 
 use crate::{
     checkpoint::{Checkpoint, PracticeHead},
     error::StoreError,
     hashing::{seal_step, GENESIS},
-    merkle::{self, Hash, Nodes},
+    merkle::{self, Hash, NewNode, Nodes},
     signing::LogSigner,
     store::{Backend, EventStore},
 };
-
-/// A stored leaf: which event, where it was in the log, and its practice's running fold.
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub(crate) struct LeafRow {
-    pub leaf_index: i64,
-    pub event_id: Uuid,
-    pub tx: i64,
-    pub position: i64,
-    pub event_hash: Vec<u8>,
-    pub group_start: i64,
-    pub practice_id: Option<Uuid>,
-    pub practice_seq: Option<i64>,
-    pub practice_fold: Option<Vec<u8>>,
-}
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct CheckpointRow {
@@ -81,18 +69,14 @@ pub(crate) fn add_signatures(
 pub(crate) const STORED_FROM: u32 = 4;
 pub(crate) const BLOCK_LEAVES: usize = 1 << STORED_FROM;
 
-/// The event hashes of one block's leaves, written when the block fills and, while it fills,
-/// at each builder step (append-only: the longest row of a block is the one read).
-#[derive(Clone, Debug)]
-pub(crate) struct BlockRow {
-    pub idx: i64,
-    pub event_hashes: Vec<u8>,
-}
-
-impl BlockRow {
-    pub fn leaves(&self) -> i32 {
-        (self.event_hashes.len() / 32) as i32
-    }
+/// What one builder step stores, in one write.
+pub(crate) struct TreeStep {
+    pub first_leaf: i64,
+    pub leaves: i32,
+    pub nodes: Vec<NewNode>,
+    /// Blocks that filled in the step, and the one still filling when the step added to it.
+    pub blocks: Vec<BlockRow>,
+    pub runs: Vec<PracticeRun>,
 }
 
 /// The hash of perfect subtree (level, index), a part of the block whose leaves' event hashes
@@ -148,9 +132,9 @@ impl EventStore {
     /// Leaves in the tree so far.
     pub async fn tree_size(&self) -> Result<u64, StoreError> {
         Ok(self
-            .last_leaf()
+            .last_block()
             .await?
-            .map(|l| l.leaf_index as u64 + 1)
+            .map(|b| ((b.idx as u64) << STORED_FROM) + b.len() as u64)
             .unwrap_or(0))
     }
 
@@ -251,14 +235,11 @@ impl EventStore {
     ) -> Result<Checkpoint, StoreError> {
         let size = self.tree_size().await?;
         let root = self.tree_root(size).await?;
-        let head = match self.last_practice_leaf(practice).await? {
-            Some(leaf) => PracticeHead {
+        let head = match self.last_practice_run(practice, size).await? {
+            Some(run) => PracticeHead {
                 practice_id: practice,
-                events: leaf.practice_seq.unwrap_or(0) as u64,
-                fold: hash32(
-                    leaf.practice_fold.as_deref().unwrap_or_default(),
-                    "practice fold",
-                )?,
+                events: run.events as u64,
+                fold: hash32(&run.fold, "practice fold")?,
             },
             None => PracticeHead {
                 practice_id: practice,
@@ -307,7 +288,7 @@ impl EventStore {
             event_id,
             leaf_index: index,
             tree_size,
-            event_hash: hash32(&leaf.event_hash, "leaf event hash")?,
+            event_hash: leaf.event_hash,
             path,
         }))
     }

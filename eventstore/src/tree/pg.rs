@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{add_signatures, BlockRow, LeafRow, SignatureRow, SIGNATURE_SOURCES};
-use crate::{error::StoreError, merkle::NewNode};
+use super::{add_signatures, BlockRow, SignatureRow, TreeStep, BLOCK_COLUMNS, SIGNATURE_SOURCES};
+use crate::{error::StoreError, model::Cursor};
 
 pub(crate) async fn nodes(
     pool: &PgPool,
@@ -59,34 +59,89 @@ pub(crate) async fn signatures(
     Ok(out)
 }
 
-pub(crate) async fn store_tree(
+/// The newest (longest) row of each of these blocks, whole.
+pub(crate) async fn full_blocks(
     pool: &PgPool,
-    rows: &[LeafRow],
-    made: &[NewNode],
-    blocks: &[BlockRow],
-) -> Result<(), StoreError> {
-    // One statement, so one round trip and atomic without a transaction of its own.
+    idxs: &[u64],
+) -> Result<HashMap<u64, BlockRow>, StoreError> {
+    let idxs: Vec<i64> = idxs.iter().map(|&i| i as i64).collect();
+    let rows: Vec<BlockRow> = sqlx::query_as(&format!(
+        "SELECT DISTINCT ON (idx) {BLOCK_COLUMNS} FROM merkle_blocks WHERE idx = ANY($1) \
+         ORDER BY idx, leaves DESC"
+    ))
+    .bind(&idxs)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|b| (b.idx as u64, b)).collect())
+}
+
+/// The commit cursor of an event, if the log has it.
+pub(crate) async fn event_cursor(
+    pool: &PgPool,
+    event_id: Uuid,
+) -> Result<Option<Cursor>, StoreError> {
+    let row: Option<(i64, i64)> =
+        sqlx::query_as("SELECT tx::text::bigint, position FROM events WHERE event_id = $1")
+            .bind(event_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(tx, position)| Cursor { tx, position }))
+}
+
+/// The block (its longest row) whose first leaf is the last at or before `cursor` in commit
+/// order: the one that holds the leaf of the event at `cursor`, if any does.
+pub(crate) async fn block_at(
+    pool: &PgPool,
+    cursor: Cursor,
+) -> Result<Option<BlockRow>, StoreError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {BLOCK_COLUMNS} FROM merkle_blocks WHERE (first_tx, first_position) <= ($1, $2) \
+         ORDER BY first_tx DESC, first_position DESC, leaves DESC LIMIT 1"
+    ))
+    .bind(cursor.tx)
+    .bind(cursor.position)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// One builder step, in one statement (so one round trip, and atomic without a transaction of
+/// its own): its row in merkle_steps, the blocks it filled or grew, its nodes and its
+/// practices' runs.
+pub(crate) async fn store_tree(pool: &PgPool, step: &TreeStep) -> Result<(), StoreError> {
+    let (blocks, made, runs) = (&step.blocks, &step.nodes, &step.runs);
+    let mut first_tx = Vec::with_capacity(blocks.len());
+    let mut first_position = Vec::with_capacity(blocks.len());
+    for b in blocks {
+        let first = b.first_cursor()?;
+        first_tx.push(first.tx);
+        first_position.push(first.position);
+    }
     sqlx::query(
-        "WITH leaves AS (INSERT INTO merkle_leaves (leaf_index, event_id, tx, position, event_hash, group_start, practice_id, practice_seq, practice_fold) \
-         SELECT * FROM UNNEST($1::bigint[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bytea[], $6::bigint[], $7::uuid[], $8::bigint[], $9::bytea[])) \
-         , nodes AS (INSERT INTO merkle_nodes (level, idx, hash) SELECT * FROM UNNEST($10::int[], $11::bigint[], $12::bytea[])) \
-         INSERT INTO merkle_blocks (idx, leaves, event_hashes) SELECT * FROM UNNEST($13::bigint[], $14::int[], $15::bytea[])",
+        "WITH step AS (INSERT INTO merkle_steps (first_leaf, leaves) VALUES ($1, $2)) \
+         , nodes AS (INSERT INTO merkle_nodes (level, idx, hash) SELECT * FROM UNNEST($3::int[], $4::bigint[], $5::bytea[])) \
+         , runs AS (INSERT INTO merkle_practice_runs (practice_id, first_leaf, leaf_indexes, events, fold) \
+             SELECT * FROM UNNEST($6::uuid[], $7::bigint[], $8::bytea[], $9::bigint[], $10::bytea[])) \
+         INSERT INTO merkle_blocks (idx, leaves, first_tx, first_position, event_hashes, event_ids, cursors, group_starts) \
+         SELECT * FROM UNNEST($11::bigint[], $12::int[], $13::bigint[], $14::bigint[], $15::bytea[], $16::bytea[], $17::bytea[], $18::bytea[])",
     )
-    .bind(rows.iter().map(|r| r.leaf_index).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.event_id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.tx).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.position).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.event_hash.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.group_start).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.practice_id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.practice_seq).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.practice_fold.clone()).collect::<Vec<_>>())
+    .bind(step.first_leaf)
+    .bind(step.leaves)
     .bind(made.iter().map(|n| n.level as i32).collect::<Vec<_>>())
     .bind(made.iter().map(|n| n.index as i64).collect::<Vec<_>>())
     .bind(made.iter().map(|n| n.hash.to_vec()).collect::<Vec<_>>())
+    .bind(runs.iter().map(|r| r.practice_id).collect::<Vec<_>>())
+    .bind(runs.iter().map(|r| r.first_leaf).collect::<Vec<_>>())
+    .bind(runs.iter().map(|r| r.leaf_indexes.as_slice()).collect::<Vec<_>>())
+    .bind(runs.iter().map(|r| r.events).collect::<Vec<_>>())
+    .bind(runs.iter().map(|r| r.fold.as_slice()).collect::<Vec<_>>())
     .bind(blocks.iter().map(|b| b.idx).collect::<Vec<_>>())
-    .bind(blocks.iter().map(|b| b.leaves()).collect::<Vec<_>>())
-    .bind(blocks.iter().map(|b| b.event_hashes.clone()).collect::<Vec<_>>())
+    .bind(blocks.iter().map(|b| b.len() as i32).collect::<Vec<_>>())
+    .bind(&first_tx)
+    .bind(&first_position)
+    .bind(blocks.iter().map(|b| b.event_hashes.as_slice()).collect::<Vec<_>>())
+    .bind(blocks.iter().map(|b| b.event_ids.as_slice()).collect::<Vec<_>>())
+    .bind(blocks.iter().map(|b| b.cursors.as_slice()).collect::<Vec<_>>())
+    .bind(blocks.iter().map(|b| b.group_starts.as_slice()).collect::<Vec<_>>())
     .execute(pool)
     .await?;
     Ok(())

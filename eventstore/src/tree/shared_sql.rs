@@ -1,40 +1,85 @@
 //! The tree's queries that both dialects accept as written; only bulk writes and multi-key
 //! lookups, where PostgreSQL's arrays beat SQLite's chunked lists, stay in `pg` and `lite`.
 
+use std::collections::HashMap;
+
 use uuid::Uuid;
 
-use super::{CheckpointRow, LeafRow};
-use crate::{checkpoint::Checkpoint, error::StoreError, store::with_pool, EventStore};
+use super::{
+    on_tree, BlockRow, CheckpointRow, LeafRow, PracticeRun, BLOCK_COLUMNS, BLOCK_LEAVES,
+    STORED_FROM,
+};
+use crate::{
+    checkpoint::Checkpoint,
+    error::StoreError,
+    store::{with_pool, Backend},
+    EventStore,
+};
 
-const SELECT_LEAVES: &str = "SELECT leaf_index, event_id, tx, position, event_hash, group_start, \
-     practice_id, practice_seq, practice_fold FROM merkle_leaves";
+const SELECT_RUNS: &str =
+    "SELECT practice_id, first_leaf, leaf_indexes, events, fold FROM merkle_practice_runs";
 
 impl EventStore {
-    pub(crate) async fn last_leaf(&self) -> Result<Option<LeafRow>, StoreError> {
-        let sql = format!("{SELECT_LEAVES} ORDER BY leaf_index DESC LIMIT 1");
+    /// The longest row of the newest block: where the tree ends.
+    pub(crate) async fn last_block(&self) -> Result<Option<BlockRow>, StoreError> {
+        let sql = format!(
+            "SELECT {BLOCK_COLUMNS} FROM merkle_blocks ORDER BY idx DESC, leaves DESC LIMIT 1"
+        );
         Ok(with_pool!(self, |pool| sqlx::query_as(&sql)
             .fetch_optional(pool)
             .await)?)
     }
 
-    pub(crate) async fn last_practice_leaf(
+    /// The practice's newest run among the first `size` leaves: its event count and fold there.
+    /// (A builder step is one write, so a run starting before `size` ends before it.)
+    pub(crate) async fn last_practice_run(
         &self,
         practice: Uuid,
-    ) -> Result<Option<LeafRow>, StoreError> {
-        let sql =
-            format!("{SELECT_LEAVES} WHERE practice_id = $1 ORDER BY leaf_index DESC LIMIT 1");
+        size: u64,
+    ) -> Result<Option<PracticeRun>, StoreError> {
+        let sql = format!(
+            "{SELECT_RUNS} WHERE practice_id = $1 AND first_leaf < $2 ORDER BY first_leaf DESC LIMIT 1"
+        );
         Ok(with_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(practice)
+            .bind(size as i64)
             .fetch_optional(pool)
             .await)?)
     }
 
+    /// The leaf of an event: found by its commit cursor in the block that covers it.
     pub(crate) async fn leaf_of(&self, event_id: Uuid) -> Result<Option<LeafRow>, StoreError> {
-        let sql = format!("{SELECT_LEAVES} WHERE event_id = $1");
-        Ok(with_pool!(self, |pool| sqlx::query_as(&sql)
-            .bind(event_id)
-            .fetch_optional(pool)
-            .await)?)
+        let Some(cursor) = on_tree!(self, event_cursor(event_id))? else {
+            return Ok(None);
+        };
+        let Some(block) = on_tree!(self, block_at(cursor))? else {
+            return Ok(None);
+        };
+        Ok(block
+            .leaves()?
+            .into_iter()
+            .find(|leaf| leaf.event_id == event_id))
+    }
+
+    /// The leaves with these indexes that are stored, in the order given.
+    async fn leaves_at(&self, indexes: &[u64]) -> Result<Vec<LeafRow>, StoreError> {
+        let mut blocks: Vec<u64> = indexes.iter().map(|i| i >> STORED_FROM).collect();
+        blocks.dedup();
+        let mut found = HashMap::with_capacity(blocks.len());
+        for chunk in blocks.chunks(1_000) {
+            found.extend(on_tree!(self, full_blocks(chunk))?);
+        }
+        let mut out = Vec::with_capacity(indexes.len());
+        for &index in indexes {
+            let Some(block) = found.get(&(index >> STORED_FROM)) else {
+                continue;
+            };
+            let slot = (index % BLOCK_LEAVES as u64) as usize;
+            if slot < block.len() {
+                out.push(block.leaf(slot)?);
+            }
+        }
+        Ok(out)
     }
 
     /// A practice's leaves among the first `size`.
@@ -43,14 +88,20 @@ impl EventStore {
         practice: Uuid,
         size: u64,
     ) -> Result<Vec<LeafRow>, StoreError> {
-        let sql = format!(
-            "{SELECT_LEAVES} WHERE practice_id = $1 AND leaf_index < $2 ORDER BY leaf_index"
-        );
-        Ok(with_pool!(self, |pool| sqlx::query_as(&sql)
+        let sql =
+            format!("{SELECT_RUNS} WHERE practice_id = $1 AND first_leaf < $2 ORDER BY first_leaf");
+        let runs: Vec<PracticeRun> = with_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(practice)
             .bind(size as i64)
             .fetch_all(pool)
-            .await)?)
+            .await)?;
+        let indexes: Vec<u64> = runs
+            .iter()
+            .flat_map(PracticeRun::leaf_indexes)
+            .filter(|&i| i >= 0 && (i as u64) < size)
+            .map(|i| i as u64)
+            .collect();
+        self.leaves_at(&indexes).await
     }
 
     pub(crate) async fn leaves_between(
@@ -58,14 +109,8 @@ impl EventStore {
         start: u64,
         end: u64,
     ) -> Result<Vec<LeafRow>, StoreError> {
-        let sql = format!(
-            "{SELECT_LEAVES} WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index"
-        );
-        Ok(with_pool!(self, |pool| sqlx::query_as(&sql)
-            .bind(start as i64)
-            .bind(end as i64)
-            .fetch_all(pool)
-            .await)?)
+        let indexes: Vec<u64> = (start..end).collect();
+        self.leaves_at(&indexes).await
     }
 
     /// Keeps the first checkpoint stored for a size: a concurrent signer's equal one is dropped.

@@ -66,7 +66,11 @@ fn pg_sql(legacy: bool) -> String {
          WHERE (e.tx, e.position) > ($1::text::xid8, $2) \
            AND e.tx < (SELECT pg_snapshot_xmin(pg_current_snapshot())) \
          ORDER BY e.tx, e.position LIMIT $3",
-        if legacy { OWN_OR_LEGACY_SIGNATURE } else { OWN_SIGNATURE },
+        if legacy {
+            OWN_OR_LEGACY_SIGNATURE
+        } else {
+            OWN_SIGNATURE
+        },
         if legacy { LEGACY_JOIN } else { "" },
     )
 }
@@ -77,7 +81,11 @@ fn lite_sql(legacy: bool) -> String {
         "SELECT e.event_id, e.position AS tx, e.position, e.stream, e.version, e.hash, \
          json_extract(e.metadata, '$.practice_id') AS practice_id, {} FROM events e {} \
          WHERE e.position > $1 ORDER BY e.position LIMIT $2",
-        if legacy { OWN_OR_LEGACY_SIGNATURE } else { OWN_SIGNATURE },
+        if legacy {
+            OWN_OR_LEGACY_SIGNATURE
+        } else {
+            OWN_SIGNATURE
+        },
         if legacy { LEGACY_JOIN } else { "" },
     )
 }
