@@ -14,7 +14,7 @@ use chrono::Utc;
 use hearth_eventstore::{
     audit::audit_bundle,
     testing::{machine_busy_seconds, TestDatabase},
-    EventStore, ExpectedVersion, ExportRequest, LogSigner, Metadata, NewEvent, TreeBuilder,
+    Cursor, EventStore, ExpectedVersion, ExportRequest, LogSigner, Metadata, NewEvent, TreeBuilder,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -98,6 +98,22 @@ async fn append_round(setup: usize, signer: &LogSigner, per_writer: usize) -> (f
             }
         })
     });
+    // HEARTH_BENCH_FOLLOWER=1: in every setup, a subscription reads each event as it commits,
+    // as the service's projections do. It is the first reader of each new row, so it pays
+    // PostgreSQL's first-read costs (commit-status lookups, hint bits) that otherwise fall to
+    // the tree builder, the only reader in a bare setup.
+    let reader = std::env::var_os("HEARTH_BENCH_FOLLOWER")
+        .is_some()
+        .then(|| {
+            let mut subscription = store.subscribe("bench-projections", Cursor::START);
+            tokio::spawn(async move {
+                loop {
+                    if subscription.next_batch().await.is_err() {
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                }
+            })
+        });
     let busy = machine_busy_seconds();
     let rate = append_rate(&store, per_writer).await;
     // The builder's work for these events counts too: let it reach the end before reading CPU.
@@ -106,8 +122,8 @@ async fn append_round(setup: usize, signer: &LogSigner, per_writer: usize) -> (f
         let _ = builder.catch_up().await;
     }
     let cpu = machine_busy_seconds() - busy;
-    if let Some(f) = follower {
-        f.abort();
+    for task in [follower, reader].into_iter().flatten() {
+        task.abort();
     }
     if setup == 1 {
         // What the builder costs per event of this log, measured alone after the writers.
