@@ -170,6 +170,15 @@ pub fn machine_busy_seconds() -> f64 {
     busy / 100.0
 }
 
+/// Stores a checkpoint as the service would, for tests that set up a log by hand (an older
+/// schema's, say) where signing one through the tree is not possible.
+pub async fn store_checkpoint(
+    store: &EventStore,
+    checkpoint: &crate::Checkpoint,
+) -> Result<(), StoreError> {
+    store.insert_checkpoint(checkpoint).await.map(drop)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -183,13 +192,4 @@ mod tests {
             "postgres://u@h/x"
         );
     }
-}
-
-/// Stores a checkpoint as the service would, for tests that set up a log by hand (an older
-/// schema's, say) where signing one through the tree is not possible.
-pub async fn store_checkpoint(
-    store: &EventStore,
-    checkpoint: &crate::Checkpoint,
-) -> Result<(), StoreError> {
-    store.insert_checkpoint(checkpoint).await.map(drop)
 }
