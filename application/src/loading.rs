@@ -101,6 +101,16 @@ impl<'a, Id: Copy + Eq + std::hash::Hash> Turn<'a, Id> {
             .clone();
         Self { map, id, gate }
     }
+
+    /// Waits for a whole-stream read under way, but not for long: if the database is down, the
+    /// one under way fails only at the pool's acquire timeout, and a queue of waiters each
+    /// waiting for the one before would answer after the request's own timeout. Holds the gate
+    /// from then on; `None` when the wait ran out (the caller then reads beside the other).
+    async fn wait(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        tokio::time::timeout(WAIT_FOR_READ, self.gate.lock())
+            .await
+            .ok()
+    }
 }
 
 impl<Id: Copy + Eq + std::hash::Hash> Drop for Turn<'_, Id> {
@@ -156,10 +166,7 @@ impl<S: Folded> StateCache<S> {
             return self.read_since_held(store, id).await;
         }
         let turn = Turn::take(&self.reading, id);
-        // Wait for a whole-stream read under way, but not for long: if the database is down, the
-        // one under way fails only at the pool's acquire timeout, and a queue of waiters each
-        // waiting for the one before would answer after the request's own timeout.
-        let reading = tokio::time::timeout(WAIT_FOR_READ, turn.gate.lock()).await;
+        let reading = turn.wait().await;
         if self.get(id).is_some() {
             // The read waited for is done: what is left to read is the few events since.
             drop(reading);
@@ -207,4 +214,72 @@ pub(crate) async fn fold_stream<E: Stored, S: Default>(
         version = Some(e.version);
     }
     Ok((state, version))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Gates = Mutex<HashMap<u32, Arc<tokio::sync::Mutex<()>>>>;
+
+    fn queued(gates: &Gates) -> usize {
+        gates.lock().unwrap().len()
+    }
+
+    #[test]
+    fn a_turn_leaves_the_queue_with_its_last_holder() {
+        let gates = Gates::default();
+        let first = Turn::take(&gates, 7);
+        let second = Turn::take(&gates, 7);
+        assert!(Arc::ptr_eq(&first.gate, &second.gate));
+        drop(first);
+        assert_eq!(queued(&gates), 1);
+        drop(second);
+        assert_eq!(queued(&gates), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_load_cancelled_while_it_waits_leaves_nothing_behind() {
+        let gates = Gates::default();
+        let reader = Turn::take(&gates, 7);
+        let reading = reader.wait().await.expect("nobody else reads");
+        let waiting = async {
+            let turn = Turn::take(&gates, 7);
+            let got = turn.wait().await.is_some();
+            got
+        };
+        // The request is dropped (its timeout, a closed connection) before the wait runs out.
+        assert!(tokio::time::timeout(Duration::from_secs(1), waiting)
+            .await
+            .is_err());
+        assert_eq!(queued(&gates), 1);
+        drop(reading);
+        drop(reader);
+        assert_eq!(queued(&gates), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiter_takes_over_when_the_read_ends_and_gives_up_at_the_bound() {
+        let gates = Gates::default();
+        let reader = Turn::take(&gates, 7);
+        let reading = reader.wait().await.expect("nobody else reads");
+        let waiter = Turn::take(&gates, 7);
+        let started = tokio::time::Instant::now();
+        let ((), got) = tokio::join!(
+            async move {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                drop(reading);
+            },
+            waiter.wait()
+        );
+        assert!(got.is_some());
+        assert_eq!(started.elapsed(), Duration::from_secs(1));
+        drop(got);
+
+        // A read that outlasts the bound (the database is down): the waiter stops waiting.
+        let _still_reading = reader.wait().await.expect("the gate is free again");
+        let started = tokio::time::Instant::now();
+        assert!(waiter.wait().await.is_none());
+        assert_eq!(started.elapsed(), WAIT_FOR_READ);
+    }
 }
