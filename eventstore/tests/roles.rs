@@ -163,6 +163,35 @@ async fn the_service_role_appends_and_proves_but_cannot_rewrite_the_log() {
         error.to_string().contains("must name its newest event"),
         "{error}"
     );
+    // The tree's one block so far (three leaves) cannot be rewritten by a longer row.
+    let error = sqlx::query(
+        "INSERT INTO merkle_blocks (idx, leaves, first_tx, first_position, event_hashes, event_ids, cursors, group_starts) \
+         SELECT idx, 4, first_tx, first_position, decode(repeat('00', 128), 'hex'), event_ids || substring(event_ids FROM 1 FOR 16), \
+                cursors || substring(cursors FROM 1 FOR 16), group_starts || substring(group_starts FROM 1 FOR 8) \
+           FROM merkle_blocks WHERE idx = 0 AND leaves = 3",
+    )
+    .execute(&mut service)
+    .await
+    .expect_err("a block row that rewrites stored leaves");
+    assert!(
+        error.to_string().contains("does not extend the stored one"),
+        "{error}"
+    );
+    // Signatures live in the event rows now: the old table takes no claims from the service.
+    let error = sqlx::query(
+        "INSERT INTO append_signatures SELECT event_id, 1, 'k', '\\x00' FROM events LIMIT 1",
+    )
+    .execute(&mut service)
+    .await
+    .expect_err("a claim added to append_signatures");
+    assert_eq!(
+        error
+            .as_database_error()
+            .and_then(|d| d.code().map(|c| c.to_string()))
+            .as_deref(),
+        Some("42501"),
+        "{error}"
+    );
     drop(service);
     drop(store);
     login.drop_role(db).await;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use hearth_eventstore::{
     merkle::{leaf_hash, verify_consistency, Frontier},
-    testing::{store_checkpoint, TestDatabase},
+    testing::{open_unmigrated, store_checkpoint, TestDatabase},
     Checkpoint, Cursor, EventStore, ExpectedVersion, LogSigner, TreeBuilder,
 };
 use sqlx::migrate::Migrator;
@@ -37,7 +37,7 @@ async fn an_old_tree_is_rebuilt_with_the_same_root(
 ) {
     before.await;
     let signer = LogSigner::generate();
-    let old = EventStore::open_existing(url)
+    let old = open_unmigrated(url)
         .await
         .unwrap()
         .with_signer(Arc::new(signer.clone()));

@@ -15,7 +15,7 @@ use hearth_eventstore::{
     IntegrityProblem, LogSigner, Metadata, NewEvent, TreeBuilder, TreeError,
 };
 use serde_json::json;
-use support::{deliverable, edit_payload_of_b2, sql, tamper};
+use support::{deliverable, edit_payload_of_b2, raw_sql, sql, tamper};
 use uuid::Uuid;
 
 on_both_backends!(
@@ -24,6 +24,7 @@ on_both_backends!(
     a_copied_signature_stops_the_builder_of_the_process_that_made_it,
     appends_signed_in_the_old_table_are_still_the_services,
     a_builders_checkpoint_signs_the_stored_tree,
+    stored_leaves_cannot_be_rewritten_by_a_longer_block_row,
     low_levels_live_in_blocks_and_a_restarted_builder_continues_them,
     a_follower_covers_what_the_log_holds_over_several_batches,
     a_builder_that_loses_a_race_says_so_and_follows_on_from_the_winner,
@@ -542,6 +543,17 @@ async fn a_builders_checkpoint_signs_the_stored_tree(unsigned: EventStore) {
         let again = builder.sign_checkpoint(&signer, now()).await.unwrap();
         assert_eq!(again, checkpoint);
     }
+    // A builder behind another does not sign a smaller tree than the one already signed.
+    let mut behind = TreeBuilder::new(store.clone(), signer.public_key().clone());
+    assert_eq!(behind.follow().await.unwrap(), 23);
+    let more = store
+        .append("d", ExpectedVersion::NoStream, events_of(PRACTICE, 2))
+        .await
+        .unwrap();
+    deliverable(&store, more.cursor).await;
+    assert_eq!(builder.follow().await.unwrap(), 25);
+    let ahead = builder.sign_checkpoint(&signer, now()).await.unwrap();
+    assert_eq!(behind.sign_checkpoint(&signer, now()).await.unwrap(), ahead);
     let sizes: Vec<u64> = store
         .checkpoints()
         .await
@@ -549,7 +561,49 @@ async fn a_builders_checkpoint_signs_the_stored_tree(unsigned: EventStore) {
         .iter()
         .map(|c| c.tree_size)
         .collect();
-    assert_eq!(sizes, vec![0, 5, 22, 23]);
+    assert_eq!(sizes, vec![0, 5, 22, 23, 25]);
+}
+
+/// A block is stored again, longer, as it fills, and the longest row is read: a row that does
+/// not extend the stored one (here: three stored leaves rewritten, one added) is refused, also
+/// to whoever may insert.
+async fn stored_leaves_cannot_be_rewritten_by_a_longer_block_row(unsigned: EventStore) {
+    let signer = LogSigner::generate();
+    let store = unsigned.with_signer(Arc::new(signer.clone()));
+    let done = store
+        .append("a", ExpectedVersion::NoStream, events_of(PRACTICE, 3))
+        .await
+        .unwrap();
+    deliverable(&store, done.cursor).await;
+    let mut builder = TreeBuilder::new(store.clone(), signer.public_key().clone());
+    assert_eq!(builder.catch_up().await.unwrap(), 3);
+    let root = store.tree_root(3).await.unwrap();
+    let (zeros, first) = if store.is_postgres() {
+        (
+            "decode(repeat('00', 128), 'hex')",
+            "substring({} FROM 1 FOR {})",
+        )
+    } else {
+        ("zeroblob(128)", "substr({}, 1, {})")
+    };
+    let one_more = |column: &str, width: usize| {
+        format!(
+            "{column} || {}",
+            first
+                .replacen("{}", column, 1)
+                .replacen("{}", &width.to_string(), 1)
+        )
+    };
+    let forged = format!(
+        "INSERT INTO merkle_blocks (idx, leaves, first_tx, first_position, event_hashes, event_ids, cursors, group_starts) \
+         SELECT idx, 4, first_tx, first_position, {zeros}, {}, {}, {} FROM merkle_blocks WHERE idx = 0 AND leaves = 3",
+        one_more("event_ids", 16),
+        one_more("cursors", 16),
+        one_more("group_starts", 8),
+    );
+    assert!(raw_sql(&store, &forged).await.is_err(), "{forged}");
+    assert_eq!(store.tree_size().await.unwrap(), 3);
+    assert_eq!(store.tree_root(3).await.unwrap(), root);
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -8,6 +8,15 @@ ALTER TABLE events
     ADD COLUMN sig_events INT,
     ADD COLUMN sig_key_id TEXT,
     ADD COLUMN signature  BYTEA;
+-- The service no longer writes append_signatures: its role may only read it, so no claim can
+-- be added there by the service's own credentials.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'hearth_service') THEN
+        REVOKE INSERT ON append_signatures FROM hearth_service;
+    END IF;
+END
+$$;
 -- NOT VALID: rows written before have no signature columns to check, and a long log is not
 -- scanned under the migration's lock; every row written from now on is checked.
 ALTER TABLE events ADD CONSTRAINT events_signature_whole CHECK (

@@ -16,7 +16,9 @@
 -- service's tree builder builds it again from the log (it checks every append's signature on
 -- the way), at tens of thousands of events a second. The leaves come out in the same commit
 -- order with the same hashes, so checkpoints signed before stay valid and are kept; until the
--- builder has caught up, proofs against them answer "not yet in the tree".
+-- builder has caught up, proofs against them answer "not yet in the tree". The builder accepts
+-- appends signed by the service's current key only (key rotation is not built), so a log whose
+-- history was signed by an earlier key could not have had a complete tree, and will not now.
 DROP TABLE merkle_leaves;
 DROP TABLE merkle_blocks;
 ALTER TABLE merkle_nodes DISABLE TRIGGER merkle_nodes_no_truncate;
@@ -54,6 +56,35 @@ CREATE TABLE merkle_steps (
     first_leaf BIGINT PRIMARY KEY,
     leaves     INT NOT NULL CHECK (leaves >= 1)
 );
+
+-- A block is written again, longer, as it fills, and readers take its longest row: so a new row
+-- must extend the longest stored one (every column a byte prefix of the new one's), and name its
+-- first leaf's cursor truly. Otherwise whoever may insert (the service's own role) could rewrite
+-- leaves already stored by adding a longer row. Refused as a unique violation: a builder that
+-- lost a race to another meets this or the primary key, and checks that the stored leaves are
+-- the ones it was writing.
+CREATE FUNCTION hearth_block_extends() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    longest merkle_blocks;
+BEGIN
+    IF NEW.first_tx <> ('x' || encode(substring(NEW.cursors FROM 1 FOR 8), 'hex'))::bit(64)::bigint
+       OR NEW.first_position <> ('x' || encode(substring(NEW.cursors FROM 9 FOR 8), 'hex'))::bit(64)::bigint THEN
+        RAISE EXCEPTION 'merkle block %: the first cursor is not its first leaf''s', NEW.idx
+            USING ERRCODE = 'check_violation';
+    END IF;
+    SELECT * INTO longest FROM merkle_blocks WHERE idx = NEW.idx ORDER BY leaves DESC LIMIT 1;
+    IF FOUND AND (longest.leaves >= NEW.leaves
+        OR substring(NEW.event_hashes FROM 1 FOR length(longest.event_hashes)) <> longest.event_hashes
+        OR substring(NEW.event_ids FROM 1 FOR length(longest.event_ids)) <> longest.event_ids
+        OR substring(NEW.cursors FROM 1 FOR length(longest.cursors)) <> longest.cursors
+        OR substring(NEW.group_starts FROM 1 FOR length(longest.group_starts)) <> longest.group_starts) THEN
+        RAISE EXCEPTION 'merkle block % of % leaves does not extend the stored one of %', NEW.idx,
+            NEW.leaves, longest.leaves USING ERRCODE = 'unique_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER merkle_blocks_extend BEFORE INSERT ON merkle_blocks
+    FOR EACH ROW EXECUTE FUNCTION hearth_block_extends();
 
 CREATE TRIGGER merkle_blocks_append_only BEFORE UPDATE OR DELETE ON merkle_blocks
     FOR EACH ROW EXECUTE FUNCTION hearth_refuse_change();

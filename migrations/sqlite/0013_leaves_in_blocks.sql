@@ -35,6 +35,14 @@ CREATE TABLE merkle_steps (
     leaves     INTEGER NOT NULL CHECK (leaves >= 1)
 );
 
+-- A new row of a block must extend its longest stored row (see the PostgreSQL migration).
+CREATE TRIGGER merkle_blocks_extend BEFORE INSERT ON merkle_blocks
+WHEN EXISTS (SELECT 1 FROM merkle_blocks b WHERE b.idx = NEW.idx AND (b.leaves >= NEW.leaves
+    OR substr(NEW.event_hashes, 1, length(b.event_hashes)) <> b.event_hashes
+    OR substr(NEW.event_ids, 1, length(b.event_ids)) <> b.event_ids
+    OR substr(NEW.cursors, 1, length(b.cursors)) <> b.cursors
+    OR substr(NEW.group_starts, 1, length(b.group_starts)) <> b.group_starts))
+BEGIN SELECT RAISE(ABORT, 'a merkle block row must extend the stored one'); END;
 CREATE TRIGGER merkle_blocks_no_update BEFORE UPDATE ON merkle_blocks
 BEGIN SELECT RAISE(ABORT, 'the merkle_blocks table is append-only'); END;
 CREATE TRIGGER merkle_blocks_no_delete BEFORE DELETE ON merkle_blocks

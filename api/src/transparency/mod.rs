@@ -100,6 +100,11 @@ pub async fn run(store: EventStore, policy: CheckpointPolicy) {
             continue;
         }
         match builder.sign_checkpoint(&signer, Utc::now()).await {
+            // Another instance signed a larger tree first, and published it.
+            Ok(checkpoint) if checkpoint.tree_size > size => {
+                signed_size = checkpoint.tree_size;
+                last_signed = tokio::time::Instant::now();
+            }
             Ok(checkpoint) => {
                 signed_size = checkpoint.tree_size;
                 last_signed = tokio::time::Instant::now();

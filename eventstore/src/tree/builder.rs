@@ -213,9 +213,11 @@ impl TreeBuilder {
     }
 
     /// Signs the tree as this builder last stored it. The root comes from the builder's own
-    /// frontier, so nothing is read back (the store's `sign_checkpoint` reads the size and the
-    /// root's subtrees first: five statements per checkpoint where this takes one). A builder
-    /// that holds no tree (never stepped, or its last step failed) signs through the store.
+    /// frontier, so the tree is not read back (the store's `sign_checkpoint` reads the size and
+    /// the root's subtrees first: five statements per checkpoint where this takes two). When
+    /// another instance has already signed a tree at least this large, that checkpoint is the
+    /// answer: what is published never goes back to a smaller tree. A builder that holds no
+    /// tree (never stepped, or its last step failed) signs through the store.
     pub async fn sign_checkpoint(
         &self,
         signer: &LogSigner,
@@ -225,6 +227,11 @@ impl TreeBuilder {
             return self.store.sign_checkpoint(signer, now).await;
         };
         let (size, root) = (state.frontier.size(), state.frontier.root());
+        if let Some(latest) = self.store.latest_checkpoint().await? {
+            if latest.tree_size >= size {
+                return Ok(latest);
+            }
+        }
         self.store
             .store_checkpoint(Checkpoint::sign(signer, size, root, now, None))
             .await

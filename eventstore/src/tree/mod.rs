@@ -45,8 +45,10 @@ pub(crate) type SignatureRow = (Uuid, i32, String, Vec<u8>);
 pub(crate) const SIGNATURE_SOURCES: [&str; 2] = [
     "SELECT first_event_id, event_count, key_id, signature FROM append_signatures \
      WHERE first_event_id",
+    // Whole signatures only: SQLite has no check that a row's three columns go together.
     "SELECT event_id, sig_events, sig_key_id, signature FROM events \
-     WHERE signature IS NOT NULL AND event_id",
+     WHERE signature IS NOT NULL AND sig_events IS NOT NULL AND sig_key_id IS NOT NULL \
+     AND event_id",
 ];
 
 /// Adds rows of the sources in [`SIGNATURE_SOURCES`] order: a signature in an event's own row
@@ -256,6 +258,14 @@ impl EventStore {
             .into_iter()
             .map(checkpoint_from_row)
             .collect()
+    }
+
+    /// The checkpoint of the largest tree signed so far, by any instance.
+    pub async fn latest_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
+        self.latest_checkpoint_row()
+            .await?
+            .map(checkpoint_from_row)
+            .transpose()
     }
 
     pub async fn checkpoint_at(&self, size: u64) -> Result<Option<Checkpoint>, StoreError> {

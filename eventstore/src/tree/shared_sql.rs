@@ -130,6 +130,16 @@ impl EventStore {
         .map(|done| done.rows_affected() == 1))?)
     }
 
+    /// The checkpoint of the largest tree signed so far.
+    pub(crate) async fn latest_checkpoint_row(&self) -> Result<Option<CheckpointRow>, StoreError> {
+        Ok(with_pool!(self, |pool| sqlx::query_as(
+            "SELECT tree_size, root, signed_at, key_id, signature FROM tree_checkpoints \
+             ORDER BY tree_size DESC LIMIT 1",
+        )
+        .fetch_optional(pool)
+        .await)?)
+    }
+
     /// Every stored checkpoint, or only the one of `size`. The cast types the parameter for
     /// PostgreSQL, which cannot infer it from `IS NULL`.
     pub(crate) async fn checkpoint_rows(
