@@ -439,8 +439,61 @@ impl TreeBuilder {
         })
     }
 
+    /// Checks the stored tree's last block against the log before building on it: each leaf
+    /// names an event the log has, at its cursor and with its hash, and no event of the log
+    /// lies between the previous block's last leaf and this block's last that is not a leaf.
+    /// Readers take a block's longest row, so a row added around the builder (that extends the
+    /// stored one, as it must) would otherwise decide where the tree goes on.
+    async fn check_last_block(&self, block: &BlockRow) -> Result<(), StoreError> {
+        let leaves = block.leaves()?;
+        let mismatch = |reason: String| StoreError::Corrupt {
+            position: 0,
+            reason: format!(
+                "the tree's last block ({}) does not match the log: {reason}",
+                block.idx
+            ),
+        };
+        let ids: Vec<Uuid> = leaves.iter().map(|l| l.event_id).collect();
+        let found = on_tree!(self.store, events_by_id(&ids))?;
+        for leaf in &leaves {
+            match found.get(&leaf.event_id) {
+                Some((cursor, hash)) if *cursor == leaf.cursor() && hash[..] == leaf.event_hash => {
+                }
+                _ => {
+                    return Err(mismatch(format!(
+                        "leaf {} is not the log's event {}",
+                        leaf.leaf_index, leaf.event_id
+                    )))
+                }
+            }
+        }
+        let before = match (block.idx > 0).then(|| block.idx - 1) {
+            Some(previous) => on_tree!(self.store, full_blocks(&[previous as u64]))?
+                .get(&(previous as u64))
+                .map(|b| b.leaf(b.len().saturating_sub(1)))
+                .transpose()?
+                .map(|l| l.cursor())
+                .ok_or_else(|| mismatch(format!("block {previous} is missing")))?,
+            None => Cursor::START,
+        };
+        let Some(last) = leaves.last() else {
+            return Ok(());
+        };
+        let between = on_tree!(self.store, events_between(before, last.cursor()))?;
+        if between != leaves.len() as i64 {
+            return Err(mismatch(format!(
+                "the log has {between} events where the block has {} leaves",
+                leaves.len()
+            )));
+        }
+        Ok(())
+    }
+
     async fn load(&self) -> Result<State, StoreError> {
         let last = self.store.last_block().await?;
+        if let Some(block) = &last {
+            self.check_last_block(block).await?;
+        }
         let (size, after, block) = match last {
             Some(block) => {
                 let leaf = block.leaf(block.len().saturating_sub(1))?;

@@ -115,6 +115,53 @@ pub(crate) async fn event_cursor(
     }))
 }
 
+/// The commit cursor and stored hash of each of these events the log has.
+pub(crate) async fn events_by_id(
+    pool: &SqlitePool,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, (Cursor, Vec<u8>)>, StoreError> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(400) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT event_id, position, hash FROM events WHERE event_id IN (",
+        );
+        let mut list = q.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        q.push(")");
+        let rows: Vec<(Uuid, i64, Vec<u8>)> = q.build_query_as().fetch_all(pool).await?;
+        out.extend(rows.into_iter().map(|(id, position, hash)| {
+            (
+                id,
+                (
+                    Cursor {
+                        tx: position,
+                        position,
+                    },
+                    hash,
+                ),
+            )
+        }));
+    }
+    Ok(out)
+}
+
+/// How many events the log has after `after`, up to and with `upto`.
+pub(crate) async fn events_between(
+    pool: &SqlitePool,
+    after: Cursor,
+    upto: Cursor,
+) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE position > ? AND position <= ?")
+            .bind(after.position)
+            .bind(upto.position)
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
 /// The block (its longest row) whose first leaf is the last at or before `cursor`.
 pub(crate) async fn block_at(
     pool: &SqlitePool,

@@ -88,6 +88,41 @@ pub(crate) async fn event_cursor(
     Ok(row.map(|(tx, position)| Cursor { tx, position }))
 }
 
+/// The commit cursor and stored hash of each of these events the log has.
+pub(crate) async fn events_by_id(
+    pool: &PgPool,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, (Cursor, Vec<u8>)>, StoreError> {
+    let rows: Vec<(Uuid, i64, i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT event_id, tx::text::bigint, position, hash FROM events WHERE event_id = ANY($1)",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, tx, position, hash)| (id, (Cursor { tx, position }, hash)))
+        .collect())
+}
+
+/// How many events the log has after `after`, up to and with `upto`, in commit order.
+pub(crate) async fn events_between(
+    pool: &PgPool,
+    after: Cursor,
+    upto: Cursor,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE (tx, position) > ($1::text::xid8, $2) \
+         AND (tx, position) <= ($3::text::xid8, $4)",
+    )
+    .bind(after.tx.to_string())
+    .bind(after.position)
+    .bind(upto.tx.to_string())
+    .bind(upto.position)
+    .fetch_one(pool)
+    .await?)
+}
+
 /// The block (its longest row) whose first leaf is the last at or before `cursor` in commit
 /// order: the one that holds the leaf of the event at `cursor`, if any does.
 pub(crate) async fn block_at(
