@@ -253,7 +253,7 @@ impl EventStore {
         Ok(out)
     }
 
-    async fn raw_events_by_id(&self, ids: &[Uuid]) -> Result<Vec<RawEvent>, StoreError> {
+    pub(crate) async fn raw_events_by_id(&self, ids: &[Uuid]) -> Result<Vec<RawEvent>, StoreError> {
         match &self.backend {
             crate::store::Backend::Postgres(pool) => crate::postgres::events_by_id(pool, ids).await,
             crate::store::Backend::Sqlite(pool) => crate::sqlite::events_by_id(pool, ids).await,

@@ -648,16 +648,12 @@ async fn stored_leaves_cannot_be_rewritten_by_a_longer_block_row(unsigned: Event
     );
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A bytes literal in the store's SQL dialect.
 fn bytes_literal(store: &EventStore, bytes: &[u8]) -> String {
     if store.is_postgres() {
-        format!("decode('{}', 'hex')", hex(bytes))
+        format!("decode('{}', 'hex')", hex::encode(bytes))
     } else {
-        format!("X'{}'", hex(bytes))
+        format!("X'{}'", hex::encode(bytes))
     }
 }
 

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
-    hash32, on_tree, practice_fold, source::LeafSource, BlockRow, LeafRow, PracticeRun, TreeStep,
-    PRACTICE_FOLD_START, STORED_FROM,
+    on_tree, practice_fold, source::LeafSource, BlockRow, LeafRow, PracticeRun, TreeStep,
+    STORED_FROM,
 };
 use crate::{
     checkpoint::Checkpoint,
@@ -326,7 +326,7 @@ impl TreeBuilder {
                 if let Some(p) = e.practice_id {
                     let (seq, fold) = match practices.get(&p) {
                         Some(known) => *known,
-                        None => self.practice_head(p, first_leaf as u64).await?,
+                        None => self.store.practice_head(p, first_leaf as u64).await?,
                     };
                     practices.insert(p, (seq + 1, practice_fold(&fold, &hash)));
                     let run = *runs.entry(p).or_insert_with(|| {
@@ -431,14 +431,6 @@ impl TreeBuilder {
         }
     }
 
-    /// A practice's event count and fold before leaf `size`, from its stored runs.
-    async fn practice_head(&self, practice: Uuid, size: u64) -> Result<(i64, Hash), StoreError> {
-        Ok(match self.store.last_practice_run(practice, size).await? {
-            Some(run) => (run.events, hash32(&run.fold, "practice fold")?),
-            None => (0, PRACTICE_FOLD_START),
-        })
-    }
-
     /// Checks the stored tree's last block against the log before building on it: each leaf
     /// names an event the log has, at its cursor and with its hash, and no event of the log
     /// lies between the previous block's last leaf and this block's last that is not a leaf.
@@ -454,11 +446,16 @@ impl TreeBuilder {
             ),
         };
         let ids: Vec<Uuid> = leaves.iter().map(|l| l.event_id).collect();
-        let found = on_tree!(self.store, events_by_id(&ids))?;
+        let found: HashMap<Uuid, RawEvent> = self
+            .store
+            .raw_events_by_id(&ids)
+            .await?
+            .into_iter()
+            .map(|e| (e.event_id, e))
+            .collect();
         for leaf in &leaves {
             match found.get(&leaf.event_id) {
-                Some((cursor, hash)) if *cursor == leaf.cursor() && hash[..] == leaf.event_hash => {
-                }
+                Some(e) if e.cursor() == leaf.cursor() && e.hash[..] == leaf.event_hash => {}
                 _ => {
                     return Err(mismatch(format!(
                         "leaf {} is not the log's event {}",
@@ -470,7 +467,7 @@ impl TreeBuilder {
         let before = match (block.idx > 0).then(|| block.idx - 1) {
             Some(previous) => on_tree!(self.store, full_blocks(&[previous as u64]))?
                 .get(&(previous as u64))
-                .map(|b| b.leaf(b.len().saturating_sub(1)))
+                .map(BlockRow::last_leaf)
                 .transpose()?
                 .map(|l| l.cursor())
                 .ok_or_else(|| mismatch(format!("block {previous} is missing")))?,
@@ -496,7 +493,7 @@ impl TreeBuilder {
         }
         let (size, after, block) = match last {
             Some(block) => {
-                let leaf = block.leaf(block.len().saturating_sub(1))?;
+                let leaf = block.last_leaf()?;
                 let size = leaf.leaf_index as u64 + 1;
                 let block = if block.is_full() {
                     BlockRow::new(block.idx + 1)

@@ -99,54 +99,6 @@ pub(crate) async fn full_blocks(
     Ok(out)
 }
 
-/// The commit cursor of an event, if the log has it (one writer at a time: tx is the position).
-pub(crate) async fn event_cursor(
-    pool: &SqlitePool,
-    event_id: Uuid,
-) -> Result<Option<Cursor>, StoreError> {
-    let position: Option<i64> =
-        sqlx::query_scalar("SELECT position FROM events WHERE event_id = ?")
-            .bind(event_id)
-            .fetch_optional(pool)
-            .await?;
-    Ok(position.map(|position| Cursor {
-        tx: position,
-        position,
-    }))
-}
-
-/// The commit cursor and stored hash of each of these events the log has.
-pub(crate) async fn events_by_id(
-    pool: &SqlitePool,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, (Cursor, Vec<u8>)>, StoreError> {
-    let mut out = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(400) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "SELECT event_id, position, hash FROM events WHERE event_id IN (",
-        );
-        let mut list = q.separated(", ");
-        for id in chunk {
-            list.push_bind(*id);
-        }
-        q.push(")");
-        let rows: Vec<(Uuid, i64, Vec<u8>)> = q.build_query_as().fetch_all(pool).await?;
-        out.extend(rows.into_iter().map(|(id, position, hash)| {
-            (
-                id,
-                (
-                    Cursor {
-                        tx: position,
-                        position,
-                    },
-                    hash,
-                ),
-            )
-        }));
-    }
-    Ok(out)
-}
-
 /// How many events the log has after `after`, up to and with `upto`.
 pub(crate) async fn events_between(
     pool: &SqlitePool,

@@ -237,19 +237,25 @@ impl EventStore {
     ) -> Result<Checkpoint, StoreError> {
         let size = self.tree_size().await?;
         let root = self.tree_root(size).await?;
-        let head = match self.last_practice_run(practice, size).await? {
-            Some(run) => PracticeHead {
-                practice_id: practice,
-                events: run.events as u64,
-                fold: hash32(&run.fold, "practice fold")?,
-            },
-            None => PracticeHead {
-                practice_id: practice,
-                events: 0,
-                fold: PRACTICE_FOLD_START,
-            },
+        let (events, fold) = self.practice_head(practice, size).await?;
+        let head = PracticeHead {
+            practice_id: practice,
+            events: events as u64,
+            fold,
         };
         Ok(Checkpoint::sign(signer, size, root, now, Some(head)))
+    }
+
+    /// A practice's event count and running fold over the first `size` leaves.
+    pub(crate) async fn practice_head(
+        &self,
+        practice: Uuid,
+        size: u64,
+    ) -> Result<(i64, Hash), StoreError> {
+        Ok(match self.last_practice_run(practice, size).await? {
+            Some(run) => (run.events, hash32(&run.fold, "practice fold")?),
+            None => (0, PRACTICE_FOLD_START),
+        })
     }
 
     pub async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {

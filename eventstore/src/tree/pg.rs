@@ -75,36 +75,6 @@ pub(crate) async fn full_blocks(
     Ok(rows.into_iter().map(|b| (b.idx as u64, b)).collect())
 }
 
-/// The commit cursor of an event, if the log has it.
-pub(crate) async fn event_cursor(
-    pool: &PgPool,
-    event_id: Uuid,
-) -> Result<Option<Cursor>, StoreError> {
-    let row: Option<(i64, i64)> =
-        sqlx::query_as("SELECT tx::text::bigint, position FROM events WHERE event_id = $1")
-            .bind(event_id)
-            .fetch_optional(pool)
-            .await?;
-    Ok(row.map(|(tx, position)| Cursor { tx, position }))
-}
-
-/// The commit cursor and stored hash of each of these events the log has.
-pub(crate) async fn events_by_id(
-    pool: &PgPool,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, (Cursor, Vec<u8>)>, StoreError> {
-    let rows: Vec<(Uuid, i64, i64, Vec<u8>)> = sqlx::query_as(
-        "SELECT event_id, tx::text::bigint, position, hash FROM events WHERE event_id = ANY($1)",
-    )
-    .bind(ids)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, tx, position, hash)| (id, (Cursor { tx, position }, hash)))
-        .collect())
-}
-
 /// How many events the log has after `after`, up to and with `upto`, in commit order.
 pub(crate) async fn events_between(
     pool: &PgPool,

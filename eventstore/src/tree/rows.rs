@@ -108,6 +108,11 @@ impl BlockRow {
         })
     }
 
+    /// The block's newest leaf (a stored row has at least one).
+    pub fn last_leaf(&self) -> Result<LeafRow, StoreError> {
+        self.leaf(self.len().saturating_sub(1))
+    }
+
     pub fn leaves(&self) -> Result<Vec<LeafRow>, StoreError> {
         (0..self.len()).map(|i| self.leaf(i)).collect()
     }

@@ -49,9 +49,10 @@ impl EventStore {
 
     /// The leaf of an event: found by its commit cursor in the block that covers it.
     pub(crate) async fn leaf_of(&self, event_id: Uuid) -> Result<Option<LeafRow>, StoreError> {
-        let Some(cursor) = on_tree!(self, event_cursor(event_id))? else {
+        let Some(event) = self.raw_events_by_id(&[event_id]).await?.pop() else {
             return Ok(None);
         };
+        let cursor = event.cursor();
         let Some(block) = on_tree!(self, block_at(cursor))? else {
             return Ok(None);
         };

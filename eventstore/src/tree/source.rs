@@ -59,34 +59,33 @@ const OWN_OR_LEGACY_SIGNATURE: &str =
      coalesce(e.signature, s.signature) AS signature";
 const LEGACY_JOIN: &str = "LEFT JOIN append_signatures s ON s.first_event_id = e.event_id";
 
+/// The signature's columns and the join that brings them, with or without the old table.
+fn signature_source(legacy: bool) -> (&'static str, &'static str) {
+    if legacy {
+        (OWN_OR_LEGACY_SIGNATURE, LEGACY_JOIN)
+    } else {
+        (OWN_SIGNATURE, "")
+    }
+}
+
 fn pg_sql(legacy: bool) -> String {
+    let (columns, join) = signature_source(legacy);
     format!(
         "SELECT e.event_id, e.tx::text::bigint AS tx, e.position, e.stream, e.version, e.hash, \
-         e.metadata->>'practice_id' AS practice_id, {} FROM events e {} \
+         e.metadata->>'practice_id' AS practice_id, {columns} FROM events e {join} \
          WHERE (e.tx, e.position) > ($1::text::xid8, $2) \
            AND e.tx < (SELECT pg_snapshot_xmin(pg_current_snapshot())) \
-         ORDER BY e.tx, e.position LIMIT $3",
-        if legacy {
-            OWN_OR_LEGACY_SIGNATURE
-        } else {
-            OWN_SIGNATURE
-        },
-        if legacy { LEGACY_JOIN } else { "" },
+         ORDER BY e.tx, e.position LIMIT $3"
     )
 }
 
 // SQLite has one writer at a time: position order is commit order, and tx is the position.
 fn lite_sql(legacy: bool) -> String {
+    let (columns, join) = signature_source(legacy);
     format!(
         "SELECT e.event_id, e.position AS tx, e.position, e.stream, e.version, e.hash, \
-         json_extract(e.metadata, '$.practice_id') AS practice_id, {} FROM events e {} \
-         WHERE e.position > $1 ORDER BY e.position LIMIT $2",
-        if legacy {
-            OWN_OR_LEGACY_SIGNATURE
-        } else {
-            OWN_SIGNATURE
-        },
-        if legacy { LEGACY_JOIN } else { "" },
+         json_extract(e.metadata, '$.practice_id') AS practice_id, {columns} FROM events e {join} \
+         WHERE e.position > $1 ORDER BY e.position LIMIT $2"
     )
 }
 
