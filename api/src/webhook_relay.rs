@@ -212,7 +212,7 @@ async fn redeliver_requested(state: &AppState, practice: PracticeId, id: Webhook
         view.state
             .redeliveries
             .iter()
-            .filter_map(|c| model.change_by_id(practice, c).cloned())
+            .filter_map(|c| model.change_by_id(practice, c))
             .collect()
     };
     for change in asked {

@@ -30,7 +30,7 @@ pub trait AccessFacts {
 }
 
 /// Why access was allowed (or the closest reason it was not).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "path", rename_all = "snake_case")]
 pub enum AccessPath {
     /// Primary, secondary or a granted household role.

@@ -23,7 +23,7 @@ use crate::{
 pub const HOUSEHOLD_ACTIONS: [Action; 3] = [Action::View, Action::Edit, Action::Export];
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct EffectiveAccess {
     /// Allowed actions among view, edit and export (never empty: no access is `null`).
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Action>))]

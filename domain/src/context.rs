@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::StaffId;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Actor {
     Staff(StaffId),

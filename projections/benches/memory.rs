@@ -98,7 +98,7 @@ fn breakdown(how: &str, mut model: AccessModel, total: isize, households: usize)
     };
     take("practices' change lists (the change feed)", &mut |m| {
         for p in m.practices.values_mut() {
-            p.changes = Vec::new();
+            p.changes = Default::default();
         }
     });
     take("households' audit trails", &mut |m| {

@@ -12,7 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
 
 /// Who acted, written as [`Actor`]'s display text (a staff id, `operator`, `system:{name}`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ActorName {
     Actor(Actor),
     /// Text that reads as no actor (only an old or edited snapshot could hold it), kept as is.
@@ -88,7 +88,7 @@ fn read_str<'de, D: Deserializer<'de>, T>(d: D, f: fn(&str) -> T) -> Result<T, D
 }
 
 /// An event's type name, one shared copy per name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct EventType(pub &'static str);
 
 impl EventType {

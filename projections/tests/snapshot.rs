@@ -490,6 +490,11 @@ async fn snapshot_shape_is_pinned() {
             5,
             "e46f9eddc8bffcedd1fdfb79638073a52d44af5c2610bd510f45405d2b7ff789",
         ),
+        // Change lists as rows naming their practice's tables of actors, accesses, types.
+        (
+            6,
+            "cf7f8db89a38cc78c5fe12dd84d2eeee11882644c7941a1276db658e0c4d5814",
+        ),
     ];
     let file = TestSqlite::new();
     let store = file.store().await.unwrap();
@@ -501,8 +506,8 @@ async fn snapshot_shape_is_pinned() {
         String::new(),
         &mut paths,
     );
-    // The households and the change lists are serialised apart from the model (in slices of
-    // their own).
+    // The households and the change rows are serialised apart from the model (in slices of
+    // their own); the change lists' tables are with their practices.
     shape(
         &serde_json::to_value(&model.households).unwrap(),
         ".households".into(),
@@ -510,8 +515,8 @@ async fn snapshot_shape_is_pinned() {
     );
     for p in model.practices.values() {
         shape(
-            &serde_json::to_value(&p.changes).unwrap(),
-            ".practices.<id>.changes".into(),
+            &serde_json::to_value(p.changes.rows()).unwrap(),
+            ".practices.<id>.changes.rows".into(),
             &mut paths,
         );
     }

@@ -12,10 +12,10 @@ use hearth_domain::{
 use hearth_eventstore::Cursor;
 use serde::{Deserialize, Serialize};
 
-use super::AccessModel;
+use super::{AccessModel, ChangeList};
 use crate::{
     names::{ActorName, EventType},
-    snug, QueryError,
+    QueryError,
 };
 
 /// One (household, staff) pair whose effective access an event changed.
@@ -43,10 +43,6 @@ impl AccessChange {
     /// `{position}.{index}`: the change's id, and the cursor to resume just after it.
     pub fn id(&self) -> String {
         format!("{}.{}", self.at_cursor.position, self.index)
-    }
-
-    fn key(&self) -> (Cursor, u32) {
-        (self.at_cursor, self.index)
     }
 }
 
@@ -81,7 +77,7 @@ pub struct ChangePage {
 }
 
 pub(super) fn record(
-    into: &mut Vec<AccessChange>,
+    into: &mut ChangeList,
     at_cursor: Cursor,
     kind: ChangeKind,
     event_type: &'static str,
@@ -94,22 +90,19 @@ pub(super) fn record(
     let actor = ActorName::from(&meta.actor);
     let reason: Option<Arc<str>> = meta.reason.as_deref().map(Arc::from);
     for (index, c) in changes.into_iter().enumerate() {
-        snug::push(
-            into,
-            AccessChange {
-                at_cursor,
-                index: index as u32,
-                kind,
-                event_type: EventType(event_type),
-                household: c.household,
-                staff: c.staff,
-                before: c.before,
-                after: c.after,
-                actor: actor.clone(),
-                reason: reason.clone(),
-                at: meta.at,
-            },
-        );
+        into.push(&AccessChange {
+            at_cursor,
+            index: index as u32,
+            kind,
+            event_type: EventType(event_type),
+            household: c.household,
+            staff: c.staff,
+            before: c.before,
+            after: c.after,
+            actor: actor.clone(),
+            reason: reason.clone(),
+            at: meta.at,
+        });
     }
 }
 
@@ -127,21 +120,24 @@ impl AccessModel {
         // is bounded whatever the practice's size; the cursor still moves past what was looked at.
         const SCAN: usize = 50_000;
         let all = &self.practice(practice)?.changes;
-        let start = all.partition_point(|c| c.key() <= after.key());
+        let start = all.count_through(after.key());
         let mut changes = Vec::new();
         let mut last_seen = None;
         let mut looked = 0;
-        for c in &all[start..] {
+        for i in start..all.len() {
             if changes.len() >= limit || looked >= SCAN {
                 break;
             }
             looked += 1;
+            let Some((cursor, index)) = all.key_at(i) else {
+                break;
+            };
             last_seen = Some(FeedCursor {
-                cursor: c.at_cursor,
-                index: Some(c.index),
+                cursor,
+                index: Some(index),
             });
-            if only.is_none_or(|s| s == c.staff) {
-                changes.push(c.clone());
+            if only.is_none_or(|s| all.staff_at(i) == Some(s)) {
+                changes.extend(all.get(i));
             }
         }
         Ok(ChangePage {

@@ -2,6 +2,7 @@
 //! Built by applying the log in order; answers checks in microseconds and as-of checks by
 //! binary search in the timelines.
 
+mod change_list;
 mod changes;
 mod household_view;
 mod integrations;
@@ -24,6 +25,7 @@ use hearth_eventstore::{Cursor, RecordedEvent};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use change_list::{ChangeList, ChangeRow};
 pub use changes::{AccessChange, ChangePage, FeedCursor};
 pub use household_view::{AccessInterval, AuditEntry, HouseholdView};
 pub use practice_view::{PracticeView, StaffView};

@@ -84,11 +84,11 @@ pub struct PracticeView {
     pub search_slot: HashMap<HouseholdId, usize>,
     /// The domain's own fold of the practice stream; diffed to record changes over time.
     pub state: PracticeState,
-    /// Every access change of the practice's households, in log order (the change feed). Not
-    /// serialised with the view: a snapshot keeps the lists in slices of their own that decode
-    /// on every core (snapshot::format).
-    #[serde(skip_serializing, default)]
-    pub changes: Vec<super::AccessChange>,
+    /// Every access change of the practice's households, in log order (the change feed). Only
+    /// its tables are serialised with the view: a snapshot keeps the rows in slices of their own
+    /// that decode on every core (snapshot::format).
+    #[serde(default)]
+    pub changes: super::ChangeList,
 }
 
 impl PracticeView {

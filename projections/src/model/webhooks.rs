@@ -125,15 +125,10 @@ impl AccessModel {
     }
 
     /// A change of the practice's feed by its id (`{position}.{index}`).
-    pub fn change_by_id(&self, practice: PracticeId, id: &str) -> Option<&super::AccessChange> {
+    pub fn change_by_id(&self, practice: PracticeId, id: &str) -> Option<super::AccessChange> {
         let (position, index) = id.split_once('.')?;
         let (position, index): (i64, u32) = (position.parse().ok()?, index.parse().ok()?);
-        self.practices
-            .get(&practice)?
-            .changes
-            .iter()
-            .rev()
-            .find(|c| c.at_cursor.position == position && c.index == index)
+        self.practices.get(&practice)?.changes.find(position, index)
     }
 }
 

@@ -6,7 +6,7 @@
 //! the practices' change lists, then the households in slices, then the change lists in slices
 //! (a practice's list in one or more of them, in order); the header says how many of each.
 //! Header and parts are MessagePack with field names, so internally tagged and renamed domain
-//! types round-trip; the format version sits at a fixed offset so a snapshot of another format
+//! types round-trip — except the change rows, plain numbers written as arrays; the format version sits at a fixed offset so a snapshot of another format
 //! is refused before its body is read.
 //!
 //! Parts are encoded and decoded a few at a time on every core (start-up time is decoding
@@ -21,11 +21,11 @@ use serde::{Deserialize, Serialize};
 
 use hearth_domain::{HouseholdId, PracticeId};
 
-use crate::model::{AccessChange, AccessModel, HouseholdView};
+use crate::model::{AccessModel, ChangeRow, HouseholdView};
 
 /// The shape of the serialised model. Bump it whenever the model's fields or any type inside
 /// them change shape; `snapshot_shape_is_pinned` (tests/snapshot.rs) fails until you do.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 
 /// At least this many slices of households, and of changes, so every core has a share.
 const MIN_PARTS: usize = 8;
@@ -83,7 +83,7 @@ pub struct PartSizes {
 enum Part<'m> {
     Rest(&'m AccessModel),
     Households(&'m [(&'m HouseholdId, &'m HouseholdView)]),
-    Changes(PracticeId, &'m [AccessChange]),
+    Changes(PracticeId, &'m [ChangeRow]),
 }
 
 impl Part<'_> {
@@ -91,7 +91,8 @@ impl Part<'_> {
         match self {
             Part::Rest(model) => rmp_serde::to_vec_named(model),
             Part::Households(slice) => rmp_serde::to_vec_named(slice),
-            Part::Changes(practice, slice) => rmp_serde::to_vec_named(&(practice, slice)),
+            // Rows are plain numbers (and a reason): arrays, not maps of named fields.
+            Part::Changes(practice, slice) => rmp_serde::to_vec(&(practice, slice)),
         }
     }
 }
@@ -120,6 +121,7 @@ pub fn encode_to(model: &AccessModel, out: &mut impl Write) -> std::io::Result<P
         .iter()
         .flat_map(|(id, p)| {
             p.changes
+                .rows()
                 .chunks(per_change_part)
                 .map(move |c| Part::Changes(*id, c))
         })
@@ -230,7 +232,7 @@ fn read_exactly(input: &mut impl Read, len: u64) -> Result<Vec<u8>, Discard> {
 enum Decoded {
     Rest(Box<AccessModel>),
     Households(Vec<(HouseholdId, Box<HouseholdView>)>),
-    Changes(PracticeId, Vec<AccessChange>),
+    Changes(PracticeId, Vec<ChangeRow>),
 }
 
 /// The body after `header` (read by [`read_header_from`]): the model it describes.
@@ -323,11 +325,7 @@ fn merge(model: &mut Option<AccessModel>, part: Decoded) -> Result<(), Discard> 
                     "changes of practice {practice:?}, which the snapshot does not hold"
                 ))
             })?;
-            if p.changes.is_empty() {
-                p.changes = slice;
-            } else {
-                p.changes.extend(slice);
-            }
+            p.changes.extend_rows(slice).map_err(Discard::Unreadable)?;
         }
         _ => return Err(outside()),
     }

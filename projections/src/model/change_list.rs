@@ -1,0 +1,418 @@
+//! A practice's change feed as it is kept in memory: one compact row per change, with what rows
+//! repeat (actors, effective accesses, event types, kinds) kept once per practice and named by
+//! index. Kept whole, each change was ~216 bytes (two effective accesses and an actor inline);
+//! a row is ~96, and a snapshot writes rows as plain arrays of numbers rather than maps of
+//! named fields, so the feed — which grows with every event — is less than half the memory and
+//! decodes in a fraction of the time at start-up.
+
+use std::{collections::HashMap, hash::Hash, sync::Arc};
+
+use chrono::{DateTime, Utc};
+use hearth_domain::{
+    access_changes::{ChangeKind, EffectiveAccess},
+    HouseholdId, StaffId,
+};
+use hearth_eventstore::Cursor;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use uuid::Uuid;
+
+use super::AccessChange;
+use crate::names::{ActorName, EventType};
+
+/// One change, with the values it shares with other changes as indexes into the list's tables.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChangeRow {
+    tx: i64,
+    position: i64,
+    #[serde(with = "instant")]
+    at: DateTime<Utc>,
+    household: Uuid,
+    staff: Uuid,
+    reason: Option<Arc<str>>,
+    index: u32,
+    actor: u32,
+    /// 0 for none, else the access's index plus one.
+    before: u32,
+    after: u32,
+    event_type: u16,
+    kind: u16,
+}
+
+impl ChangeRow {
+    fn key(&self) -> (Cursor, u32) {
+        (
+            Cursor {
+                tx: self.tx,
+                position: self.position,
+            },
+            self.index,
+        )
+    }
+}
+
+/// The values rows name by index. Serialised as lists; each lookup map is rebuilt on reading.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+struct Tables {
+    actors: Interned<ActorName>,
+    accesses: Interned<EffectiveAccess>,
+    event_types: Interned<EventType>,
+    kinds: Interned<ChangeKind>,
+}
+
+/// Every change of one practice, in log order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChangeList {
+    rows: Vec<ChangeRow>,
+    tables: Tables,
+}
+
+impl ChangeList {
+    pub fn push(&mut self, change: &AccessChange) {
+        let t = &mut self.tables;
+        let mut access =
+            |a: &Option<EffectiveAccess>| a.as_ref().map_or(0, |a| t.accesses.id(a) + 1);
+        let (before, after) = (access(&change.before), access(&change.after));
+        let row = ChangeRow {
+            tx: change.at_cursor.tx,
+            position: change.at_cursor.position,
+            at: change.at,
+            household: change.household.0,
+            staff: change.staff.0,
+            reason: change.reason.clone(),
+            index: change.index,
+            actor: t.actors.id(&change.actor),
+            before,
+            after,
+            event_type: t.event_types.small_id(&change.event_type),
+            kind: t.kinds.small_id(&change.kind),
+        };
+        crate::snug::push(&mut self.rows, row);
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.rows.capacity()
+    }
+
+    pub fn shrink_to(&mut self, capacity: usize) {
+        self.rows.shrink_to(capacity);
+    }
+
+    /// How many changes come at or before `key` (the list is in key order).
+    pub(crate) fn count_through(&self, key: (Cursor, u32)) -> usize {
+        self.rows.partition_point(|r| r.key() <= key)
+    }
+
+    /// The change at `i`, whole. A row the tables cannot explain (only a damaged snapshot could
+    /// hold one) is `None`.
+    pub fn get(&self, i: usize) -> Option<AccessChange> {
+        let r = self.rows.get(i)?;
+        let t = &self.tables;
+        let access = |n: u32| match n {
+            0 => Some(None),
+            n => t.accesses.get(n - 1).map(|a| Some(a.clone())),
+        };
+        Some(AccessChange {
+            at_cursor: r.key().0,
+            index: r.index,
+            kind: *t.kinds.get(u32::from(r.kind))?,
+            event_type: *t.event_types.get(u32::from(r.event_type))?,
+            household: HouseholdId(r.household),
+            staff: StaffId(r.staff),
+            before: access(r.before)?,
+            after: access(r.after)?,
+            actor: t.actors.get(r.actor)?.clone(),
+            reason: r.reason.clone(),
+            at: r.at,
+        })
+    }
+
+    /// The staff member a change is for, without building the whole change.
+    pub(crate) fn staff_at(&self, i: usize) -> Option<StaffId> {
+        self.rows.get(i).map(|r| StaffId(r.staff))
+    }
+
+    pub(crate) fn key_at(&self, i: usize) -> Option<(Cursor, u32)> {
+        self.rows.get(i).map(ChangeRow::key)
+    }
+
+    /// The newest change with this position and index.
+    pub fn find(&self, position: i64, index: u32) -> Option<AccessChange> {
+        let i = self
+            .rows
+            .iter()
+            .rposition(|r| r.position == position && r.index == index)?;
+        self.get(i)
+    }
+
+    /// The rows, for a snapshot's slices.
+    pub fn rows(&self) -> &[ChangeRow] {
+        &self.rows
+    }
+
+    /// Rows read back from a snapshot slice, after the ones already here. Rows that name a
+    /// table entry the list does not hold are refused, so a damaged snapshot is discarded
+    /// rather than answering with made-up changes.
+    pub(crate) fn extend_rows(&mut self, rows: Vec<ChangeRow>) -> Result<(), String> {
+        let t = &self.tables;
+        let known = |r: &ChangeRow| {
+            let access = |n: u32| n == 0 || (n as usize) <= t.accesses.items.len();
+            (r.actor as usize) < t.actors.items.len()
+                && (r.event_type as usize) < t.event_types.items.len()
+                && (r.kind as usize) < t.kinds.items.len()
+                && access(r.before)
+                && access(r.after)
+        };
+        if let Some(bad) = rows.iter().find(|r| !known(r)) {
+            return Err(format!(
+                "a change at position {} names a value its practice's tables do not hold",
+                bad.position
+            ));
+        }
+        if self.rows.is_empty() {
+            self.rows = rows;
+        } else {
+            self.rows.extend(rows);
+        }
+        Ok(())
+    }
+}
+
+/// A snapshot keeps a list's tables with its practice and its rows in slices of their own
+/// (snapshot::format), so only the tables are (de)serialised here.
+impl Serialize for ChangeList {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.tables.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ChangeList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(ChangeList {
+            rows: Vec::new(),
+            tables: Tables::deserialize(d)?,
+        })
+    }
+}
+
+/// Values kept once, each named by its place in the list.
+#[derive(Clone, Debug)]
+struct Interned<T: Eq + Hash> {
+    items: Vec<T>,
+    ids: HashMap<T, u32>,
+}
+
+impl<T: Eq + Hash> Default for Interned<T> {
+    fn default() -> Self {
+        Interned {
+            items: Vec::new(),
+            ids: HashMap::new(),
+        }
+    }
+}
+
+impl<T: Eq + Hash + Clone> Interned<T> {
+    fn id(&mut self, value: &T) -> u32 {
+        if let Some(id) = self.ids.get(value) {
+            return *id;
+        }
+        let id = self.items.len() as u32;
+        self.items.push(value.clone());
+        self.ids.insert(value.clone(), id);
+        id
+    }
+
+    /// For tables bounded by the code (event types, kinds): far fewer than 65,536 values.
+    fn small_id(&mut self, value: &T) -> u16 {
+        u16::try_from(self.id(value)).expect("fewer than 65,536 event types and kinds")
+    }
+
+    fn get(&self, id: u32) -> Option<&T> {
+        self.items.get(id as usize)
+    }
+}
+
+impl<T: Eq + Hash> PartialEq for Interned<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items
+    }
+}
+
+impl<T: Eq + Hash + Serialize> Serialize for Interned<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.items.serialize(s)
+    }
+}
+
+impl<'de, T: Eq + Hash + Clone + Deserialize<'de>> Deserialize<'de> for Interned<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let items = Vec::<T>::deserialize(d)?;
+        let ids = items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.clone(), i as u32))
+            .collect();
+        Ok(Interned { items, ids })
+    }
+}
+
+/// An instant as whole seconds and nanoseconds: exact for every `DateTime`, and two numbers in
+/// a snapshot where chrono's own form is an RFC 3339 string to parse.
+mod instant {
+    use chrono::{DateTime, Utc};
+    use serde::{de::Error, Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        (at.timestamp(), at.timestamp_subsec_nanos()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let (secs, nanos) = <(i64, u32)>::deserialize(d)?;
+        DateTime::from_timestamp(secs, nanos).ok_or_else(|| D::Error::custom("not an instant"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use hearth_domain::{
+        access::AccessPath,
+        action_set::ActionSet,
+        roles::{Action, Holding, HouseholdRole},
+        Actor,
+    };
+
+    use super::*;
+
+    fn access(role: HouseholdRole, expires: Option<i64>) -> EffectiveAccess {
+        let mut actions = ActionSet::default();
+        actions.insert(Action::View);
+        EffectiveAccess {
+            actions,
+            path: AccessPath::Direct {
+                holding: Holding::Role(role),
+            },
+            expires_at: expires.map(|s| Utc.timestamp_opt(s, 0).unwrap()),
+        }
+    }
+
+    /// Changes as the feed records them: many actors, accesses that repeat and some that do
+    /// not (temporary grants), reasons and none, several changes of one event.
+    fn varied(n: usize) -> Vec<AccessChange> {
+        let staff: Vec<StaffId> = (0..5).map(|_| StaffId::new()).collect();
+        let kinds = [
+            ChangeKind::Granted,
+            ChangeKind::RoleChanged,
+            ChangeKind::Revoked,
+        ];
+        let types = [
+            "household.staff_access_granted",
+            "household.staff_role_changed",
+        ];
+        (0..n)
+            .map(|i| {
+                let role = [HouseholdRole::Paraplanner, HouseholdRole::Support][i % 2];
+                AccessChange {
+                    at_cursor: Cursor {
+                        tx: 1_000 + (i / 3) as i64,
+                        position: 1 + (i / 3) as i64,
+                    },
+                    index: (i % 3) as u32,
+                    kind: kinds[i % 3],
+                    event_type: EventType(types[i % 2]),
+                    household: HouseholdId(Uuid::from_u128(i as u128 / 2)),
+                    staff: staff[i % 5],
+                    before: (i % 4 != 0).then(|| access(role, None)),
+                    after: (i % 3 != 2).then(|| access(role, (i % 7 == 0).then_some(i as i64))),
+                    actor: match i % 3 {
+                        0 => ActorName::from(&Actor::Staff(staff[(i + 1) % 5])),
+                        1 => ActorName::from(&Actor::System("xplan-sync".into())),
+                        _ => ActorName::Text("someone".into()),
+                    },
+                    reason: (i % 2 == 0).then(|| Arc::from(format!("reason {i}"))),
+                    at: Utc
+                        .timestamp_opt(1_700_000_000 + i as i64, (i * 7_919) as u32)
+                        .unwrap(),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_change_reads_back_as_it_was_pushed_and_repeated_values_are_kept_once() {
+        let changes = varied(200);
+        let mut list = ChangeList::default();
+        for c in &changes {
+            list.push(c);
+        }
+        assert_eq!(list.len(), changes.len());
+        let back: Vec<AccessChange> = (0..list.len()).filter_map(|i| list.get(i)).collect();
+        assert_eq!(back, changes);
+        assert_eq!(
+            list.tables.actors.items.len(),
+            7,
+            "five staff, one system, one text"
+        );
+        assert_eq!(list.tables.event_types.items.len(), 2);
+        assert_eq!(list.tables.kinds.items.len(), 3);
+        let distinct_accesses: std::collections::HashSet<&EffectiveAccess> = changes
+            .iter()
+            .flat_map(|c| c.before.iter().chain(c.after.iter()))
+            .collect();
+        assert_eq!(list.tables.accesses.items.len(), distinct_accesses.len());
+        let last = changes.last().unwrap();
+        assert_eq!(
+            list.find(last.at_cursor.position, last.index).as_ref(),
+            Some(last)
+        );
+        assert_eq!(list.find(9_999, 0), None);
+        assert_eq!(list.count_through((Cursor::START, 0)), 0);
+        assert_eq!(list.count_through((last.at_cursor, last.index)), list.len());
+    }
+
+    #[test]
+    fn a_list_read_back_as_tables_and_rows_equals_the_list_written() {
+        let mut list = ChangeList::default();
+        for c in &varied(50) {
+            list.push(c);
+        }
+        let tables = rmp_serde::to_vec_named(&list).unwrap();
+        let rows = rmp_serde::to_vec(list.rows()).unwrap();
+        let mut back: ChangeList = rmp_serde::from_slice(&tables).unwrap();
+        assert!(back.is_empty(), "the tables travel without the rows");
+        back.extend_rows(rmp_serde::from_slice(&rows).unwrap())
+            .unwrap();
+        assert_eq!(back, list);
+        // The lookups are rebuilt: a value already held is not added again.
+        let again = back.get(0).unwrap();
+        let tables = back.tables.clone();
+        back.push(&again);
+        assert_eq!(back.tables, tables);
+        assert_eq!(back.get(back.len() - 1), Some(again));
+    }
+
+    #[test]
+    fn rows_that_name_values_their_tables_lack_are_refused() {
+        let mut list = ChangeList::default();
+        for c in &varied(30) {
+            list.push(c);
+        }
+        let rows = list.rows().to_vec();
+        let mut empty = ChangeList::default();
+        let refused = empty.extend_rows(rows.clone()).unwrap_err();
+        assert!(refused.contains("tables do not hold"), "{refused}");
+        assert!(empty.is_empty(), "nothing of a refused slice is kept");
+        let mut beyond = rows;
+        beyond[3].after = list.tables.accesses.items.len() as u32 + 1;
+        let mut fresh: ChangeList =
+            rmp_serde::from_slice(&rmp_serde::to_vec_named(&list).unwrap()).unwrap();
+        assert!(fresh.extend_rows(beyond).is_err());
+    }
+}
