@@ -23,6 +23,16 @@ const WRITERS: usize = 8;
 /// The service's defaults (api::transparency): follow every 500 ms, sign every 1,000 events.
 const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 const CHECKPOINT_EVERY_EVENTS: u64 = 1_000;
+
+/// HEARTH_BENCH_FOLLOW_MS overrides the builder's tick (to study it: a longer tick moves the
+/// builder's work past the end of a round, so rounds must then be longer too).
+fn follow_every() -> std::time::Duration {
+    std::env::var("HEARTH_BENCH_FOLLOW_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(std::time::Duration::from_millis)
+        .unwrap_or(FOLLOW_EVERY)
+}
 const PRACTICE: Uuid = Uuid::from_u128(0xbe4c_0000_0000_4000_8000_0000_0000_0001);
 
 fn event(n: usize) -> NewEvent {
@@ -94,7 +104,7 @@ async fn append_round(setup: usize, signer: &LogSigner, per_writer: usize) -> (f
                     signed = size;
                     let _ = builder.sign_checkpoint(&signer, Utc::now()).await;
                 }
-                tokio::time::sleep(FOLLOW_EVERY).await;
+                tokio::time::sleep(follow_every()).await;
             }
         })
     });

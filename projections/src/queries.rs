@@ -216,8 +216,16 @@ impl AccessModel {
         let h = self.household_in(practice, household)?;
         Ok(History {
             household_id: h.id,
-            intervals: h.intervals.clone(),
-            events: h.trail.clone(),
+            intervals: h
+                .intervals
+                .iter()
+                .filter_map(|i| i.read(&self.history_names))
+                .collect(),
+            events: h
+                .trail
+                .iter()
+                .filter_map(|t| t.read(&self.history_names))
+                .collect(),
         })
     }
 

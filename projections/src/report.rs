@@ -52,6 +52,7 @@ impl AccessModel {
                 h.intervals
                     .iter()
                     .filter(|i| i.from <= to && i.to.is_none_or(|end| end > from))
+                    .filter_map(|i| i.read(&self.history_names))
                     .map(|i| ReportRow {
                         household_id: h.id,
                         household: h.state.name.clone(),
@@ -60,10 +61,10 @@ impl AccessModel {
                         holding: i.holding,
                         from: i.from,
                         to: i.to,
-                        granted_by: i.granted_by.clone(),
-                        revoked_by: i.revoked_by.clone(),
-                        reason: i.reason.clone(),
-                        end_reason: i.end_reason.clone(),
+                        granted_by: i.granted_by,
+                        revoked_by: i.revoked_by,
+                        reason: i.reason,
+                        end_reason: i.end_reason,
                     })
             })
             .collect();

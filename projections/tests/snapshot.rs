@@ -379,6 +379,25 @@ fn the_log_must_hold_the_covered_event_with_its_hash_and_count() {
     );
 }
 
+/// History rows name their actors and event types by index: a snapshot whose rows name more
+/// than it holds (damaged, or put together by hand) is refused, never read as some other actor.
+#[tokio::test]
+async fn a_snapshot_whose_history_names_what_it_does_not_hold_is_refused() {
+    let file = TestSqlite::new();
+    let store = file.store().await.unwrap();
+    varied_log(&store, 6).await;
+    let mut model = build_from_log(&store).await.unwrap();
+    assert!(model.households.values().any(|h| !h.trail.is_empty()));
+    let whole = encode(&model).unwrap();
+    assert!(decode(&whole).is_ok());
+    model.history_names = Default::default();
+    let damaged = encode(&model).unwrap();
+    match decode(&damaged) {
+        Err(Discard::Unreadable(why)) => assert!(why.contains("history naming"), "{why}"),
+        other => panic!("expected the snapshot refused, got {:?}", other.map(|_| ())),
+    }
+}
+
 /// The households and the practices' change lists travel in parts of their own: a snapshot of
 /// many households and changes round-trips, and one cut anywhere, or whose parts do not add up,
 /// is refused without a panic.
@@ -490,10 +509,11 @@ async fn snapshot_shape_is_pinned() {
             5,
             "e46f9eddc8bffcedd1fdfb79638073a52d44af5c2610bd510f45405d2b7ff789",
         ),
-        // Change lists as rows naming their practice's tables of actors, accesses, types.
+        // Change lists as rows naming their practice's tables of actors, accesses, types;
+        // households' intervals and trail entries naming the model's actors and event types.
         (
             6,
-            "cf7f8db89a38cc78c5fe12dd84d2eeee11882644c7941a1276db658e0c4d5814",
+            "27830e3e206f9c39f2921c7cbfcee6afa75e13a244a5eb2fd4b98a9b504e3ab1",
         ),
     ];
     let file = TestSqlite::new();

@@ -9,37 +9,12 @@ use hearth_domain::{
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, sync::Arc};
 
+use super::history::{HistoryNames, IntervalRow, TrailRow};
 use crate::{
     names::{ActorName, EventType},
     snug,
     timeline::Timeline,
 };
-
-/// One continuous stretch of a direct holding: who held the household how, from when to when.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AccessInterval {
-    pub staff_id: StaffId,
-    pub holding: Holding,
-    pub from: DateTime<Utc>,
-    pub to: Option<DateTime<Utc>>,
-    pub granted_by: ActorName,
-    pub revoked_by: Option<ActorName>,
-    pub reason: Option<Arc<str>>,
-    pub end_reason: Option<Arc<str>>,
-    /// The event that opened the interval (its type, for auditors).
-    pub opened_by_event: EventType,
-    pub closed_by_event: Option<EventType>,
-}
-
-/// An access-relevant event as it happened, for the audit trail.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    pub position: i64,
-    pub event_type: EventType,
-    pub at: DateTime<Utc>,
-    pub actor: ActorName,
-    pub reason: Option<Arc<str>>,
-}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HouseholdView {
@@ -50,8 +25,10 @@ pub struct HouseholdView {
     pub archived: Timeline<bool>,
     pub status: Timeline<HouseholdStatus>,
     pub branch: Timeline<BranchId>,
-    pub intervals: Vec<AccessInterval>,
-    pub trail: Vec<AuditEntry>,
+    /// Each direct holding's stretch, and each access-relevant event, naming their actors and
+    /// event types in the model's [`HistoryNames`].
+    pub intervals: Vec<IntervalRow>,
+    pub trail: Vec<TrailRow>,
     /// The domain's own fold of the stream: current details (members, fields, policies).
     pub state: HouseholdState,
     /// SHA-256 of the documents this household's events refer to (plans, exports): the only
@@ -129,7 +106,12 @@ impl HouseholdView {
 
     /// Applies one event: the domain fold, then the timelines and intervals of what changed.
     /// Returns the household's access facts as they were before it, for the caller's own diffs.
-    pub fn apply(&mut self, event: &HouseholdEvent, position: i64) -> HouseholdState {
+    pub fn apply(
+        &mut self,
+        event: &HouseholdEvent,
+        position: i64,
+        names: &mut HistoryNames,
+    ) -> HouseholdState {
         // Only the access facts are compared, so only they are kept from before the event: a
         // clone of the whole state (members' fields, policies, notes) per event was a tenth of a
         // rebuild.
@@ -149,10 +131,10 @@ impl HouseholdView {
         }
         let meta = event.meta();
         let at = meta.at;
-        let actor = ActorName::from(&meta.actor);
-        // One copy of the reason and the type, shared by every interval and entry of the event.
+        let actor = names.actor(&ActorName::from(&meta.actor));
+        // One copy of the reason, shared by every interval and entry of the event.
         let reason: Option<Arc<str>> = meta.reason.as_deref().map(Arc::from);
-        let event_type = EventType(event.event_type());
+        let event_type = names.event_type(EventType(event.event_type()));
         let old = before.holders();
         let new: Vec<(StaffId, Holding)> = self.state.holders();
         let mut changed = false;
@@ -163,7 +145,7 @@ impl HouseholdView {
         };
         for (staff, holding) in &old {
             if !new.contains(&(*staff, *holding)) {
-                self.close(*staff, end, &actor, reason.clone(), event_type);
+                self.close(*staff, end, actor, reason.clone(), event_type);
                 if !new.iter().any(|(s, _)| s == staff) {
                     self.timeline(*staff).set(at, None);
                 }
@@ -175,18 +157,7 @@ impl HouseholdView {
                 self.timeline(*staff).set(at, Some(*holding));
                 snug::push(
                     &mut self.intervals,
-                    AccessInterval {
-                        staff_id: *staff,
-                        holding: *holding,
-                        from: at,
-                        to: None,
-                        granted_by: actor.clone(),
-                        revoked_by: None,
-                        reason: reason.clone(),
-                        end_reason: None,
-                        opened_by_event: event_type,
-                        closed_by_event: None,
-                    },
+                    IntervalRow::open(*staff, *holding, at, actor, reason.clone(), event_type),
                 );
                 changed = true;
             }
@@ -213,13 +184,7 @@ impl HouseholdView {
         {
             snug::push(
                 &mut self.trail,
-                AuditEntry {
-                    position,
-                    event_type,
-                    at,
-                    actor,
-                    reason,
-                },
+                TrailRow::new(position, at, actor, reason, event_type),
             );
         }
         before
@@ -258,9 +223,9 @@ impl HouseholdView {
         &mut self,
         staff: StaffId,
         at: DateTime<Utc>,
-        actor: &ActorName,
+        actor: u32,
         reason: Option<Arc<str>>,
-        event_type: EventType,
+        event_type: u16,
     ) {
         if let Some(open) = self
             .intervals
@@ -268,10 +233,14 @@ impl HouseholdView {
             .rev()
             .find(|i| i.staff_id == staff && i.to.is_none())
         {
-            open.to = Some(at);
-            open.revoked_by = Some(actor.clone());
-            open.end_reason = reason;
-            open.closed_by_event = Some(event_type);
+            open.close(at, actor, reason, event_type);
         }
+    }
+
+    /// Whether every history row names only what `names` holds (a snapshot's households are
+    /// checked against its names before the model is used).
+    pub(crate) fn history_named_in(&self, names: &HistoryNames) -> bool {
+        self.intervals.iter().all(|i| i.named_in(names))
+            && self.trail.iter().all(|t| t.named_in(names))
     }
 }

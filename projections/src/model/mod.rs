@@ -4,8 +4,10 @@
 
 mod change_list;
 mod changes;
+mod history;
 mod household_view;
 mod integrations;
+mod interned;
 mod practice_view;
 mod sync_runs;
 mod webhooks;
@@ -27,7 +29,8 @@ use uuid::Uuid;
 
 pub use change_list::{ChangeList, ChangeRow};
 pub use changes::{AccessChange, ChangePage, FeedCursor};
-pub use household_view::{AccessInterval, AuditEntry, HouseholdView};
+pub use history::{AccessInterval, AuditEntry, HistoryNames, IntervalRow, TrailRow};
+pub use household_view::HouseholdView;
 pub use practice_view::{PracticeView, StaffView};
 pub use sync_runs::{RunStatus, SyncRunView, SyncRuns, Unreadable};
 pub use webhooks::{FailureView, RedeliveryView, WebhookView};
@@ -53,6 +56,8 @@ pub struct AccessModel {
     pub(crate) expiries: BTreeSet<(DateTime<Utc>, HouseholdId, StaffId)>,
     /// Every practice's webhook endpoints with their delivery record.
     pub webhooks: HashMap<hearth_domain::WebhookId, WebhookView>,
+    /// The actors and event types households' history rows name.
+    pub history_names: HistoryNames,
     cursor: Cursor,
     /// The stored hash of the event at `cursor`: what a snapshot is bound to.
     last_hash: [u8; 32],
@@ -168,7 +173,7 @@ impl AccessModel {
             return;
         };
         let before = view.state.name.to_lowercase();
-        let access_before = view.apply(event, position);
+        let access_before = view.apply(event, position, &mut self.history_names);
         let after = view.state.name.to_lowercase();
         if view.state.grant_expiries != access_before.grant_expiries {
             for (staff, t) in &access_before.grant_expiries {

@@ -286,6 +286,18 @@ pub fn decode_body(header: &Header, input: &mut impl Read) -> Result<AccessModel
     for p in model.practices.values_mut() {
         p.changes.shrink_to(p.changes.len() + p.changes.len() / 8);
     }
+    // Households decode apart from the names their history rows point into: a row naming an
+    // actor or event type the snapshot does not hold means a damaged snapshot, not a history.
+    if let Some(h) = model
+        .households
+        .values()
+        .find(|h| !h.history_named_in(&model.history_names))
+    {
+        return Err(Discard::Unreadable(format!(
+            "household {:?} has history naming what the snapshot does not hold",
+            h.id
+        )));
+    }
     let described = model.cursor() == header.cursor
         && model.last_hash() == header.anchor.hash
         && model.events_applied() == header.anchor.events;
