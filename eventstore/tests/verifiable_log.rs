@@ -536,12 +536,22 @@ async fn a_builders_checkpoint_signs_the_stored_tree(unsigned: EventStore) {
             .unwrap();
         deliverable(&store, done.cursor).await;
         let size = builder.follow().await.unwrap();
-        let checkpoint = builder.sign_checkpoint(&signer, now()).await.unwrap();
+        let (checkpoint, signed_here) = builder
+            .sign_or_take_checkpoint(&signer, now())
+            .await
+            .unwrap();
+        assert!(
+            signed_here,
+            "a tree not signed before is signed by this call"
+        );
         assert_eq!(checkpoint.tree_size, size);
         assert_eq!(checkpoint.root, store.tree_root(size).await.unwrap());
         assert!(checkpoint.verify(signer.public_key()), "{checkpoint:?}");
-        let again = builder.sign_checkpoint(&signer, now()).await.unwrap();
-        assert_eq!(again, checkpoint);
+        let again = builder
+            .sign_or_take_checkpoint(&signer, now())
+            .await
+            .unwrap();
+        assert_eq!(again, (checkpoint, false));
     }
     // A builder behind another does not sign a smaller tree than the one already signed.
     let mut behind = TreeBuilder::new(store.clone(), signer.public_key().clone());
@@ -554,6 +564,20 @@ async fn a_builders_checkpoint_signs_the_stored_tree(unsigned: EventStore) {
     assert_eq!(builder.follow().await.unwrap(), 25);
     let ahead = builder.sign_checkpoint(&signer, now()).await.unwrap();
     assert_eq!(behind.sign_checkpoint(&signer, now()).await.unwrap(), ahead);
+    // Neither the builder behind nor another at the same size signed it: not theirs to publish.
+    assert_eq!(
+        behind
+            .sign_or_take_checkpoint(&signer, now())
+            .await
+            .unwrap(),
+        (ahead.clone(), false)
+    );
+    let mut level = TreeBuilder::new(store.clone(), signer.public_key().clone());
+    assert_eq!(level.follow().await.unwrap(), 25);
+    assert_eq!(
+        level.sign_or_take_checkpoint(&signer, now()).await.unwrap(),
+        (ahead, false)
+    );
     let sizes: Vec<u64> = store
         .checkpoints()
         .await

@@ -99,17 +99,15 @@ pub async fn run(store: EventStore, policy: CheckpointPolicy) {
         if !due {
             continue;
         }
-        match builder.sign_checkpoint(&signer, Utc::now()).await {
-            // Another instance signed a larger tree first, and published it.
-            Ok(checkpoint) if checkpoint.tree_size > size => {
+        match builder.sign_or_take_checkpoint(&signer, Utc::now()).await {
+            Ok((checkpoint, signed_here)) => {
                 signed_size = checkpoint.tree_size;
                 last_signed = tokio::time::Instant::now();
-            }
-            Ok(checkpoint) => {
-                signed_size = checkpoint.tree_size;
-                last_signed = tokio::time::Instant::now();
-                witness_tried = last_signed;
-                witness.publish(&checkpoint).await;
+                // One signed by another instance is that instance's to publish.
+                if signed_here {
+                    witness_tried = last_signed;
+                    witness.publish(&checkpoint).await;
+                }
             }
             Err(e) => tracing::warn!(error = %e, "signing a checkpoint failed; will retry"),
         }

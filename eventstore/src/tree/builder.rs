@@ -215,21 +215,32 @@ impl TreeBuilder {
     /// Signs the tree as this builder last stored it. The root comes from the builder's own
     /// frontier, so the tree is not read back (the store's `sign_checkpoint` reads the size and
     /// the root's subtrees first: five statements per checkpoint where this takes two). When
-    /// another instance has already signed a tree at least this large, that checkpoint is the
-    /// answer: what is published never goes back to a smaller tree. A builder that holds no
-    /// tree (never stepped, or its last step failed) signs through the store.
+    /// a tree at least this large is already signed (by another instance, or by this builder
+    /// before), that checkpoint is the answer: what is published never goes back to a smaller
+    /// tree. A builder that holds no tree (never stepped, or its last step failed) signs
+    /// through the store.
     pub async fn sign_checkpoint(
         &self,
         signer: &LogSigner,
         now: DateTime<Utc>,
     ) -> Result<Checkpoint, StoreError> {
+        Ok(self.sign_or_take_checkpoint(signer, now).await?.0)
+    }
+
+    /// As [`Self::sign_checkpoint`], and whether this call signed it: only a checkpoint signed
+    /// here is this instance's to publish.
+    pub async fn sign_or_take_checkpoint(
+        &self,
+        signer: &LogSigner,
+        now: DateTime<Utc>,
+    ) -> Result<(Checkpoint, bool), StoreError> {
         let Some(state) = &self.state else {
-            return self.store.sign_checkpoint(signer, now).await;
+            return self.store.sign_or_take_checkpoint(signer, now).await;
         };
         let (size, root) = (state.frontier.size(), state.frontier.root());
         if let Some(latest) = self.store.latest_checkpoint().await? {
             if latest.tree_size >= size {
-                return Ok(latest);
+                return Ok((latest, false));
             }
         }
         self.store

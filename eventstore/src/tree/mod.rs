@@ -206,9 +206,19 @@ impl EventStore {
         signer: &LogSigner,
         now: DateTime<Utc>,
     ) -> Result<Checkpoint, StoreError> {
+        Ok(self.sign_or_take_checkpoint(signer, now).await?.0)
+    }
+
+    /// As [`Self::sign_checkpoint`], and whether this call signed it (`false`: the tree's size
+    /// was already signed, by this process or another, and that checkpoint is the answer).
+    pub(crate) async fn sign_or_take_checkpoint(
+        &self,
+        signer: &LogSigner,
+        now: DateTime<Utc>,
+    ) -> Result<(Checkpoint, bool), StoreError> {
         let size = self.tree_size().await?;
         if let Some(existing) = self.checkpoint_at(size).await? {
-            return Ok(existing);
+            return Ok((existing, false));
         }
         let root = self.tree_root(size).await?;
         self.store_checkpoint(Checkpoint::sign(signer, size, root, now, None))
@@ -216,16 +226,16 @@ impl EventStore {
     }
 
     /// Stores a checkpoint, or when another signer stored one of the same size first, answers
-    /// with that one.
+    /// with that one; says which.
     pub(crate) async fn store_checkpoint(
         &self,
         checkpoint: Checkpoint,
-    ) -> Result<Checkpoint, StoreError> {
+    ) -> Result<(Checkpoint, bool), StoreError> {
         if self.insert_checkpoint(&checkpoint).await? {
-            return Ok(checkpoint);
+            return Ok((checkpoint, true));
         }
         let size = checkpoint.tree_size;
-        Ok(self.checkpoint_at(size).await?.unwrap_or(checkpoint))
+        Ok((self.checkpoint_at(size).await?.unwrap_or(checkpoint), false))
     }
 
     /// A checkpoint that also commits to one practice's history; made on demand, not stored.

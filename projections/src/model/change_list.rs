@@ -163,10 +163,10 @@ impl ChangeList {
     pub(crate) fn extend_rows(&mut self, rows: Vec<ChangeRow>) -> Result<(), String> {
         let t = &self.tables;
         let known = |r: &ChangeRow| {
-            let access = |n: u32| n == 0 || (n as usize) <= t.accesses.items.len();
-            (r.actor as usize) < t.actors.items.len()
-                && (r.event_type as usize) < t.event_types.items.len()
-                && (r.kind as usize) < t.kinds.items.len()
+            let access = |n: u32| n == 0 || t.accesses.holds(n - 1);
+            t.actors.holds(r.actor)
+                && t.event_types.holds(u32::from(r.event_type))
+                && t.kinds.holds(u32::from(r.kind))
                 && access(r.before)
                 && access(r.after)
         };
@@ -279,17 +279,17 @@ mod tests {
         let back: Vec<AccessChange> = (0..list.len()).filter_map(|i| list.get(i)).collect();
         assert_eq!(back, changes);
         assert_eq!(
-            list.tables.actors.items.len(),
+            list.tables.actors.len(),
             7,
             "five staff, one system, one text"
         );
-        assert_eq!(list.tables.event_types.items.len(), 2);
-        assert_eq!(list.tables.kinds.items.len(), 3);
+        assert_eq!(list.tables.event_types.len(), 2);
+        assert_eq!(list.tables.kinds.len(), 3);
         let distinct_accesses: std::collections::HashSet<&EffectiveAccess> = changes
             .iter()
             .flat_map(|c| c.before.iter().chain(c.after.iter()))
             .collect();
-        assert_eq!(list.tables.accesses.items.len(), distinct_accesses.len());
+        assert_eq!(list.tables.accesses.len(), distinct_accesses.len());
         let last = changes.last().unwrap();
         assert_eq!(
             list.find(last.at_cursor.position, last.index).as_ref(),
@@ -333,7 +333,7 @@ mod tests {
         assert!(refused.contains("tables do not hold"), "{refused}");
         assert!(empty.is_empty(), "nothing of a refused slice is kept");
         let mut beyond = rows;
-        beyond[3].after = list.tables.accesses.items.len() as u32 + 1;
+        beyond[3].after = list.tables.accesses.len() as u32 + 1;
         let mut fresh: ChangeList =
             rmp_serde::from_slice(&rmp_serde::to_vec_named(&list).unwrap()).unwrap();
         assert!(fresh.extend_rows(beyond).is_err());

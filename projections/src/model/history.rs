@@ -54,11 +54,11 @@ impl HistoryNames {
     }
 
     fn has_actor(&self, id: u32) -> bool {
-        (id as usize) < self.actors.items.len()
+        self.actors.holds(id)
     }
 
     fn has_event_type(&self, id: u16) -> bool {
-        (id as usize) < self.event_types.items.len()
+        self.event_types.holds(u32::from(id))
     }
 }
 
@@ -233,10 +233,7 @@ mod tests {
             names.event_type(EventType("household.staff_access_granted")),
             granted
         );
-        assert_eq!(
-            (names.actors.items.len(), names.event_types.items.len()),
-            (2, 2)
-        );
+        assert_eq!((names.actors.len(), names.event_types.len()), (2, 2));
         let entry = TrailRow::new(7, t(1), by_ada, None, granted);
         assert_eq!(
             entry.read(&names),

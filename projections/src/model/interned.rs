@@ -1,35 +1,28 @@
 //! Values that history entries repeat (actors, accesses, event types), kept once and named by
 //! their place in a list; and the compact form of an instant those entries are written with.
 
-use std::{collections::HashMap, hash::Hash};
+use std::hash::Hash;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use indexmap::IndexSet;
+use serde::{de::Error, Deserialize, Deserializer, Serialize, Serializer};
 
-/// Values kept once, each named by its place in the list.
+/// Values kept once, each named by its place in the set (insertion order, never reordered).
 #[derive(Clone, Debug)]
-pub(crate) struct Interned<T: Eq + Hash> {
-    pub(crate) items: Vec<T>,
-    ids: HashMap<T, u32>,
-}
+pub(crate) struct Interned<T: Eq + Hash>(IndexSet<T>);
 
 impl<T: Eq + Hash> Default for Interned<T> {
     fn default() -> Self {
-        Interned {
-            items: Vec::new(),
-            ids: HashMap::new(),
-        }
+        Interned(IndexSet::new())
     }
 }
 
 impl<T: Eq + Hash + Clone> Interned<T> {
     pub(crate) fn id(&mut self, value: &T) -> u32 {
-        if let Some(id) = self.ids.get(value) {
-            return *id;
-        }
-        let id = self.items.len() as u32;
-        self.items.push(value.clone());
-        self.ids.insert(value.clone(), id);
-        id
+        let index = match self.0.get_index_of(value) {
+            Some(index) => index,
+            None => self.0.insert_full(value.clone()).0,
+        };
+        index as u32
     }
 
     /// For tables bounded by the code (event types, kinds): far fewer than 65,536 values.
@@ -38,31 +31,44 @@ impl<T: Eq + Hash + Clone> Interned<T> {
     }
 
     pub(crate) fn get(&self, id: u32) -> Option<&T> {
-        self.items.get(id as usize)
+        self.0.get_index(id as usize)
+    }
+
+    pub(crate) fn holds(&self, id: u32) -> bool {
+        (id as usize) < self.0.len()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
     }
 }
 
+/// In order: rows name values by place, so two tables with the same values in another order
+/// are not the same table (`IndexSet`'s own equality ignores order).
 impl<T: Eq + Hash> PartialEq for Interned<T> {
     fn eq(&self, other: &Self) -> bool {
-        self.items == other.items
+        self.0.iter().eq(other.0.iter())
     }
 }
 
 impl<T: Eq + Hash + Serialize> Serialize for Interned<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.items.serialize(s)
+        s.collect_seq(&self.0)
     }
 }
 
-impl<'de, T: Eq + Hash + Clone + Deserialize<'de>> Deserialize<'de> for Interned<T> {
+/// A list with a value twice could not have been written by [`Interned::id`], and reading it
+/// as a set would move every later value to another place than its rows name: refused.
+impl<'de, T: Eq + Hash + Deserialize<'de>> Deserialize<'de> for Interned<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let items = Vec::<T>::deserialize(d)?;
-        let ids = items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (v.clone(), i as u32))
-            .collect();
-        Ok(Interned { items, ids })
+        let count = items.len();
+        let set: IndexSet<T> = items.into_iter().collect();
+        if set.len() != count {
+            return Err(D::Error::custom("a table holds a value twice"));
+        }
+        Ok(Interned(set))
     }
 }
 
@@ -79,5 +85,36 @@ pub(crate) mod instant {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
         let (secs, nanos) = <(i64, u32)>::deserialize(d)?;
         DateTime::from_timestamp(secs, nanos).ok_or_else(|| D::Error::custom("not an instant"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_value_keeps_its_first_place_and_a_table_read_back_must_not_repeat_one() {
+        let mut names = Interned::default();
+        assert_eq!([names.id(&"a"), names.id(&"b"), names.id(&"a")], [0, 1, 0]);
+        assert_eq!(
+            (names.get(1), names.holds(1), names.holds(2)),
+            (Some(&"b"), true, false)
+        );
+        let bytes = rmp_serde::to_vec(&names).unwrap();
+        assert_eq!(
+            rmp_serde::from_slice::<Interned<String>>(&bytes)
+                .unwrap()
+                .len(),
+            2
+        );
+        let mut other = Interned::default();
+        other.id(&"b");
+        other.id(&"a");
+        assert_ne!(
+            names, other,
+            "the same values in another order name other places"
+        );
+        let twice = rmp_serde::to_vec(&["a", "b", "a"]).unwrap();
+        assert!(rmp_serde::from_slice::<Interned<String>>(&twice).is_err());
     }
 }
