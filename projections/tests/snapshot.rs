@@ -515,6 +515,12 @@ async fn snapshot_shape_is_pinned() {
             6,
             "27830e3e206f9c39f2921c7cbfcee6afa75e13a244a5eb2fd4b98a9b504e3ab1",
         ),
+        // Change rows naming their practice's households, staff and reasons too; intervals and
+        // trail entries naming the model's reasons.
+        (
+            7,
+            "c7e8792da43fa0b452037c3e3564b305cb42992088bc5f6bd9084edaf535b27f",
+        ),
     ];
     let file = TestSqlite::new();
     let store = file.store().await.unwrap();

@@ -1,7 +1,7 @@
 //! A practice's change feed as it is kept in memory: one compact row per change, with what rows
-//! repeat (actors, effective accesses, event types, kinds) kept once per practice and named by
-//! index. Kept whole, each change was ~216 bytes (two effective accesses and an actor inline);
-//! a row is ~96, and a snapshot writes rows as plain arrays of numbers rather than maps of
+//! repeat (actors, effective accesses, event types, kinds, households, staff, reasons) kept once
+//! per practice and named by index. Kept whole, each change was ~216 bytes (two effective
+//! accesses and an actor inline); a row is 64, and a snapshot writes rows as plain arrays of numbers rather than maps of
 //! named fields, so the feed — which grows with every event — is less than half the memory and
 //! decodes in a fraction of the time at start-up.
 
@@ -26,9 +26,10 @@ pub struct ChangeRow {
     position: i64,
     #[serde(with = "super::interned::instant")]
     at: DateTime<Utc>,
-    household: Uuid,
-    staff: Uuid,
-    reason: Option<Arc<str>>,
+    household: u32,
+    staff: u32,
+    /// 0 for none, else the reason's index plus one.
+    reason: u32,
     index: u32,
     actor: u32,
     /// 0 for none, else the access's index plus one.
@@ -57,6 +58,9 @@ struct Tables {
     accesses: Interned<EffectiveAccess>,
     event_types: Interned<EventType>,
     kinds: Interned<ChangeKind>,
+    households: Interned<Uuid>,
+    staff: Interned<Uuid>,
+    reasons: Interned<Arc<str>>,
 }
 
 /// Every change of one practice, in log order.
@@ -76,9 +80,9 @@ impl ChangeList {
             tx: change.at_cursor.tx,
             position: change.at_cursor.position,
             at: change.at,
-            household: change.household.0,
-            staff: change.staff.0,
-            reason: change.reason.clone(),
+            household: t.households.id(&change.household.0),
+            staff: t.staff.id(&change.staff.0),
+            reason: change.reason.as_ref().map_or(0, |r| t.reasons.id(r) + 1),
             index: change.index,
             actor: t.actors.id(&change.actor),
             before,
@@ -124,19 +128,23 @@ impl ChangeList {
             index: r.index,
             kind: *t.kinds.get(u32::from(r.kind))?,
             event_type: *t.event_types.get(u32::from(r.event_type))?,
-            household: HouseholdId(r.household),
-            staff: StaffId(r.staff),
+            household: HouseholdId(*t.households.get(r.household)?),
+            staff: StaffId(*t.staff.get(r.staff)?),
             before: access(r.before)?,
             after: access(r.after)?,
             actor: t.actors.get(r.actor)?.clone(),
-            reason: r.reason.clone(),
+            reason: match r.reason {
+                0 => None,
+                n => Some(t.reasons.get(n - 1)?.clone()),
+            },
             at: r.at,
         })
     }
 
     /// The staff member a change is for, without building the whole change.
     pub(crate) fn staff_at(&self, i: usize) -> Option<StaffId> {
-        self.rows.get(i).map(|r| StaffId(r.staff))
+        let r = self.rows.get(i)?;
+        self.tables.staff.get(r.staff).map(|s| StaffId(*s))
     }
 
     pub(crate) fn key_at(&self, i: usize) -> Option<(Cursor, u32)> {
@@ -169,6 +177,9 @@ impl ChangeList {
                 && t.kinds.holds(u32::from(r.kind))
                 && access(r.before)
                 && access(r.after)
+                && t.households.holds(r.household)
+                && t.staff.holds(r.staff)
+                && (r.reason == 0 || t.reasons.holds(r.reason - 1))
         };
         if let Some(bad) = rows.iter().find(|r| !known(r)) {
             return Err(format!(
@@ -285,6 +296,13 @@ mod tests {
         );
         assert_eq!(list.tables.event_types.len(), 2);
         assert_eq!(list.tables.kinds.len(), 3);
+        assert_eq!(list.tables.staff.len(), 5);
+        assert_eq!(list.tables.households.len(), changes.len() / 2);
+        assert_eq!(
+            list.tables.reasons.len(),
+            changes.len() / 2,
+            "one per even change"
+        );
         let distinct_accesses: std::collections::HashSet<&EffectiveAccess> = changes
             .iter()
             .flat_map(|c| c.before.iter().chain(c.after.iter()))
@@ -298,6 +316,12 @@ mod tests {
         assert_eq!(list.find(9_999, 0), None);
         assert_eq!(list.count_through((Cursor::START, 0)), 0);
         assert_eq!(list.count_through((last.at_cursor, last.index)), list.len());
+    }
+
+    /// What the feed costs per change in memory: a row grows only by choice.
+    #[test]
+    fn a_row_is_64_bytes() {
+        assert_eq!(std::mem::size_of::<ChangeRow>(), 64);
     }
 
     #[test]
@@ -332,10 +356,18 @@ mod tests {
         let refused = empty.extend_rows(rows.clone()).unwrap_err();
         assert!(refused.contains("tables do not hold"), "{refused}");
         assert!(empty.is_empty(), "nothing of a refused slice is kept");
-        let mut beyond = rows;
-        beyond[3].after = list.tables.accesses.len() as u32 + 1;
-        let mut fresh: ChangeList =
-            rmp_serde::from_slice(&rmp_serde::to_vec_named(&list).unwrap()).unwrap();
-        assert!(fresh.extend_rows(beyond).is_err());
+        let past_the_end: [fn(&mut ChangeRow, &Tables); 4] = [
+            |r, t| r.after = t.accesses.len() as u32 + 1,
+            |r, t| r.household = t.households.len() as u32,
+            |r, t| r.staff = t.staff.len() as u32,
+            |r, t| r.reason = t.reasons.len() as u32 + 1,
+        ];
+        for damage in past_the_end {
+            let mut beyond = rows.clone();
+            damage(&mut beyond[3], &list.tables);
+            let mut fresh: ChangeList =
+                rmp_serde::from_slice(&rmp_serde::to_vec_named(&list).unwrap()).unwrap();
+            assert!(fresh.extend_rows(beyond).is_err());
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! A household's access history: the public shapes answers carry (intervals, trail entries) and
-//! the compact rows the model keeps them as. Who acted and which event did it repeat on every
-//! row, so rows name them by index into the model's [`HistoryNames`]; an actor kept inline was
-//! 32 bytes and an event type 16, on every interval twice and on every trail entry.
+//! the compact rows the model keeps them as. Who acted, which event did it and why repeat on
+//! every row, so rows name them by index into the model's [`HistoryNames`]; an actor kept inline
+//! was 32 bytes, an event type 16 and a reason 16 (absent or not), on every interval twice and on
+//! every trail entry.
 
 use chrono::{DateTime, Utc};
 use hearth_domain::{roles::Holding, StaffId};
@@ -37,11 +38,12 @@ pub struct AuditEntry {
     pub reason: Option<Arc<str>>,
 }
 
-/// The actors and event types of every household's history, each kept once.
+/// The actors, event types and reasons of every household's history, each kept once.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct HistoryNames {
     actors: Interned<ActorName>,
     event_types: Interned<EventType>,
+    reasons: Interned<Arc<str>>,
 }
 
 impl HistoryNames {
@@ -51,6 +53,23 @@ impl HistoryNames {
 
     pub(crate) fn event_type(&mut self, event_type: EventType) -> u16 {
         self.event_types.small_id(&event_type)
+    }
+
+    /// 0 for no reason, else the reason's place plus one.
+    pub(crate) fn reason(&mut self, reason: Option<&str>) -> u32 {
+        reason.map_or(0, |r| self.reasons.id_of(r) + 1)
+    }
+
+    /// `None` when the table lacks it; `Some(None)` for no reason.
+    fn reason_of(&self, id: u32) -> Option<Option<Arc<str>>> {
+        match id {
+            0 => Some(None),
+            id => self.reasons.get(id - 1).map(|r| Some(r.clone())),
+        }
+    }
+
+    fn has_reason(&self, id: u32) -> bool {
+        id == 0 || self.reasons.holds(id - 1)
     }
 
     fn has_actor(&self, id: u32) -> bool {
@@ -69,8 +88,9 @@ pub struct IntervalRow {
     pub holding: Holding,
     pub from: DateTime<Utc>,
     pub to: Option<DateTime<Utc>>,
-    pub reason: Option<Arc<str>>,
-    pub end_reason: Option<Arc<str>>,
+    /// Reasons as [`HistoryNames::reason`] names them.
+    reason: u32,
+    end_reason: u32,
     granted_by: u32,
     revoked_by: Option<u32>,
     opened_by: u16,
@@ -83,7 +103,7 @@ impl IntervalRow {
         holding: Holding,
         from: DateTime<Utc>,
         granted_by: u32,
-        reason: Option<Arc<str>>,
+        reason: u32,
         opened_by: u16,
     ) -> Self {
         IntervalRow {
@@ -92,7 +112,7 @@ impl IntervalRow {
             from,
             to: None,
             reason,
-            end_reason: None,
+            end_reason: 0,
             granted_by,
             revoked_by: None,
             opened_by,
@@ -104,7 +124,7 @@ impl IntervalRow {
         &mut self,
         at: DateTime<Utc>,
         revoked_by: u32,
-        reason: Option<Arc<str>>,
+        reason: u32,
         closed_by: u16,
     ) {
         self.to = Some(at);
@@ -126,8 +146,8 @@ impl IntervalRow {
                 Some(id) => Some(names.actors.get(id)?.clone()),
                 None => None,
             },
-            reason: self.reason.clone(),
-            end_reason: self.end_reason.clone(),
+            reason: names.reason_of(self.reason)?,
+            end_reason: names.reason_of(self.end_reason)?,
             opened_by_event: *names.event_types.get(u32::from(self.opened_by))?,
             closed_by_event: match self.closed_by {
                 Some(id) => Some(*names.event_types.get(u32::from(id))?),
@@ -141,6 +161,8 @@ impl IntervalRow {
             && self.revoked_by.is_none_or(|id| names.has_actor(id))
             && names.has_event_type(self.opened_by)
             && self.closed_by.is_none_or(|id| names.has_event_type(id))
+            && names.has_reason(self.reason)
+            && names.has_reason(self.end_reason)
     }
 }
 
@@ -149,7 +171,7 @@ impl IntervalRow {
 pub struct TrailRow {
     pub position: i64,
     pub at: DateTime<Utc>,
-    pub reason: Option<Arc<str>>,
+    reason: u32,
     actor: u32,
     event_type: u16,
 }
@@ -159,7 +181,7 @@ impl TrailRow {
         position: i64,
         at: DateTime<Utc>,
         actor: u32,
-        reason: Option<Arc<str>>,
+        reason: u32,
         event_type: u16,
     ) -> Self {
         TrailRow {
@@ -177,12 +199,14 @@ impl TrailRow {
             event_type: *names.event_types.get(u32::from(self.event_type))?,
             at: self.at,
             actor: names.actors.get(self.actor)?.clone(),
-            reason: self.reason.clone(),
+            reason: names.reason_of(self.reason)?,
         })
     }
 
     pub(crate) fn named_in(&self, names: &HistoryNames) -> bool {
-        names.has_actor(self.actor) && names.has_event_type(self.event_type)
+        names.has_actor(self.actor)
+            && names.has_event_type(self.event_type)
+            && names.has_reason(self.reason)
     }
 }
 
@@ -193,6 +217,16 @@ mod tests {
 
     use super::*;
 
+    /// What history costs per entry in memory: rows grow only by choice.
+    #[test]
+    fn rows_stay_compact() {
+        let sizes = (
+            std::mem::size_of::<IntervalRow>(),
+            std::mem::size_of::<TrailRow>(),
+        );
+        assert_eq!(sizes, (68, 32));
+    }
+
     #[test]
     fn rows_read_back_whole_and_name_each_actor_and_type_once() {
         let mut names = HistoryNames::default();
@@ -201,7 +235,8 @@ mod tests {
         let by_ada = names.actor(&ActorName::from(&Actor::Staff(ada)));
         let granted = names.event_type(EventType("household.staff_access_granted"));
         let holding = Holding::Role(HouseholdRole::Paraplanner);
-        let mut row = IntervalRow::open(pat, holding, t(0), by_ada, Some("new".into()), granted);
+        let new = names.reason(Some("new"));
+        let mut row = IntervalRow::open(pat, holding, t(0), by_ada, new, granted);
         assert_eq!(
             row.read(&names),
             Some(AccessInterval {
@@ -219,7 +254,7 @@ mod tests {
         );
         let by_sync = names.actor(&ActorName::from(&Actor::System("xplan-sync".into())));
         let revoked = names.event_type(EventType("household.staff_access_revoked"));
-        row.close(t(9), by_sync, None, revoked);
+        row.close(t(9), by_sync, names.reason(None), revoked);
         let read = row.read(&names).unwrap();
         assert_eq!(read.to, Some(t(9)));
         assert_eq!(read.revoked_by.unwrap().to_string(), "system:xplan-sync");
@@ -233,8 +268,16 @@ mod tests {
             names.event_type(EventType("household.staff_access_granted")),
             granted
         );
-        assert_eq!((names.actors.len(), names.event_types.len()), (2, 2));
-        let entry = TrailRow::new(7, t(1), by_ada, None, granted);
+        assert_eq!(names.reason(Some("new")), new);
+        assert_eq!(
+            (
+                names.actors.len(),
+                names.event_types.len(),
+                names.reasons.len()
+            ),
+            (2, 2, 1)
+        );
+        let entry = TrailRow::new(7, t(1), by_ada, new, granted);
         assert_eq!(
             entry.read(&names),
             Some(AuditEntry {
@@ -242,7 +285,7 @@ mod tests {
                 event_type: EventType("household.staff_access_granted"),
                 at: t(1),
                 actor: ActorName::from(&Actor::Staff(ada)),
-                reason: None,
+                reason: Some("new".into()),
             })
         );
         assert!(row.named_in(&names) && entry.named_in(&names));

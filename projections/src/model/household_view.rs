@@ -7,7 +7,7 @@ use hearth_domain::{
     BranchId, HouseholdId, PracticeId, StaffId,
 };
 use serde::{Deserialize, Serialize};
-use std::{collections::BTreeMap, sync::Arc};
+use std::collections::BTreeMap;
 
 use super::history::{HistoryNames, IntervalRow, TrailRow};
 use crate::{
@@ -132,8 +132,11 @@ impl HouseholdView {
         let meta = event.meta();
         let at = meta.at;
         let actor = names.actor(&ActorName::from(&meta.actor));
-        // One copy of the reason, shared by every interval and entry of the event.
-        let reason: Option<Arc<str>> = meta.reason.as_deref().map(Arc::from);
+        // Kept only when a row records it, then once however many rows name it.
+        let mut reason_id = None;
+        let mut reason = |names: &mut HistoryNames| {
+            *reason_id.get_or_insert_with(|| names.reason(meta.reason.as_deref()))
+        };
         let event_type = names.event_type(EventType(event.event_type()));
         let old = before.holders();
         let new: Vec<(StaffId, Holding)> = self.state.holders();
@@ -145,7 +148,8 @@ impl HouseholdView {
         };
         for (staff, holding) in &old {
             if !new.contains(&(*staff, *holding)) {
-                self.close(*staff, end, actor, reason.clone(), event_type);
+                let reason = reason(names);
+                self.close(*staff, end, actor, reason, event_type);
                 if !new.iter().any(|(s, _)| s == staff) {
                     self.timeline(*staff).set(at, None);
                 }
@@ -155,9 +159,10 @@ impl HouseholdView {
         for (staff, holding) in &new {
             if !old.contains(&(*staff, *holding)) {
                 self.timeline(*staff).set(at, Some(*holding));
+                let reason = reason(names);
                 snug::push(
                     &mut self.intervals,
-                    IntervalRow::open(*staff, *holding, at, actor, reason.clone(), event_type),
+                    IntervalRow::open(*staff, *holding, at, actor, reason, event_type),
                 );
                 changed = true;
             }
@@ -182,6 +187,7 @@ impl HouseholdView {
                     | HouseholdEvent::Erased(_)
             )
         {
+            let reason = reason(names);
             snug::push(
                 &mut self.trail,
                 TrailRow::new(position, at, actor, reason, event_type),
@@ -224,7 +230,7 @@ impl HouseholdView {
         staff: StaffId,
         at: DateTime<Utc>,
         actor: u32,
-        reason: Option<Arc<str>>,
+        reason: u32,
         event_type: u16,
     ) {
         if let Some(open) = self

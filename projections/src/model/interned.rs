@@ -25,6 +25,19 @@ impl<T: Eq + Hash + Clone> Interned<T> {
         index as u32
     }
 
+    /// As [`Self::id`], looked up by a borrowed form, made owned only when it is new.
+    pub(crate) fn id_of<Q>(&mut self, value: &Q) -> u32
+    where
+        Q: ?Sized + Hash + indexmap::Equivalent<T>,
+        for<'q> &'q Q: Into<T>,
+    {
+        let index = match self.0.get_index_of(value) {
+            Some(index) => index,
+            None => self.0.insert_full(value.into()).0,
+        };
+        index as u32
+    }
+
     /// For tables bounded by the code (event types, kinds): far fewer than 65,536 values.
     pub(crate) fn small_id(&mut self, value: &T) -> u16 {
         u16::try_from(self.id(value)).expect("fewer than 65,536 event types and kinds")

@@ -25,7 +25,7 @@ use crate::model::{AccessModel, ChangeRow, HouseholdView};
 
 /// The shape of the serialised model. Bump it whenever the model's fields or any type inside
 /// them change shape; `snapshot_shape_is_pinned` (tests/snapshot.rs) fails until you do.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 
 /// At least this many slices of households, and of changes, so every core has a share.
 const MIN_PARTS: usize = 8;
