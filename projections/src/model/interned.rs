@@ -1,5 +1,5 @@
-//! Values that history entries repeat (actors, accesses, event types), kept once and named by
-//! their place in a list; and the compact form of an instant those entries are written with.
+//! Values that history entries repeat (actors, accesses, event types, households, staff,
+//! reasons), kept once and named by their place in a list; and the compact form of an instant those entries are written with.
 
 use std::hash::Hash;
 

@@ -91,7 +91,7 @@ impl Part<'_> {
         match self {
             Part::Rest(model) => rmp_serde::to_vec_named(model),
             Part::Households(slice) => rmp_serde::to_vec_named(slice),
-            // Rows are plain numbers (and a reason): arrays, not maps of named fields.
+            // Rows are plain numbers: arrays, not maps of named fields.
             Part::Changes(practice, slice) => rmp_serde::to_vec(&(practice, slice)),
         }
     }
