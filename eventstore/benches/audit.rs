@@ -97,6 +97,7 @@ async fn append_round(setup: usize, signer: &LogSigner, per_writer: usize) -> (f
         let (store, signer) = (store.clone(), signer.clone());
         tokio::spawn(async move {
             let mut builder = TreeBuilder::new(store.clone(), signer.public_key().clone());
+            let tick = follow_every();
             let mut signed = 0;
             loop {
                 let size = builder.follow().await.unwrap_or(0);
@@ -104,7 +105,7 @@ async fn append_round(setup: usize, signer: &LogSigner, per_writer: usize) -> (f
                     signed = size;
                     let _ = builder.sign_checkpoint(&signer, Utc::now()).await;
                 }
-                tokio::time::sleep(follow_every()).await;
+                tokio::time::sleep(tick).await;
             }
         })
     });

@@ -28,11 +28,11 @@ pub struct ChangeRow {
     at: DateTime<Utc>,
     household: u32,
     staff: u32,
-    /// 0 for none, else the reason's index plus one.
+    /// Optional: as `Interned::optional_id` names it.
     reason: u32,
     index: u32,
     actor: u32,
-    /// 0 for none, else the access's index plus one.
+    /// Optional: as `Interned::optional_id` names it.
     before: u32,
     after: u32,
     event_type: u16,
@@ -73,20 +73,17 @@ pub struct ChangeList {
 impl ChangeList {
     pub fn push(&mut self, change: &AccessChange) {
         let t = &mut self.tables;
-        let mut access =
-            |a: &Option<EffectiveAccess>| a.as_ref().map_or(0, |a| t.accesses.id(a) + 1);
-        let (before, after) = (access(&change.before), access(&change.after));
         let row = ChangeRow {
             tx: change.at_cursor.tx,
             position: change.at_cursor.position,
             at: change.at,
             household: t.households.id(&change.household.0),
             staff: t.staff.id(&change.staff.0),
-            reason: change.reason.as_ref().map_or(0, |r| t.reasons.id(r) + 1),
+            reason: t.reasons.optional_id(change.reason.as_ref()),
             index: change.index,
             actor: t.actors.id(&change.actor),
-            before,
-            after,
+            before: t.accesses.optional_id(change.before.as_ref()),
+            after: t.accesses.optional_id(change.after.as_ref()),
             event_type: t.event_types.small_id(&change.event_type),
             kind: t.kinds.small_id(&change.kind),
         };
@@ -119,10 +116,6 @@ impl ChangeList {
     pub fn get(&self, i: usize) -> Option<AccessChange> {
         let r = self.rows.get(i)?;
         let t = &self.tables;
-        let access = |n: u32| match n {
-            0 => Some(None),
-            n => t.accesses.get(n - 1).map(|a| Some(a.clone())),
-        };
         Some(AccessChange {
             at_cursor: r.key().0,
             index: r.index,
@@ -130,13 +123,10 @@ impl ChangeList {
             event_type: *t.event_types.get(u32::from(r.event_type))?,
             household: HouseholdId(*t.households.get(r.household)?),
             staff: StaffId(*t.staff.get(r.staff)?),
-            before: access(r.before)?,
-            after: access(r.after)?,
+            before: t.accesses.get_optional(r.before)?.cloned(),
+            after: t.accesses.get_optional(r.after)?.cloned(),
             actor: t.actors.get(r.actor)?.clone(),
-            reason: match r.reason {
-                0 => None,
-                n => Some(t.reasons.get(n - 1)?.clone()),
-            },
+            reason: t.reasons.get_optional(r.reason)?.cloned(),
             at: r.at,
         })
     }
@@ -171,15 +161,14 @@ impl ChangeList {
     pub(crate) fn extend_rows(&mut self, rows: Vec<ChangeRow>) -> Result<(), String> {
         let t = &self.tables;
         let known = |r: &ChangeRow| {
-            let access = |n: u32| n == 0 || t.accesses.holds(n - 1);
             t.actors.holds(r.actor)
                 && t.event_types.holds(u32::from(r.event_type))
                 && t.kinds.holds(u32::from(r.kind))
-                && access(r.before)
-                && access(r.after)
+                && t.accesses.holds_optional(r.before)
+                && t.accesses.holds_optional(r.after)
                 && t.households.holds(r.household)
                 && t.staff.holds(r.staff)
-                && (r.reason == 0 || t.reasons.holds(r.reason - 1))
+                && t.reasons.holds_optional(r.reason)
         };
         if let Some(bad) = rows.iter().find(|r| !known(r)) {
             return Err(format!(

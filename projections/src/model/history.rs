@@ -9,7 +9,7 @@ use hearth_domain::{roles::Holding, StaffId};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-use super::interned::Interned;
+use super::interned::{Interned, NONE};
 use crate::names::{ActorName, EventType};
 
 /// One continuous stretch of a direct holding: who held the household how, from when to when.
@@ -55,21 +55,19 @@ impl HistoryNames {
         self.event_types.small_id(&event_type)
     }
 
-    /// 0 for no reason, else the reason's place plus one.
     pub(crate) fn reason(&mut self, reason: Option<&str>) -> u32 {
-        reason.map_or(0, |r| self.reasons.id_of(r) + 1)
+        self.reasons.optional_id_of(reason)
     }
 
     /// `None` when the table lacks it; `Some(None)` for no reason.
     fn reason_of(&self, id: u32) -> Option<Option<Arc<str>>> {
-        match id {
-            0 => Some(None),
-            id => self.reasons.get(id - 1).map(|r| Some(r.clone())),
-        }
+        self.reasons
+            .get_optional(id)
+            .map(Option::<&Arc<str>>::cloned)
     }
 
     fn has_reason(&self, id: u32) -> bool {
-        id == 0 || self.reasons.holds(id - 1)
+        self.reasons.holds_optional(id)
     }
 
     fn has_actor(&self, id: u32) -> bool {
@@ -112,7 +110,7 @@ impl IntervalRow {
             from,
             to: None,
             reason,
-            end_reason: 0,
+            end_reason: NONE,
             granted_by,
             revoked_by: None,
             opened_by,

@@ -148,8 +148,9 @@ impl HouseholdView {
         };
         for (staff, holding) in &old {
             if !new.contains(&(*staff, *holding)) {
-                let reason = reason(names);
-                self.close(*staff, end, actor, reason, event_type);
+                if let Some(open) = self.open_interval(*staff) {
+                    open.close(end, actor, reason(names), event_type);
+                }
                 if !new.iter().any(|(s, _)| s == staff) {
                     self.timeline(*staff).set(at, None);
                 }
@@ -225,22 +226,11 @@ impl HouseholdView {
         &mut self.holdings.last_mut().expect("just pushed").1
     }
 
-    fn close(
-        &mut self,
-        staff: StaffId,
-        at: DateTime<Utc>,
-        actor: u32,
-        reason: u32,
-        event_type: u16,
-    ) {
-        if let Some(open) = self
-            .intervals
+    fn open_interval(&mut self, staff: StaffId) -> Option<&mut IntervalRow> {
+        self.intervals
             .iter_mut()
             .rev()
             .find(|i| i.staff_id == staff && i.to.is_none())
-        {
-            open.close(at, actor, reason, event_type);
-        }
     }
 
     /// Whether every history row names only what `names` holds (a snapshot's households are

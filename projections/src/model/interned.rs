@@ -6,6 +6,9 @@ use std::hash::Hash;
 use indexmap::IndexSet;
 use serde::{de::Error, Deserialize, Deserializer, Serialize, Serializer};
 
+/// How a row names an absent optional value.
+pub(crate) const NONE: u32 = 0;
+
 /// Values kept once, each named by its place in the set (insertion order, never reordered).
 #[derive(Clone, Debug)]
 pub(crate) struct Interned<T: Eq + Hash>(IndexSet<T>);
@@ -49,6 +52,32 @@ impl<T: Eq + Hash + Clone> Interned<T> {
 
     pub(crate) fn holds(&self, id: u32) -> bool {
         (id as usize) < self.0.len()
+    }
+
+    /// An optional value as rows name it: [`NONE`] for none, else its place plus one.
+    pub(crate) fn optional_id(&mut self, value: Option<&T>) -> u32 {
+        value.map_or(NONE, |v| self.id(v) + 1)
+    }
+
+    /// As [`Self::optional_id`], looked up by a borrowed form.
+    pub(crate) fn optional_id_of<Q>(&mut self, value: Option<&Q>) -> u32
+    where
+        Q: ?Sized + Hash + indexmap::Equivalent<T>,
+        for<'q> &'q Q: Into<T>,
+    {
+        value.map_or(NONE, |v| self.id_of(v) + 1)
+    }
+
+    /// What [`Self::optional_id`] named: `Some(None)` for none, `None` when the set lacks it.
+    pub(crate) fn get_optional(&self, id: u32) -> Option<Option<&T>> {
+        match id {
+            NONE => Some(None),
+            id => self.get(id - 1).map(Some),
+        }
+    }
+
+    pub(crate) fn holds_optional(&self, id: u32) -> bool {
+        id == NONE || self.holds(id - 1)
     }
 
     #[cfg(test)]
@@ -127,6 +156,13 @@ mod tests {
             names, other,
             "the same values in another order name other places"
         );
+        assert_eq!(names.optional_id(None), NONE);
+        let b = names.optional_id(Some(&"b"));
+        assert_eq!(b, 2, "the place plus one");
+        assert_eq!(names.get_optional(b), Some(Some(&"b")));
+        assert_eq!(names.get_optional(NONE), Some(None));
+        assert_eq!(names.get_optional(3), None, "past the end");
+        assert!(names.holds_optional(NONE) && names.holds_optional(2) && !names.holds_optional(3));
         let twice = rmp_serde::to_vec(&["a", "b", "a"]).unwrap();
         assert!(rmp_serde::from_slice::<Interned<String>>(&twice).is_err());
     }

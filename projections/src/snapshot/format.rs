@@ -6,8 +6,9 @@
 //! the practices' change lists, then the households in slices, then the change lists in slices
 //! (a practice's list in one or more of them, in order); the header says how many of each.
 //! Header and parts are MessagePack with field names, so internally tagged and renamed domain
-//! types round-trip — except the change rows, plain numbers written as arrays; the format version sits at a fixed offset so a snapshot of another format
-//! is refused before its body is read.
+//! types round-trip — except the change rows, plain numbers written as arrays. The format
+//! version sits at a fixed offset, so a snapshot of another format is refused before its body
+//! is read.
 //!
 //! Parts are encoded and decoded a few at a time on every core (start-up time is decoding
 //! time), and written or read as they go: only those in flight are in memory beside the model.
